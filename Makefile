@@ -1,0 +1,28 @@
+# The two commands of the quick start are `make demo` and `make test`; the rest is for developers.
+.PHONY: demo test lint fmt typecheck messages bench ci
+
+demo:  ## install, migrate, load demo data, serve on http://127.0.0.1:8000 (SQLite)
+	scripts/demo
+
+test:  ## the whole suite: SQLite, PostgreSQL and the browser
+	scripts/test $(ARGS)
+
+lint:
+	scripts/uv run ruff check .
+	scripts/uv run ruff format --check .
+
+fmt:
+	scripts/uv run ruff format .
+	scripts/uv run ruff check --fix .
+
+typecheck:
+	scripts/uv run mypy .
+
+messages:  ## refresh the gettext catalogues after changing user-facing strings (needs gettext)
+	DEBUG=true scripts/uv run python manage.py makemessages -l es -l fr -l ar --ignore=.venv --ignore=var --ignore=.tools --no-obsolete
+
+bench:
+	scripts/uv run python benchmarks/run.py
+
+ci:
+	.ci/run

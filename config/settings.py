@@ -1,0 +1,286 @@
+"""All settings of Undersigned, read from the environment in this one module.
+
+``.env.example`` lists every variable. A missing or malformed variable stops start-up with a
+one-line message that names it (see ``config.environment``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from config.environment import (
+    ConfigurationError,
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    parse_data_keys,
+    parse_database_url,
+    parse_email_url,
+    parse_redis_url,
+    parse_secret_key,
+    parse_site_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
+
+
+def _required_in_production(name: str, debug: bool) -> str | None:
+    value = env_secret(name)
+    if value is None and not debug:
+        raise ConfigurationError(f"{name} is not set (it is required unless DEBUG=true)")
+    return value
+
+
+try:
+    DEBUG = env_bool("DEBUG", False)
+
+    _secret_key = _required_in_production("SECRET_KEY", DEBUG)
+    # Development without a key gets a random one per process: nothing signed survives a restart,
+    # which is what a throwaway key should do. ``make demo`` writes stable keys to var/demo.env.
+    SECRET_KEY = (
+        parse_secret_key("SECRET_KEY", _secret_key)
+        if _secret_key is not None
+        else secrets.token_urlsafe(50)
+    )
+    _data_keys = _required_in_production("DATA_KEYS", DEBUG)
+    DATA_KEYS: list[bytes] = (
+        parse_data_keys("DATA_KEYS", _data_keys)
+        if _data_keys is not None
+        else [secrets.token_bytes(32)]
+    )
+
+    _site_url = env_str("SITE_URL")
+    if _site_url is None and not DEBUG:
+        raise ConfigurationError("SITE_URL is not set (it is required unless DEBUG=true)")
+    SITE_URL = parse_site_url("SITE_URL", _site_url or "http://127.0.0.1:8000")
+    _site_parts = urlsplit(SITE_URL)
+
+    ALLOWED_HOSTS = env_list(
+        "ALLOWED_HOSTS",
+        [_site_parts.hostname or "localhost"] + (["localhost", "127.0.0.1", "[::1]"] if DEBUG else []),
+    )
+
+    DATABASES = {
+        "default": parse_database_url(
+            "DATABASE_URL",
+            env_str("DATABASE_URL") or "sqlite:///" + str(VAR_DIR / "undersigned.sqlite3"),
+            sqlite_default=str(VAR_DIR / "undersigned.sqlite3"),
+        )
+    }
+    _redis_url = env_str("REDIS_URL")
+    REDIS_URL = parse_redis_url("REDIS_URL", _redis_url) if _redis_url else None
+
+    _email_url = env_str("EMAIL_URL")
+    _email_settings = parse_email_url("EMAIL_URL", _email_url) if _email_url else None
+
+    DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 10, minimum=1)
+    BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+    HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+    HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or f"Undersigned <noreply@{_site_parts.hostname}>"
+    LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
+    if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}")
+except ConfigurationError as error:
+    # One line, no traceback: the operator needs the variable's name, not our stack.
+    raise SystemExit(f"Undersigned cannot start: {error}") from None
+
+
+# --- Applications -------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "undersigned.core",
+    "undersigned.accounts",
+    "undersigned.federation",
+    "undersigned.commissions",
+]
+
+MIDDLEWARE = [
+    "undersigned.federation.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "undersigned.federation.middleware.InterfaceLanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "undersigned.federation.context_processors.site_identity",
+            ],
+        },
+    },
+]
+
+# --- Databases, cache, background tasks --------------------------------------------------------
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at BEGIN,
+        # so two writers queue on the busy timeout instead of failing with "database is locked".
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 10},
+    }
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "undersigned",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# --- Accounts ----------------------------------------------------------------------------------
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "staff:dashboard"
+LOGOUT_REDIRECT_URL = "federation:home"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Languages ---------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+# Interface languages: the ones with gettext catalogues. Statement texts may be in any language.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Static files ------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Hashed names in production let browsers cache for a year; development serves from source.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Mail --------------------------------------------------------------------------------------
+
+if _email_settings is not None:
+    globals().update(_email_settings)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 20
+
+# --- Security ----------------------------------------------------------------------------------
+
+_https = _site_parts.scheme == "https"
+CSRF_TRUSTED_ORIGINS = [SITE_URL]
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+LANGUAGE_COOKIE_SECURE = _https
+SECURE_SSL_REDIRECT = _https and not DEBUG
+SECURE_HSTS_SECONDS = HSTS_SECONDS if _https and not DEBUG else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = HSTS_PRELOAD
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Preloading HSTS binds the whole domain for months and is the operator's call (HSTS_PRELOAD);
+# leaving it off is a choice, not an oversight, so the deploy check need not warn of it.
+SILENCED_SYSTEM_CHECKS = [] if HSTS_PRELOAD else ["security.W021"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Logging -----------------------------------------------------------------------------------
+
+# Logs carry no personal data: no request bodies, no addresses; Django's request logger records the
+# path and status only.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+}

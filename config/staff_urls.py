@@ -1,0 +1,16 @@
+"""The staff workspace: pages of each domain that only signed-in staff reach, under /staff/."""
+
+from django.urls import path
+
+from undersigned.accounts import views as account_views
+from undersigned.commissions import views as commission_views
+from undersigned.federation import views as federation_views
+
+app_name = "staff"
+urlpatterns = [
+    path("", account_views.dashboard, name="dashboard"),
+    path("federation/", federation_views.federation_edit, name="federation"),
+    path("commissions/", commission_views.commission_list, name="commission_list"),
+    path("commissions/new/", commission_views.commission_new, name="commission_new"),
+    path("commissions/<slug:slug>/", commission_views.commission_edit, name="commission_edit"),
+]

@@ -1,0 +1,58 @@
+"""Start-up as an operator meets it: real processes with a real environment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from undersigned.core.testing import ROOT, production_environment
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_deploy_check_passes_with_the_documented_variables(tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_environment(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATA_KEYS", "SITE_URL"])
+def test_production_refuses_to_start_without_a_required_variable(tmp_path, missing):
+    env = production_environment(tmp_path)
+    del env[missing]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert missing in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("DEBUG", "perhaps"), ("DATABASE_URL", "mysql://db/x"), ("REDIS_URL", "localhost:6379"), ("DATA_KEYS", "abc")],
+)
+def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):
+    env = {**production_environment(tmp_path), variable: value}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_development_starts_without_secrets(tmp_path):
+    env = production_environment(tmp_path)
+    for name in ("SECRET_KEY", "DATA_KEYS", "SITE_URL"):
+        del env[name]
+    env["DEBUG"] = "true"
+    result = manage("check", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_models_and_migrations_agree(tmp_path):
+    result = manage("makemigrations", "--check", "--dry-run", env=production_environment(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.accounts.models import User
+
+
+class StaffUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "full_name")
+
+
+class StaffUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = StaffUserChangeForm
+    add_form = StaffUserCreationForm
+    ordering = ("email",)
+    list_display = ("email", "full_name", "is_secretariat", "is_active")
+    list_filter = ("is_secretariat", "is_active", "is_staff")
+    search_fields = ("email", "full_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password", "full_name")}),
+        (_("Roles"), {"fields": ("is_secretariat", "is_active", "is_staff", "is_superuser")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "usable_password", "password1", "password2")}),)

@@ -1,0 +1,128 @@
+"""Neutral demo content: a federation, two commissions and two staff accounts.
+
+Loading is idempotent: what exists already is left exactly as it is, so a demo site that someone
+has edited keeps their edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from undersigned.accounts.models import User
+from undersigned.accounts.services import staff_user_create
+from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.commissions.services import CommissionTextInput, commission_create, commission_member_add
+from undersigned.federation.models import Federation
+from undersigned.federation.selectors import LocalisedText
+from undersigned.federation.services import federation_update
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    email: str
+    password: str
+    created: bool
+
+
+# Demo sign-in details are printed on purpose: the command refuses to run outside DEBUG.
+SECRETARIAT_EMAIL = "secretariat@example.org"
+SECRETARIAT_PASSWORD = "quiet-harbour-lamp-41"  # noqa: S105  (printed demo credential)
+EDITOR_EMAIL = "editor@example.org"
+EDITOR_PASSWORD = "amber-field-notes-27"  # noqa: S105  (printed demo credential)
+
+FEDERATION_TEXTS = {
+    "en": LocalisedText(
+        name="Example Federation",
+        description="A network of community organisations that publishes joint statements and gathers support for them.",
+    ),
+    "es": LocalisedText(
+        name="Federación de Ejemplo",
+        description="Una red de organizaciones comunitarias que publica declaraciones conjuntas y reúne apoyos para ellas.",
+    ),
+    "fr": LocalisedText(
+        name="Fédération Exemple",
+        description="Un réseau d’organisations de quartier qui publie des déclarations communes et rassemble des soutiens.",
+    ),
+    "ar": LocalisedText(
+        name="الاتحاد النموذجي",
+        description="شبكة من المنظمات المجتمعية تنشر بيانات مشتركة وتجمع التأييد لها.",
+    ),
+}
+
+COMMISSIONS = {
+    "public-libraries": {
+        "en": CommissionTextInput(
+            name="Commission on Public Libraries",
+            mandate="Follows opening hours, reading rooms and lending services of public libraries.",
+        ),
+        "es": CommissionTextInput(
+            name="Comisión de Bibliotecas Públicas",
+            mandate="Sigue los horarios, las salas de lectura y los servicios de préstamo de las bibliotecas públicas.",
+        ),
+        "fr": CommissionTextInput(
+            name="Commission des bibliothèques publiques",
+            mandate="Suit les horaires, les salles de lecture et les services de prêt des bibliothèques publiques.",
+        ),
+        "ar": CommissionTextInput(
+            name="لجنة المكتبات العامة",
+            mandate="تتابع ساعات عمل المكتبات العامة وقاعات المطالعة وخدمات الإعارة.",
+        ),
+    },
+    "urban-mobility": {
+        "en": CommissionTextInput(
+            name="Commission on Urban Mobility",
+            mandate="Works on safe cycling lanes, pavements and public transport within towns.",
+        ),
+        "es": CommissionTextInput(
+            name="Comisión de Movilidad Urbana",
+            mandate="Trabaja sobre carriles bici seguros, aceras y transporte público en las ciudades.",
+        ),
+        "fr": CommissionTextInput(
+            name="Commission de la mobilité urbaine",
+            mandate="Travaille sur les pistes cyclables sûres, les trottoirs et les transports publics en ville.",
+        ),
+        "ar": CommissionTextInput(
+            name="لجنة التنقل الحضري",
+            mandate="تعمل على مسارات آمنة للدراجات والأرصفة والنقل العام داخل المدن.",
+        ),
+    },
+}
+
+
+def _ensure_account(email: str, full_name: str, password: str, *, role: str, is_secretariat: bool) -> DemoAccount:
+    if User.objects.filter(email=email).exists():
+        return DemoAccount(role=role, email=email, password=password, created=False)
+    staff_user_create(email=email, full_name=full_name, password=password, is_secretariat=is_secretariat)
+    return DemoAccount(role=role, email=email, password=password, created=True)
+
+
+@transaction.atomic
+def demo_load() -> list[DemoAccount]:
+    """Create what is missing of the demo; return the demo accounts to print."""
+    if not Federation.objects.exists():
+        federation_update(
+            actor=None,
+            default_language="en",
+            offered_languages=list(FEDERATION_TEXTS),
+            contact_email="secretariat@example.org",
+            texts=FEDERATION_TEXTS,
+        )
+    for slug, texts in COMMISSIONS.items():
+        if not Commission.objects.filter(slug=slug).exists():
+            commission_create(actor=None, slug=slug, texts=texts)
+    accounts = [
+        _ensure_account(
+            SECRETARIAT_EMAIL, "Sam Secretariat", SECRETARIAT_PASSWORD, role="secretariat", is_secretariat=True
+        ),
+        _ensure_account(EDITOR_EMAIL, "Eli Editor", EDITOR_PASSWORD, role="editor", is_secretariat=False),
+    ]
+    editor = User.objects.get(email=EDITOR_EMAIL)
+    libraries = Commission.objects.get(slug="public-libraries")
+    if not CommissionMembership.objects.filter(commission=libraries, user=editor).exists():
+        commission_member_add(
+            actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR
+        )
+    return accounts

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from undersigned.core.demo import demo_load
+from undersigned.core.exceptions import DomainError
+
+
+class Command(BaseCommand):
+    help = "Load neutral demo data (a federation, two commissions, two staff accounts). Safe to run again."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Load even with DEBUG off. The demo passwords are public: never on a live site.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError("load_demo creates accounts with published passwords; it runs only with DEBUG=true")
+        try:
+            accounts = demo_load()
+        except DomainError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write("Demo data is loaded. Staff sign-in at " + settings.SITE_URL + "/accounts/sign-in/")
+        for account in accounts:
+            state = "created" if account.created else "already there, password unchanged"
+            self.stdout.write(f"  {account.role:<12} {account.email:<26} password: {account.password}  ({state})")

@@ -1,0 +1,85 @@
+"""Named test users and factories, shared by every domain's tests.
+
+Each domain builds what it tests through its own services; these factories build the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import factory
+
+from undersigned.accounts.models import User
+from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
+
+TEST_PASSWORD = "correct horse battery staple 7"  # noqa: S105
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"staff{n}@example.org")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(TEST_PASSWORD)
+
+
+class CommissionFactory(factory.django.DjangoModelFactory[Commission]):
+    class Meta:
+        model = Commission
+
+    slug = factory.Sequence(lambda n: f"commission-{n}")
+
+
+class CommissionTextFactory(factory.django.DjangoModelFactory[CommissionText]):
+    class Meta:
+        model = CommissionText
+
+    commission = factory.SubFactory(CommissionFactory)
+    language = "en"
+    name = factory.Sequence(lambda n: f"Commission on Topic {n}")
+    mandate = "Follows a neutral sample topic."
+
+
+def secretariat(**overrides: Any) -> User:
+    """Sam, who runs the site."""
+    return UserFactory(email="sam@example.org", full_name="Sam Secretariat", is_secretariat=True, **overrides)
+
+
+def editor(commission: Commission | None = None) -> User:
+    """Eli, an editor; a member of ``commission`` when one is given."""
+    user = UserFactory(email="eli@example.org", full_name="Eli Editor")
+    if commission is not None:
+        CommissionMembership.objects.create(commission=commission, user=user, role=CommissionMembership.Role.EDITOR)
+    return user
+
+
+def translator() -> User:
+    """Tove, a translator in no commission yet."""
+    return UserFactory(email="tove@example.org", full_name="Tove Translator")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment of a production start-up, for tests that run the site in a separate process."""
+    keep = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
+    return {
+        **keep,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SITE_URL": "https://statements.example.org",
+        "ALLOWED_HOSTS": "statements.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp://mail.example.org:587?tls=true",
+        "VAR_DIR": str(tmp_path),
+    }

@@ -43,16 +43,10 @@ try:
     _secret_key = _required_in_production("SECRET_KEY", DEBUG)
     # Development without a key gets a random one per process: nothing signed survives a restart,
     # which is what a throwaway key should do. ``make demo`` writes stable keys to var/demo.env.
-    SECRET_KEY = (
-        parse_secret_key("SECRET_KEY", _secret_key)
-        if _secret_key is not None
-        else secrets.token_urlsafe(50)
-    )
+    SECRET_KEY = parse_secret_key("SECRET_KEY", _secret_key) if _secret_key is not None else secrets.token_urlsafe(50)
     _data_keys = _required_in_production("DATA_KEYS", DEBUG)
     DATA_KEYS: list[bytes] = (
-        parse_data_keys("DATA_KEYS", _data_keys)
-        if _data_keys is not None
-        else [secrets.token_bytes(32)]
+        parse_data_keys("DATA_KEYS", _data_keys) if _data_keys is not None else [secrets.token_bytes(32)]
     )
 
     _site_url = env_str("SITE_URL")

@@ -62,15 +62,30 @@ def throwaway_postgres() -> Iterator[str]:
         workdir.chmod(0o700)
         run_as = ["runuser", "-u", user, "--"]
     subprocess.run(
-        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "undersigned", "--auth=trust", "-E", "UTF8",
-         "--locale=C", "--no-sync"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            *run_as,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "undersigned",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c synchronous_commit=off " \
-              "-c full_page_writes=off -c max_connections=200"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200"
+    )
     subprocess.run(
         [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"), "-o", options, "-w", "start"],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         print(f"throwaway PostgreSQL {bin_dir.parent.name} on 127.0.0.1:{port}")
@@ -78,7 +93,8 @@ def throwaway_postgres() -> Iterator[str]:
     finally:
         subprocess.run(
             [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False, stdout=subprocess.DEVNULL,
+            check=False,
+            stdout=subprocess.DEVNULL,
         )
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -86,13 +86,18 @@ def test_a_secret_file_that_cannot_be_read_is_named(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("https://statements.example.org/", "https://statements.example.org"), ("http://127.0.0.1:8000", "http://127.0.0.1:8000")],
+    [
+        ("https://statements.example.org/", "https://statements.example.org"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ],
 )
 def test_site_url_is_normalised_to_its_root(value, expected):
     assert parse_site_url("SITE_URL", value) == expected
 
 
-@pytest.mark.parametrize("value", ["statements.example.org", "ftp://example.org", "https://example.org/path", "https://"])
+@pytest.mark.parametrize(
+    "value", ["statements.example.org", "ftp://example.org", "https://example.org/path", "https://"]
+)
 def test_site_url_must_be_a_root_web_address(value):
     with pytest.raises(ConfigurationError, match="SITE_URL"):
         parse_site_url("SITE_URL", value)
@@ -131,7 +136,9 @@ def test_smtps_uses_implicit_tls_on_465():
     assert (config["EMAIL_PORT"], config["EMAIL_USE_SSL"]) == (465, True)
 
 
-@pytest.mark.parametrize("value", ["mail.example.org", "http://mail.example.org", "smtp://mail:port", "smtps://h?tls=1"])
+@pytest.mark.parametrize(
+    "value", ["mail.example.org", "http://mail.example.org", "smtp://mail:port", "smtps://h?tls=1"]
+)
 def test_unusable_email_urls_are_refused_by_name(value):
     with pytest.raises(ConfigurationError, match="EMAIL_URL"):
         parse_email_url("EMAIL_URL", value)

@@ -9,6 +9,7 @@ import pytest
 
 from undersigned.core.testing import ROOT, production_environment
 
+
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

@@ -7,13 +7,13 @@ from undersigned.accounts.models import User
 
 
 class StaffUserCreationForm(AdminUserCreationForm):
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta:
         model = User
         fields = ("email", "full_name")
 
 
 class StaffUserChangeForm(UserChangeForm):
-    class Meta(UserChangeForm.Meta):
+    class Meta:
         model = User
         fields = "__all__"
 
@@ -31,4 +31,6 @@ class UserAdmin(DjangoUserAdmin):
         (_("Roles"), {"fields": ("is_secretariat", "is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "usable_password", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "usable_password", "password1", "password2")}),
+    )

@@ -27,8 +27,6 @@ def staff_user_create(*, email: str, full_name: str, password: str, is_secretari
         raise DomainError("weak_password", " ".join(error.messages)) from None
     try:
         with transaction.atomic():
-            return User.objects.create_user(
-                email, password, full_name=full_name, is_secretariat=is_secretariat
-            )
+            return User.objects.create_user(email, password, full_name=full_name, is_secretariat=is_secretariat)
     except IntegrityError:
         raise DomainError("email_taken", _("A staff account with this email address already exists.")) from None

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
+from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import SignInForm
-from undersigned.accounts.models import User
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.federation.selectors import federation_identity
 
@@ -26,8 +26,7 @@ class SignOutView(auth_views.LogoutView):
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    actor = request.user
-    assert isinstance(actor, User)  # login_required guarantees an authenticated staff user
+    actor = staff_member(request)
     identity = federation_identity()
     commissions = commission_list_localised(
         language=get_language() or identity.default_language,

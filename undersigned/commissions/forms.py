@@ -29,11 +29,17 @@ class CommissionForm(forms.Form):
             text = existing.get(code)
             attrs = {"lang": code, "dir": language_direction(code)}
             self.fields[f"name_{code}"] = forms.CharField(
-                label=_("Name"), max_length=200, required=False, initial=text.name if text else "",
+                label=_("Name"),
+                max_length=200,
+                required=False,
+                initial=text.name if text else "",
                 widget=forms.TextInput(attrs=attrs),
             )
             self.fields[f"mandate_{code}"] = forms.CharField(
-                label=_("Mandate"), max_length=4000, required=False, initial=text.mandate if text else "",
+                label=_("Mandate"),
+                max_length=4000,
+                required=False,
+                initial=text.mandate if text else "",
                 widget=forms.Textarea(attrs={**attrs, "rows": 4}),
             )
 

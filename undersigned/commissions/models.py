@@ -10,9 +10,6 @@ class Commission(models.Model):
 
     slug = models.SlugField(_("short name in addresses"), max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="CommissionMembership", related_name="commissions"
-    )
 
     class Meta:
         verbose_name = _("commission")

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionText
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction
-from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)

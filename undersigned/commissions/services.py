@@ -57,9 +57,7 @@ def _store_texts(commission: Commission, texts: Mapping[str, CommissionTextInput
         raise DomainError("name_required", _("Give the commission a name in at least one language."))
 
 
-def commission_create(
-    *, actor: User | None, slug: str, texts: Mapping[str, CommissionTextInput]
-) -> Commission:
+def commission_create(*, actor: User | None, slug: str, texts: Mapping[str, CommissionTextInput]) -> Commission:
     """A new commission. ``actor`` None means the operator's command line."""
     _require_secretariat(actor)
     slug = _clean_slug(slug)

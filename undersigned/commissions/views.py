@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from undersigned.accounts.access import secretariat_member
 from undersigned.accounts.models import User
 from undersigned.commissions.forms import CommissionForm
 from undersigned.commissions.models import Commission
@@ -19,17 +19,10 @@ from undersigned.core.exceptions import DomainError
 from undersigned.federation.selectors import federation_identity
 
 
-def _secretariat(request: HttpRequest) -> User:
-    actor = request.user
-    if not isinstance(actor, User) or not actor.is_secretariat:
-        raise PermissionDenied
-    return actor
-
-
 @login_required
 @require_GET
 def commission_list(request: HttpRequest) -> HttpResponse:
-    actor = _secretariat(request)
+    actor = secretariat_member(request)
     identity = federation_identity()
     commissions = commission_list_localised(
         language=get_language() or identity.default_language,
@@ -70,13 +63,13 @@ def _save_commission(request: HttpRequest, actor: User, commission: Commission |
 @login_required
 @require_http_methods(["GET", "POST"])
 def commission_new(request: HttpRequest) -> HttpResponse:
-    return _save_commission(request, _secretariat(request), None)
+    return _save_commission(request, secretariat_member(request), None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def commission_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    actor = _secretariat(request)
+    actor = secretariat_member(request)
     try:
         commission = access_commission(actor=actor, slug=slug)
     except DomainError:

@@ -36,15 +36,21 @@ EDITOR_PASSWORD = "amber-field-notes-27"  # noqa: S105  (printed demo credential
 FEDERATION_TEXTS = {
     "en": LocalisedText(
         name="Example Federation",
-        description="A network of community organisations that publishes joint statements and gathers support for them.",
+        description=(
+            "A network of community organisations that publishes joint statements and gathers support for them."
+        ),
     ),
     "es": LocalisedText(
         name="Federación de Ejemplo",
-        description="Una red de organizaciones comunitarias que publica declaraciones conjuntas y reúne apoyos para ellas.",
+        description=(
+            "Una red de organizaciones comunitarias que publica declaraciones conjuntas y reúne apoyos para ellas."
+        ),
     ),
     "fr": LocalisedText(
         name="Fédération Exemple",
-        description="Un réseau d’organisations de quartier qui publie des déclarations communes et rassemble des soutiens.",
+        description=(
+            "Un réseau d’organisations de quartier qui publie des déclarations communes et rassemble des soutiens."
+        ),
     ),
     "ar": LocalisedText(
         name="الاتحاد النموذجي",
@@ -122,7 +128,5 @@ def demo_load() -> list[DemoAccount]:
     editor = User.objects.get(email=EDITOR_EMAIL)
     libraries = Commission.objects.get(slug="public-libraries")
     if not CommissionMembership.objects.filter(commission=libraries, user=editor).exists():
-        commission_member_add(
-            actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR
-        )
+        commission_member_add(actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR)
     return accounts

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.functional import Promise
-
 
 class DomainError(Exception):
     def __init__(
         self,
         code: str,
-        message: str | Promise,
+        message: str,
         *,
         status: int = 400,
         detail: dict[str, Any] | None = None,

@@ -48,12 +48,12 @@ class CommissionTextFactory(factory.django.DjangoModelFactory[CommissionText]):
 
 def secretariat(**overrides: Any) -> User:
     """Sam, who runs the site."""
-    return UserFactory(email="sam@example.org", full_name="Sam Secretariat", is_secretariat=True, **overrides)
+    return UserFactory.create(email="sam@example.org", full_name="Sam Secretariat", is_secretariat=True, **overrides)
 
 
 def editor(commission: Commission | None = None) -> User:
     """Eli, an editor; a member of ``commission`` when one is given."""
-    user = UserFactory(email="eli@example.org", full_name="Eli Editor")
+    user = UserFactory.create(email="eli@example.org", full_name="Eli Editor")
     if commission is not None:
         CommissionMembership.objects.create(commission=commission, user=user, role=CommissionMembership.Role.EDITOR)
     return user
@@ -61,7 +61,7 @@ def editor(commission: Commission | None = None) -> User:
 
 def translator() -> User:
     """Tove, a translator in no commission yet."""
-    return UserFactory(email="tove@example.org", full_name="Tove Translator")
+    return UserFactory.create(email="tove@example.org", full_name="Tove Translator")
 
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -33,12 +33,18 @@ class FederationForm(forms.Form):
             text = existing.get(code)
             attrs = {"lang": code, "dir": language_direction(code)}
             self.fields[f"name_{code}"] = forms.CharField(
-                label=_("Name"), max_length=200, required=False, initial=text.name if text else "",
+                label=_("Name"),
+                max_length=200,
+                required=False,
+                initial=text.name if text else "",
                 widget=forms.TextInput(attrs=attrs),
             )
             self.fields[f"description_{code}"] = forms.CharField(
-                label=_("Short description"), max_length=1000, required=False,
-                initial=text.description if text else "", widget=forms.Textarea(attrs={**attrs, "rows": 3}),
+                label=_("Short description"),
+                max_length=1000,
+                required=False,
+                initial=text.description if text else "",
+                widget=forms.Textarea(attrs={**attrs, "rows": 3}),
             )
         if federation is not None:
             self.fields["default_language"].initial = federation.default_language

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from undersigned.accounts.models import User
+from undersigned.accounts.access import secretariat_member
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction
@@ -53,7 +52,9 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     """
     identity = federation_identity()
     next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = reverse("federation:home")
     response = HttpResponseRedirect(next_url)
     if identity.offers(code):
@@ -63,10 +64,10 @@ def switch_language(request: HttpRequest, code: str) -> HttpResponse:
             max_age=settings.LANGUAGE_COOKIE_AGE,
             secure=settings.LANGUAGE_COOKIE_SECURE,
             httponly=True,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            samesite="Lax",
         )
     else:
-        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
     return response
 
 
@@ -117,10 +118,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def federation_edit(request: HttpRequest) -> HttpResponse:
-    actor = request.user
-    assert isinstance(actor, User)  # login_required guarantees an authenticated staff user
-    if not actor.is_secretariat:
-        raise PermissionDenied
+    actor = secretariat_member(request)
     federation = federation_for_editing()
     if request.method == "POST":
         form = FederationForm(request.POST, federation=federation)

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 from django.core.cache import caches
-from django.db import connection
 from django.test import override_settings
 
 from undersigned.core.testing import ROOT, production_environment

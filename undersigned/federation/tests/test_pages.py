@@ -51,7 +51,9 @@ def test_home_page_shows_the_federation_and_its_commissions_in_the_readers_langu
         },
     )
     commission_create(
-        actor=None, slug="urban-mobility", texts={"en": CommissionTextInput(name="Commission on Urban Mobility", mandate="")}
+        actor=None,
+        slug="urban-mobility",
+        texts={"en": CommissionTextInput(name="Commission on Urban Mobility", mandate="")},
     )
     english = client.get("/", headers={"accept-language": "en"}).content.decode()
     assert "Example Federation" in english
@@ -138,7 +140,12 @@ def test_switcher_links_carry_the_current_page(client, federation):
 
 @pytest.mark.parametrize(
     ("language", "title", "direction"),
-    [("en", "Page not found", "ltr"), ("es", "Página no encontrada", "ltr"), ("fr", "Page introuvable", "ltr"), ("ar", "الصفحة غير موجودة", "rtl")],
+    [
+        ("en", "Page not found", "ltr"),
+        ("es", "Página no encontrada", "ltr"),
+        ("fr", "Page introuvable", "ltr"),
+        ("ar", "الصفحة غير موجودة", "rtl"),
+    ],
 )
 def test_not_found_page_in_every_interface_language(client, federation, language, title, direction):
     response = client.get("/no-such-page/", headers={"accept-language": language})
@@ -158,7 +165,12 @@ handler500 = "undersigned.federation.views.server_error"
 @override_settings(ROOT_URLCONF=__name__)
 @pytest.mark.parametrize(
     ("language", "title", "direction"),
-    [("en", "Something went wrong", "ltr"), ("es", "Algo salió mal", "ltr"), ("fr", "Un problème est survenu", "ltr"), ("ar", "حدث خطأ ما", "rtl")],
+    [
+        ("en", "Something went wrong", "ltr"),
+        ("es", "Algo salió mal", "ltr"),
+        ("fr", "Un problème est survenu", "ltr"),
+        ("ar", "حدث خطأ ما", "rtl"),
+    ],
 )
 def test_server_error_page_in_every_interface_language_without_details(client, federation, language, title, direction):
     client.raise_request_exception = False

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_it_was_given():
+    # Guards against a PostgreSQL pass that quietly fell back to SQLite.
+    url = os.environ.get("DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres", "pgsql")) else "sqlite"
+    assert connection.vendor == expected
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode_with_normal_sync(tmp_path, settings):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite pragmas only apply to SQLite")
+    # The suite's own database is in memory; a file database shows the pragmas as production sets them.
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    file_settings = {**connection.settings_dict, "NAME": str(tmp_path / "wal.sqlite3")}
+    wrapper = DatabaseWrapper(file_settings, alias="wal_probe")
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 1  # NORMAL
+            cursor.execute("PRAGMA busy_timeout")
+            assert cursor.fetchone()[0] == 20000
+    finally:
+        wrapper.close()
+
+
+@pytest.mark.django_db
+def test_postgresql_uses_the_connection_pool():
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")
+    assert connection.settings_dict["OPTIONS"]["pool"]["max_size"] >= 1
+    assert getattr(connection, "pool", None) is not None

@@ -182,3 +182,20 @@ def test_server_error_page_in_every_interface_language_without_details(client, f
     assert "secret detail" not in content
     assert "Traceback" not in content
     assert "SECRET_KEY" not in content
+
+
+def test_an_expired_form_gets_a_translated_page_not_a_bare_error(federation):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/sign-in/", {"username": "a@example.org"}, headers={"accept-language": "ar"})
+    assert response.status_code == 403
+    assert html_root(response) == ("ar", "rtl")
+    assert "انتهت صلاحية النموذج" in response.content.decode()
+
+
+def test_a_request_for_an_unknown_host_gets_the_bad_request_page(client, federation):
+    response = client.get("/", headers={"host": "elsewhere.example", "accept-language": "fr"})
+    assert response.status_code == 400
+    assert html_root(response) == ("fr", "ltr")
+    assert "Requête incorrecte" in response.content.decode()

@@ -1,0 +1,160 @@
+"""Page benchmarks, run by hand (`make bench`); numbers go into the README.
+
+Starts the site as production runs it (DEBUG off, gunicorn, collected static files) on a throwaway
+SQLite database with the demo data, or on DATABASE_URL when set, then keeps CONCURRENCY clients
+requesting each page for SECONDS and prints requests per second, latency percentiles and the
+resident memory of the server processes.
+
+    make bench                       # SQLite
+    DATABASE_URL=postgres://... make bench
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+PAGES = {"home (English)": ("/", "en"), "home (Arabic)": ("/", "ar"), "healthz": ("/healthz", "en")}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def environment(var_dir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SITE_URL": "http://127.0.0.1",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.setdefault("DATABASE_URL", "")
+    return env
+
+
+def hammer(port: int, path: str, language: str) -> tuple[int, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + SECONDS
+    lock = threading.Lock()
+
+    def client() -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers={"Accept-Language": language})
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                continue
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(latencies), latencies, errors
+
+
+def resident_memory_mib(pid: int) -> float:
+    """Resident memory of ``pid`` and its children, from /proc."""
+    total_kib = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kib += int(line.split()[1])
+    return total_kib / 1024
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="undersigned-bench-") as directory:
+        env = environment(Path(directory))
+        manage = [sys.executable, "manage.py"]
+        for command in (
+            ["migrate", "--no-input", "-v", "0"],
+            ["load_demo", "--allow-production"],
+            ["collectstatic", "--no-input", "-v", "0"],
+        ):
+            subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(WORKERS),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
+            print(f"{database}, gunicorn with {WORKERS} workers, {CONCURRENCY} clients, {SECONDS:.0f}s per page")
+            print(f"{'page':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            for name, (path, language) in PAGES.items():
+                count, latencies, errors = hammer(port, path, language)
+                quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+                print(
+                    f"{name:<16} {count / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "
+                    f"{quantiles[94] * 1000:>8.1f} {quantiles[98] * 1000:>8.1f} {errors:>7}"
+                )
+            print(f"server resident memory: {resident_memory_mib(server.pid):.0f} MiB in {WORKERS + 1} processes")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.commissions.models import Commission
 from undersigned.commissions.services import CommissionTextInput
-from undersigned.core.languages import language_direction, native_language_name
+from undersigned.core.forms import LanguageField, PerLanguageFieldsMixin
 
 
-class CommissionForm(forms.Form):
+class CommissionForm(PerLanguageFieldsMixin):
     """A commission's short name and, per offered language, its name and mandate."""
 
     slug = forms.SlugField(
@@ -21,43 +21,13 @@ class CommissionForm(forms.Form):
 
     def __init__(self, *args: Any, commission: Commission | None, languages: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.languages = languages
-        existing = {text.language: text for text in commission.texts.all()} if commission else {}
         if commission is not None:
             self.fields["slug"].initial = commission.slug
-        for code in languages:
-            text = existing.get(code)
-            attrs = {"lang": code, "dir": language_direction(code)}
-            self.fields[f"name_{code}"] = forms.CharField(
-                label=_("Name"),
-                max_length=200,
-                required=False,
-                initial=text.name if text else "",
-                widget=forms.TextInput(attrs=attrs),
-            )
-            self.fields[f"mandate_{code}"] = forms.CharField(
-                label=_("Mandate"),
-                max_length=4000,
-                required=False,
-                initial=text.mandate if text else "",
-                widget=forms.Textarea(attrs={**attrs, "rows": 4}),
-            )
-
-    def language_sections(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "code": code,
-                "name": native_language_name(code),
-                "name_field": self[f"name_{code}"],
-                "mandate_field": self[f"mandate_{code}"],
-            }
-            for code in self.languages
-        ]
+        self.add_language_fields(
+            languages,
+            [LanguageField("name", _("Name"), 200), LanguageField("mandate", _("Mandate"), 4000, multiline=True)],
+            existing={text.language: text for text in commission.texts.all()} if commission else {},
+        )
 
     def localised_texts(self) -> dict[str, CommissionTextInput]:
-        return {
-            code: CommissionTextInput(
-                name=self.cleaned_data[f"name_{code}"], mandate=self.cleaned_data[f"mandate_{code}"]
-            )
-            for code in self.languages
-        }
+        return {code: CommissionTextInput(**self.language_values(code)) for code in self.languages}

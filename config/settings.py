@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "undersigned.accounts",
     "undersigned.federation",
     "undersigned.commissions",
+    "undersigned.statements",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ urlpatterns = [
     path("accounts/", include("undersigned.accounts.urls")),
     path("staff/", include("config.staff_urls")),
     path("admin/", admin.site.urls),
+    path("", include("undersigned.statements.urls")),
     path("", include("undersigned.federation.urls")),
 ]
 

@@ -1,4 +1,4 @@
-"""Neutral demo content: a federation, two commissions and two staff accounts.
+"""Neutral demo content: a federation, two commissions, two staff accounts and three statements.
 
 Loading is idempotent: what exists already is left exactly as it is, so a demo site that someone
 has edited keeps their edits.
@@ -6,7 +6,8 @@ has edited keeps their edits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from django.db import transaction
 
@@ -17,6 +18,16 @@ from undersigned.commissions.services import CommissionTextInput, commission_cre
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
+from undersigned.statements.importer import parse_press_release
+from undersigned.statements.models import Statement
+from undersigned.statements.services import (
+    TextInput,
+    statement_close,
+    statement_import,
+    statement_publish,
+    text_publish,
+    translation_add,
+)
 
 
 @dataclass(frozen=True)
@@ -125,8 +136,44 @@ def demo_load() -> list[DemoAccount]:
         ),
         _ensure_account(EDITOR_EMAIL, "Eli Editor", EDITOR_PASSWORD, role="editor", is_secretariat=False),
     ]
+    _load_demo_statements()
     editor = User.objects.get(email=EDITOR_EMAIL)
     libraries = Commission.objects.get(slug="public-libraries")
     if not CommissionMembership.objects.filter(commission=libraries, user=editor).exists():
         commission_member_add(actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR)
     return accounts
+
+
+DEMO_STATEMENTS = {
+    # slug: (issuing commission, original language, closed)
+    "library-opening-hours": ("public-libraries", "en", False),
+    "winter-reading-rooms": ("public-libraries", "en", True),
+    "safe-cycling-lanes": ("urban-mobility", "en", False),
+}
+DEMO_TRANSLATIONS = ("es", "fr", "ar")
+DEMO_TEXTS = Path(__file__).resolve().parent.parent / "statements" / "demo"
+
+
+def _load_demo_statements() -> None:
+    """Imports the neutral press releases in statements/demo/, through the same importer editors use."""
+    for slug, (commission_slug, original, closed) in DEMO_STATEMENTS.items():
+        if Statement.objects.filter(slug=slug).exists():
+            continue
+        commission = Commission.objects.get(slug=commission_slug)
+        source = (DEMO_TEXTS / f"{slug}.{original}.txt").read_text(encoding="utf-8")
+        statement = statement_import(actor=None, commission=commission, slug=slug, language=original, source=source)
+        for language in DEMO_TRANSLATIONS:
+            parsed = parse_press_release(
+                (DEMO_TEXTS / f"{slug}.{language}.txt").read_text(encoding="utf-8"), language=language
+            )
+            text = translation_add(
+                actor=None,
+                statement=statement,
+                language=language,
+                text=replace(TextInput.from_parsed(parsed), translator_credit="Example Federation translators"),
+            )
+            text.statement = statement
+            text_publish(actor=None, text=text)
+        statement_publish(actor=None, statement=statement)
+        if closed:
+            statement_close(actor=None, statement=statement)

@@ -1,7 +1,11 @@
-"""Interface languages: the ones with gettext catalogues, and how each is written."""
+"""Languages: the interface's (with gettext catalogues) and the content's (any the CLDR knows)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
 from django.conf import settings
 from django.utils.translation import get_language_info
 
@@ -14,16 +18,52 @@ def is_interface_language(code: str) -> bool:
     return code in interface_language_codes()
 
 
+@lru_cache(maxsize=512)
+def _locale(code: str) -> Locale | None:
+    try:
+        return Locale.parse(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def is_content_language(code: str) -> bool:
+    """A language a statement may be written in: any language (not region) the CLDR knows."""
+    return code in content_language_codes()
+
+
+@lru_cache(maxsize=1)
+def content_language_codes() -> frozenset[str]:
+    return frozenset(
+        identifier for identifier in locale_identifiers() if "_" not in identifier and identifier != "root"
+    )
+
+
+@lru_cache(maxsize=1)
+def content_language_choices() -> list[tuple[str, str]]:
+    """(code, "native name — code") for every content language, sorted by code."""
+    return [(code, f"{native_language_name(code)} — {code}") for code in sorted(content_language_codes())]
+
+
+@lru_cache(maxsize=512)
 def language_direction(code: str) -> str:
-    """``rtl`` or ``ltr`` for a language code Django knows; ``ltr`` for any it does not."""
+    """``rtl`` or ``ltr``; ``ltr`` for a code nobody knows."""
     try:
         return "rtl" if get_language_info(code)["bidi"] else "ltr"
     except KeyError:
-        return "ltr"
+        pass
+    locale = _locale(code)
+    if locale is not None and locale.character_order == "right-to-left":
+        return "rtl"
+    return "ltr"
 
 
+@lru_cache(maxsize=512)
 def native_language_name(code: str) -> str:
     try:
         return str(get_language_info(code)["name_local"])
     except KeyError:
-        return code
+        pass
+    locale = _locale(code)
+    if locale is not None and locale.display_name:
+        return str(locale.display_name)
+    return code

@@ -25,20 +25,30 @@ from undersigned.core.languages import language_direction
 from undersigned.federation.forms import FederationForm
 from undersigned.federation.selectors import CACHE_ERRORS, federation_for_editing, federation_identity
 from undersigned.federation.services import federation_update
+from undersigned.statements.presentation import reader_language_preferences, statement_card
+from undersigned.statements.selectors import statement_list_public
 
 logger = logging.getLogger(__name__)
+
+
+HOME_STATEMENTS = 10
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     identity = federation_identity()
     language = get_language() or identity.default_language
+    preferences = reader_language_preferences(request)
+    statements = statement_list_public()[: HOME_STATEMENTS + 1]
+    cards = [card for statement in statements if (card := statement_card(statement, preferences, language))]
     return render(
         request,
         "federation/home.html",
         {
             "commissions": commission_list_localised(language=language, default_language=identity.default_language),
             "site_configured": identity.configured,
+            "cards": cards[:HOME_STATEMENTS],
+            "more_statements": len(cards) > HOME_STATEMENTS,
         },
     )
 

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+from django.utils.text import slugify
+
+from undersigned.commissions.models import Commission
+from undersigned.core.exceptions import DomainError
+from undersigned.statements.importer import ImportRefusedError, decode_upload, parse_press_release
+from undersigned.statements.services import statement_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a statement from a plain-text press release (title, dateline, headline calls, paragraphs, "
+        "end mark ###) and print its public address."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("file", help="a UTF-8 text file, or - for standard input")
+        parser.add_argument("--language", required=True, help="the language the text is written in, e.g. en, fr, ar")
+        parser.add_argument(
+            "--body", required=True, help="the issuing body: a commission's short name, or 'federation'"
+        )
+        parser.add_argument("--slug", help="the short name in the address; default: made from the title")
+        parser.add_argument("--publish", action="store_true", help="publish at once instead of keeping a draft")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        commission = None
+        if options["body"] != "federation":
+            commission = Commission.objects.filter(slug=options["body"]).first()
+            if commission is None:
+                known = ", ".join(Commission.objects.values_list("slug", flat=True)) or "none yet"
+                raise CommandError(f"no commission {options['body']!r}; commissions: {known}; or use 'federation'")
+        try:
+            if options["file"] == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                data = Path(options["file"]).read_bytes()
+        except OSError as error:
+            raise CommandError(f"cannot read {options['file']}: {error.strerror}") from None
+        try:
+            source = decode_upload(data)
+            slug = options["slug"] or slugify(parse_press_release(source, language=options["language"]).title)[:100]
+        except ImportRefusedError as refusal:
+            raise CommandError(str(refusal)) from None
+        try:
+            statement = statement_import(
+                actor=None,
+                commission=commission,
+                slug=slug,
+                language=options["language"],
+                source=source,
+                publish=options["publish"],
+            )
+        except DomainError as error:
+            raise CommandError(str(error)) from None
+        url = settings.SITE_URL + reverse("statements:read", args=[statement.slug])
+        state = "published" if options["publish"] else "saved as a draft (not public until published)"
+        self.stdout.write(f"{url}\n{statement.slug}: {state}")

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from undersigned.accounts.models import User
+from undersigned.commissions.models import CommissionMembership
+from undersigned.core.exceptions import DomainError
+from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
+
+PUBLIC_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED, Statement.Status.WITHDRAWN)
+
+
+# --- Who may do what ----------------------------------------------------------------------------
+
+
+def can_manage_statement(actor: User, statement: Statement) -> bool:
+    """Editors of the issuing commission and the secretariat; federation-wide statements: secretariat."""
+    if actor.is_secretariat:
+        return True
+    if statement.commission_id is None:
+        return False
+    return CommissionMembership.objects.filter(
+        commission_id=statement.commission_id, user=actor, role=CommissionMembership.Role.EDITOR
+    ).exists()
+
+
+def can_edit_text(actor: User, text: StatementText) -> bool:
+    """Managers edit any text; an assigned translator edits only the draft in their language."""
+    if can_manage_statement(actor, text.statement):
+        return True
+    return (
+        text.status == StatementText.Status.DRAFT
+        and TranslatorAssignment.objects.filter(
+            statement_id=text.statement_id, language=text.language, translator=actor
+        ).exists()
+    )
+
+
+def access_statement(*, actor: User, slug: str) -> Statement:
+    """The statement ``actor`` works on; "not found" whether it is missing or not theirs."""
+    statement = Statement.objects.select_related("commission").filter(slug=slug).first()
+    if statement is None or not (
+        can_manage_statement(actor, statement)
+        or TranslatorAssignment.objects.filter(statement=statement, translator=actor).exists()
+    ):
+        raise DomainError("not_found", _("Statement not found."), status=404)
+    return statement
+
+
+def access_text(*, actor: User, slug: str, language: str) -> StatementText:
+    statement = access_statement(actor=actor, slug=slug)
+    text = statement.texts.select_related("published_revision").filter(language=language).first()
+    if text is None or not (
+        can_manage_statement(actor, statement)
+        or TranslatorAssignment.objects.filter(statement=statement, language=language, translator=actor).exists()
+    ):
+        raise DomainError("not_found", _("Statement not found."), status=404)
+    text.statement = statement
+    return text
+
+
+def statement_list_for_staff(*, actor: User) -> QuerySet[Statement]:
+    statements = Statement.objects.select_related("commission").prefetch_related("texts").order_by("-created_at")
+    if actor.is_secretariat:
+        return statements
+    editor_of = CommissionMembership.objects.filter(user=actor, role=CommissionMembership.Role.EDITOR).values(
+        "commission_id"
+    )
+    assigned = TranslatorAssignment.objects.filter(translator=actor).values("statement_id")
+    return statements.filter(Q(commission_id__in=editor_of) | Q(pk__in=assigned)).distinct()
+
+
+# --- What readers see ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedText:
+    language: str
+    revision: Revision
+
+
+def _published_texts_prefetch() -> Prefetch[str, QuerySet[StatementText], str]:
+    return Prefetch(
+        "texts",
+        queryset=StatementText.objects.filter(published_revision__isnull=False).select_related("published_revision"),
+        to_attr="published_texts",
+    )
+
+
+def statement_list_public(
+    *, commission_slug: str | None = None, language: str | None = None, state: str | None = None
+) -> QuerySet[Statement]:
+    """Published and closed statements, newest first. ``commission_slug`` "federation" means no commission.
+
+    ``state`` is "open" (taking signatures now) or "closed" (closed by an editor or past its window).
+    """
+    statements = (
+        Statement.objects.filter(status__in=[Statement.Status.PUBLISHED, Statement.Status.CLOSED])
+        .select_related("commission")
+        .prefetch_related(_published_texts_prefetch(), "commission__texts")
+        .order_by("-published_at", "-pk")
+    )
+    if commission_slug == "federation":
+        statements = statements.filter(commission__isnull=True)
+    elif commission_slug:
+        statements = statements.filter(commission__slug=commission_slug)
+    if language:
+        statements = statements.filter(texts__language=language, texts__published_revision__isnull=False)
+    now = timezone.now()
+    open_now = (
+        Q(status=Statement.Status.PUBLISHED)
+        & (Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        & (Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+    )
+    if state == "open":
+        statements = statements.filter(open_now)
+    elif state == "closed":
+        statements = statements.exclude(open_now)
+    return statements
+
+
+def published_texts(statement: Statement) -> list[PublishedText]:
+    """The statement's published texts, the original first; uses the prefetch of the list selectors."""
+    texts = getattr(statement, "published_texts", None)
+    if texts is None:
+        texts = list(statement.texts.filter(published_revision__isnull=False).select_related("published_revision"))
+    found = [PublishedText(text.language, text.published_revision) for text in texts if text.published_revision]
+    return sorted(found, key=lambda item: (item.language != statement.original_language, item.language))
+
+
+def choose_text(
+    texts: Sequence[PublishedText], *, original_language: str, preferences: Sequence[str]
+) -> PublishedText | None:
+    """The first of the reader's ``preferences`` that exists, else the original, else any."""
+    by_language = {text.language: text for text in texts}
+    for language in preferences:
+        if language in by_language:
+            return by_language[language]
+        base = language.split("-")[0]
+        if base in by_language:
+            return by_language[base]
+    return by_language.get(original_language) or (texts[0] if texts else None)
+
+
+def statement_for_reading(*, slug: str) -> Statement:
+    statement = (
+        Statement.objects.select_related("commission")
+        .prefetch_related(_published_texts_prefetch(), "commission__texts")
+        .filter(slug=slug, status__in=PUBLIC_STATUSES)
+        .first()
+    )
+    if statement is None or not published_texts(statement):
+        raise DomainError("not_found", _("Statement not found."), status=404)
+    return statement
+
+
+def revision_history(*, statement: Statement, language: str) -> list[Revision]:
+    return list(
+        Revision.objects.filter(text__statement=statement, text__language=language)
+        .select_related("published_by")
+        .order_by("-number")
+    )
+
+
+def published_languages() -> list[str]:
+    """Languages in which at least one public statement can be read."""
+    return sorted(
+        set(
+            StatementText.objects.filter(
+                published_revision__isnull=False, statement__status__in=PUBLIC_STATUSES
+            ).values_list("language", flat=True)
+        )
+    )

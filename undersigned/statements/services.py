@@ -1,0 +1,428 @@
+"""Writing statements: create, import, edit, translate, publish revisions, close, withdraw.
+
+Every change records an audit event in its own transaction. A published text is never changed in
+place: readers see ``StatementText.published_revision``, and only ``text_publish`` moves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from undersigned.accounts.models import User
+from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.core import audit
+from undersigned.core.exceptions import DomainError
+from undersigned.core.languages import is_content_language, native_language_name
+from undersigned.statements.canonical import canonical_sha256
+from undersigned.statements.importer import ImportRefusedError, ParsedStatement, parse_press_release
+from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
+from undersigned.statements.rendering import render_markdown
+from undersigned.statements.selectors import can_edit_text, can_manage_statement
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """The fields of a text in one language, as an editor or translator writes them."""
+
+    title: str
+    body: str
+    dateline_date: date | None = None
+    dateline_place: str = ""
+    headline_calls: list[str] = field(default_factory=list)
+    call_to_action: str = ""
+    translator_credit: str = ""
+
+    @classmethod
+    def from_parsed(cls, parsed: ParsedStatement) -> TextInput:
+        return cls(
+            title=parsed.title,
+            body=parsed.body,
+            dateline_date=parsed.dateline_date,
+            dateline_place=parsed.dateline_place,
+            headline_calls=list(parsed.headline_calls),
+            call_to_action=parsed.call_to_action,
+        )
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+
+def _clean_text(text: TextInput) -> TextInput:
+    title = text.title.strip()
+    body = text.body.strip("\n")
+    if not title:
+        raise DomainError("title_required", _("Give the statement a title."))
+    if len(title) > 300:
+        raise DomainError("title_too_long", _("The title may be at most 300 characters long."))
+    if not body.strip():
+        raise DomainError("body_required", _("A statement needs a body: at least one paragraph."))
+    if len(body) > 100_000:
+        raise DomainError("body_too_long", _("The body may be at most 100,000 characters long."))
+    calls = [call.strip() for call in text.headline_calls if call.strip()]
+    if any(len(call) > 150 for call in calls):
+        raise DomainError("call_too_long", _("Each headline call may be at most 150 characters long."))
+    if len(text.call_to_action) > 2000:
+        raise DomainError("call_to_action_too_long", _("The call to action may be at most 2,000 characters long."))
+    if len(text.dateline_place) > 120 or len(text.translator_credit) > 200:
+        raise DomainError("field_too_long", _("The place or the translator credit is too long."))
+    return TextInput(
+        title=title,
+        body=body,
+        dateline_date=text.dateline_date,
+        dateline_place=text.dateline_place.strip(),
+        headline_calls=calls,
+        call_to_action=text.call_to_action.strip(),
+        translator_credit=text.translator_credit.strip(),
+    )
+
+
+def _clean_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise DomainError(
+            "invalid_slug", _("The short name may hold only letters, digits, hyphens and underscores.")
+        ) from None
+    if len(slug) > 100:
+        raise DomainError("invalid_slug", _("The short name may be at most 100 characters long."))
+    return slug
+
+
+def _check_language(language: str) -> str:
+    if not is_content_language(language):
+        raise DomainError("unknown_language", _("“%(code)s” is not a language code we know.") % {"code": language})
+    return language
+
+
+def _check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise DomainError("window_order", _("Sign-on must close after it opens."))
+
+
+def _require_manager(actor: User | None, statement: Statement) -> None:
+    if actor is not None and not can_manage_statement(actor, statement):
+        raise DomainError("forbidden", _("Only the editors of the issuing body can do this."), status=403)
+
+
+def _may_issue_for(actor: User | None, commission: Commission | None) -> bool:
+    if actor is None or actor.is_secretariat:
+        return True
+    if commission is None:
+        return False
+    return CommissionMembership.objects.filter(
+        commission=commission, user=actor, role=CommissionMembership.Role.EDITOR
+    ).exists()
+
+
+def _apply(text: StatementText, values: TextInput) -> None:
+    text.title = values.title
+    text.body = values.body
+    text.dateline_date = values.dateline_date
+    text.dateline_place = values.dateline_place
+    text.headline_calls = values.headline_calls
+    text.call_to_action = values.call_to_action
+    text.translator_credit = values.translator_credit
+
+
+TEXT_FIELDS = [
+    "title",
+    "body",
+    "dateline_date",
+    "dateline_place",
+    "headline_calls",
+    "call_to_action",
+    "translator_credit",
+]
+
+
+# --- Creating -----------------------------------------------------------------------------------
+
+
+def statement_create(
+    *,
+    actor: User | None,
+    commission: Commission | None,
+    slug: str,
+    original_language: str,
+    text: TextInput,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> Statement:
+    """A draft statement with its original text. ``actor`` None means the operator's command line."""
+    if not _may_issue_for(actor, commission):
+        raise DomainError("forbidden", _("You can only create statements for your own commissions."), status=403)
+    slug = _clean_slug(slug)
+    _check_language(original_language)
+    _check_window(opens_at, closes_at)
+    values = _clean_text(text)
+    try:
+        with transaction.atomic():
+            statement = Statement.objects.create(
+                slug=slug,
+                commission=commission,
+                original_language=original_language,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                created_by=actor,
+            )
+            original = StatementText(statement=statement, language=original_language)
+            _apply(original, values)
+            original.save()
+            audit.record(actor=actor, action="statement.created", subject=statement, detail={"slug": slug})
+    except IntegrityError:
+        if Statement.objects.filter(slug=slug).exists():
+            raise DomainError("slug_taken", _("Another statement already uses this short name.")) from None
+        raise
+    return statement
+
+
+def statement_import(
+    *,
+    actor: User | None,
+    commission: Commission | None,
+    slug: str,
+    language: str,
+    source: str,
+    publish: bool = False,
+) -> Statement:
+    """Parse a press release and store it as a new statement, all or nothing."""
+    _check_language(language)
+    try:
+        parsed = parse_press_release(source, language=language)
+    except ImportRefusedError as refusal:
+        raise DomainError("import_refused", str(refusal), detail={"line": refusal.line}) from None
+    with transaction.atomic():
+        statement = statement_create(
+            actor=actor,
+            commission=commission,
+            slug=slug,
+            original_language=language,
+            text=TextInput.from_parsed(parsed),
+        )
+        if publish:
+            statement_publish(actor=actor, statement=statement)
+    return statement
+
+
+def translation_add(*, actor: User | None, statement: Statement, language: str, text: TextInput) -> StatementText:
+    """A new draft text in ``language``. Managers add translations; so does a translator assigned to it."""
+    _check_language(language)
+    assigned = (
+        actor is not None
+        and TranslatorAssignment.objects.filter(statement=statement, language=language, translator=actor).exists()
+    )
+    if not assigned:
+        _require_manager(actor, statement)
+    values = _clean_text(text)
+    try:
+        with transaction.atomic():
+            translation = StatementText(statement=statement, language=language)
+            _apply(translation, values)
+            translation.save()
+            audit.record(actor=actor, action="text.created", subject=statement, detail={"language": language})
+    except IntegrityError:
+        raise DomainError(
+            "language_taken",
+            _("This statement already has a text in %(language)s.") % {"language": native_language_name(language)},
+        ) from None
+    return translation
+
+
+# --- Editing and publishing texts ---------------------------------------------------------------
+
+
+def text_save(*, actor: User | None, text: StatementText, values: TextInput) -> StatementText:
+    """Change the working copy. Readers still see the published revision until ``text_publish``."""
+    if actor is not None and not can_edit_text(actor, text):
+        raise DomainError("forbidden", _("You may edit only drafts of the translations assigned to you."), status=403)
+    cleaned = _clean_text(values)
+    with transaction.atomic():
+        locked = StatementText.objects.select_for_update().get(pk=text.pk)
+        _apply(locked, cleaned)
+        locked.has_unpublished_changes = True
+        locked.save(update_fields=[*TEXT_FIELDS, "has_unpublished_changes", "updated_at"])
+        audit.record(actor=actor, action="text.edited", subject=locked.statement, detail={"language": locked.language})
+    return locked
+
+
+def text_submit_for_review(*, actor: User | None, text: StatementText) -> StatementText:
+    if actor is not None and not can_edit_text(actor, text):
+        raise DomainError("forbidden", _("You may not submit this text."), status=403)
+    if text.status != StatementText.Status.DRAFT:
+        raise DomainError("not_a_draft", _("Only a draft can be submitted for review."))
+    with transaction.atomic():
+        updated = StatementText.objects.filter(pk=text.pk, status=StatementText.Status.DRAFT).update(
+            status=StatementText.Status.IN_REVIEW, updated_at=timezone.now()
+        )
+        if not updated:
+            raise DomainError("not_a_draft", _("Only a draft can be submitted for review."))
+        audit.record(actor=actor, action="text.submitted", subject=text.statement, detail={"language": text.language})
+    text.status = StatementText.Status.IN_REVIEW
+    return text
+
+
+def text_publish(*, actor: User | None, text: StatementText, change_note: str = "") -> Revision:
+    """Publish the working copy as a new revision. After the first, a public change note is required.
+
+    Safe under concurrent publishers: the text row is locked, so revision numbers never collide.
+    """
+    statement = text.statement
+    _require_manager(actor, statement)
+    change_note = change_note.strip()
+    if len(change_note) > 500:
+        raise DomainError("change_note_too_long", _("The change note may be at most 500 characters long."))
+    with transaction.atomic():
+        locked = StatementText.objects.select_for_update().select_related("published_revision").get(pk=text.pk)
+        previous = locked.published_revision
+        sha256 = canonical_sha256(
+            language=locked.language,
+            title=locked.title,
+            dateline_date=locked.dateline_date,
+            dateline_place=locked.dateline_place,
+            headline_calls=locked.headline_calls,
+            body=locked.body,
+            call_to_action=locked.call_to_action,
+        )
+        if previous is not None:
+            if previous.sha256 == sha256 and previous.translator_credit == locked.translator_credit:
+                raise DomainError("unchanged", _("Nothing has changed since the last published revision."))
+            if not change_note:
+                raise DomainError(
+                    "change_note_required",
+                    _("Say in a change note what changed: readers see it in the revision history."),
+                )
+        number = (previous.number + 1) if previous else 1
+        revision = Revision.objects.create(
+            text=locked,
+            number=number,
+            title=locked.title,
+            dateline_date=locked.dateline_date,
+            dateline_place=locked.dateline_place,
+            headline_calls=locked.headline_calls,
+            body=locked.body,
+            call_to_action=locked.call_to_action,
+            translator_credit=locked.translator_credit,
+            change_note=change_note,
+            sha256=sha256,
+            published_by=actor,
+        )
+        locked.published_revision = revision
+        locked.status = StatementText.Status.PUBLISHED
+        locked.has_unpublished_changes = False
+        locked.save(update_fields=["published_revision", "status", "has_unpublished_changes", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="text.published",
+            subject=statement,
+            detail={"language": locked.language, "revision": number, "sha256": sha256},
+        )
+    text.published_revision = revision
+    text.status = locked.status
+    text.has_unpublished_changes = False
+    return revision
+
+
+# --- The statement's life -----------------------------------------------------------------------
+
+
+def statement_publish(*, actor: User | None, statement: Statement) -> Statement:
+    """Make the statement public. Its original text is published too, if it was not yet."""
+    _require_manager(actor, statement)
+    if statement.status != Statement.Status.DRAFT:
+        raise DomainError("not_a_draft", _("This statement has already been published."))
+    with transaction.atomic():
+        original = StatementText.objects.get(statement=statement, language=statement.original_language)
+        original.statement = statement
+        if original.published_revision_id is None:
+            text_publish(actor=actor, text=original)
+        changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.DRAFT).update(
+            status=Statement.Status.PUBLISHED, published_at=timezone.now()
+        )
+        if not changed:
+            raise DomainError("not_a_draft", _("This statement has already been published."))
+        audit.record(actor=actor, action="statement.published", subject=statement)
+    statement.refresh_from_db()
+    return statement
+
+
+def statement_close(*, actor: User | None, statement: Statement) -> Statement:
+    """Stop taking sign-ons; the statement stays readable."""
+    return _move(actor, statement, {Statement.Status.PUBLISHED}, Statement.Status.CLOSED, "statement.closed")
+
+
+def statement_reopen(*, actor: User | None, statement: Statement) -> Statement:
+    return _move(actor, statement, {Statement.Status.CLOSED}, Statement.Status.PUBLISHED, "statement.reopened")
+
+
+def statement_withdraw(*, actor: User | None, statement: Statement) -> Statement:
+    """The issuing body no longer stands by the statement; its page says so, its text stays on record."""
+    return _move(
+        actor,
+        statement,
+        {Statement.Status.PUBLISHED, Statement.Status.CLOSED},
+        Statement.Status.WITHDRAWN,
+        "statement.withdrawn",
+    )
+
+
+def _move(actor: User | None, statement: Statement, sources: set[str], target: str, action: str) -> Statement:
+    _require_manager(actor, statement)
+    with transaction.atomic():
+        changed = Statement.objects.filter(pk=statement.pk, status__in=sources).update(status=target)
+        if not changed:
+            raise DomainError("wrong_status", _("This statement cannot make that change in its present state."))
+        audit.record(actor=actor, action=action, subject=statement)
+    statement.refresh_from_db()
+    return statement
+
+
+def statement_set_window(
+    *, actor: User | None, statement: Statement, opens_at: datetime | None, closes_at: datetime | None
+) -> Statement:
+    _require_manager(actor, statement)
+    _check_window(opens_at, closes_at)
+    with transaction.atomic():
+        statement.opens_at, statement.closes_at = opens_at, closes_at
+        statement.save(update_fields=["opens_at", "closes_at"])
+        audit.record(
+            actor=actor,
+            action="statement.window_set",
+            subject=statement,
+            detail={
+                "opens_at": opens_at.isoformat() if opens_at else None,
+                "closes_at": closes_at.isoformat() if closes_at else None,
+            },
+        )
+    return statement
+
+
+def translator_assign(*, actor: User | None, statement: Statement, language: str, translator: User) -> None:
+    _require_manager(actor, statement)
+    _check_language(language)
+    if not translator.is_active:
+        raise DomainError("inactive_user", _("This account is not active."))
+    with transaction.atomic():
+        _assignment, created = TranslatorAssignment.objects.get_or_create(
+            statement=statement, language=language, translator=translator
+        )
+        if created:
+            audit.record(
+                actor=actor,
+                action="translator.assigned",
+                subject=statement,
+                detail={"language": language, "translator_id": translator.pk},
+            )
+
+
+def preview_html(values: TextInput) -> dict[str, object]:
+    """What a text will look like to readers, before it is stored (for the editor's preview)."""
+    cleaned = _clean_text(values)
+    return {"text": cleaned, "body_html": render_markdown(cleaned.body)}

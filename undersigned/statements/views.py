@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from undersigned.commissions.selectors import commission_list_localised
+from undersigned.core.exceptions import DomainError
+from undersigned.core.languages import native_language_name
+from undersigned.federation.selectors import federation_identity
+from undersigned.statements.diff import word_diff
+from undersigned.statements.forms import StatementFilterForm
+from undersigned.statements.models import Revision, Statement
+from undersigned.statements.presentation import (
+    long_date,
+    readable_text,
+    reader_language_preferences,
+    signature_state,
+    statement_card,
+)
+from undersigned.statements.selectors import (
+    PublishedText,
+    choose_text,
+    published_languages,
+    published_texts,
+    revision_history,
+    statement_for_reading,
+    statement_list_public,
+)
+
+PAGE_SIZE = 20
+
+
+def _interface_language() -> str:
+    return get_language() or federation_identity().default_language
+
+
+@require_GET
+def statement_index(request: HttpRequest) -> HttpResponse:
+    language = _interface_language()
+    identity = federation_identity()
+    commissions = commission_list_localised(language=language, default_language=identity.default_language)
+    form = StatementFilterForm(request.GET or None, commissions=commissions, languages=published_languages())
+    filters = form.cleaned_data if form.is_valid() else {}
+    statements = statement_list_public(
+        commission_slug=filters.get("body") or None,
+        language=filters.get("language") or None,
+        state=filters.get("state") or None,
+    )
+    page = Paginator(statements, PAGE_SIZE).get_page(request.GET.get("page"))
+    preferences = reader_language_preferences(request)
+    cards = [card for statement in page if (card := statement_card(statement, preferences, language))]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "statements/index.html",
+        {"form": form, "page": page, "cards": cards, "query": query.urlencode()},
+    )
+
+
+def _published_text_or_404(slug: str, language: str) -> tuple[Statement, PublishedText]:
+    try:
+        statement = statement_for_reading(slug=slug)
+    except DomainError:
+        raise Http404 from None
+    chosen = next((text for text in published_texts(statement) if text.language == language), None)
+    if chosen is None:
+        raise Http404
+    return statement, chosen
+
+
+@require_GET
+def statement_read(request: HttpRequest, slug: str, language: str | None = None) -> HttpResponse:
+    """The statement in the reader's language; ``language`` in the address picks a text explicitly."""
+    try:
+        statement = statement_for_reading(slug=slug)
+    except DomainError:
+        raise Http404 from None
+    texts = published_texts(statement)
+    interface_language = _interface_language()
+    if language is not None:
+        chosen = next((text for text in texts if text.language == language), None)
+        if chosen is None:
+            if language.lower() != language:
+                return HttpResponsePermanentRedirect(reverse("statements:read_in", args=[slug, language.lower()]))
+            raise Http404
+    else:
+        chosen = choose_text(
+            texts,
+            original_language=statement.original_language,
+            preferences=reader_language_preferences(request),
+        )
+        if chosen is None:  # statement_for_reading already refuses statements without a published text
+            raise Http404
+    readable = readable_text(statement, chosen, interface_language)
+    missing_translation = language is None and chosen.language != interface_language.split("-")[0]
+    return render(
+        request,
+        "statements/read.html",
+        {
+            "text": readable,
+            "state": signature_state(statement),
+            "opens_on": long_date(statement.opens_at.date() if statement.opens_at else None, interface_language),
+            "closes_on": long_date(statement.closes_at.date() if statement.closes_at else None, interface_language),
+            "missing_translation": missing_translation,
+            "interface_language_name": native_language_name(interface_language),
+            "text_language_name": native_language_name(chosen.language),
+            "canonical_url": request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language])),
+            "published_on": long_date(chosen.revision.published_at.date(), interface_language),
+        },
+    )
+
+
+@require_GET
+def statement_history(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    statement, chosen = _published_text_or_404(slug, language)
+    revisions = revision_history(statement=statement, language=language)
+    interface_language = _interface_language()
+    readable = readable_text(statement, chosen, interface_language)
+    return render(
+        request,
+        "statements/history.html",
+        {
+            "text": readable,
+            "revisions": [
+                {"revision": revision, "published_on": long_date(revision.published_at.date(), interface_language)}
+                for revision in revisions
+            ],
+        },
+    )
+
+
+def _comparable_parts(revision: Revision) -> dict[str, str]:
+    date = revision.dateline_date.isoformat() if revision.dateline_date else ""
+    return {
+        "title": revision.title,
+        "dateline": ", ".join(part for part in (revision.dateline_place, date) if part),
+        "headline_calls": "\n".join(revision.headline_calls),
+        "body": revision.body,
+        "call_to_action": revision.call_to_action,
+    }
+
+
+PART_LABELS = {
+    "title": _("Title"),
+    "dateline": _("Dateline"),
+    "headline_calls": _("Headline calls"),
+    "body": _("Body"),
+    "call_to_action": _("Call to action"),
+}
+
+
+@require_GET
+def statement_revision(request: HttpRequest, slug: str, language: str, number: int) -> HttpResponse:
+    statement, chosen = _published_text_or_404(slug, language)
+    revisions = {item.number: item for item in revision_history(statement=statement, language=language)}
+    revision = revisions.get(number)
+    if revision is None:
+        raise Http404
+    previous = revisions.get(number - 1)
+    after = _comparable_parts(revision)
+    before = _comparable_parts(previous) if previous else dict.fromkeys(after, "")
+    interface_language = _interface_language()
+    return render(
+        request,
+        "statements/revision.html",
+        {
+            "text": readable_text(statement, chosen, interface_language),
+            "revision": revision,
+            "previous": previous,
+            "published_on": long_date(revision.published_at.date(), interface_language),
+            "changes": [
+                {
+                    "label": PART_LABELS[part],
+                    "html": word_diff(before[part], after[part]) if previous else escape(after[part]),
+                    "changed": before[part] != after[part],
+                }
+                for part in after
+            ],
+        },
+    )

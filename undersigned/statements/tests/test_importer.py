@@ -172,21 +172,13 @@ def test_every_demo_statement_parses_fully(path):
     assert "###" not in parsed.call_to_action
 
 
-def _paragraphs_of(text: str) -> list[str]:
-    """The non-empty blocks of ``text`` as the importer sees them, end marks removed."""
+def _lines_of(text: str) -> list[str]:
+    """The non-blank lines of ``text`` as the importer sees them, end marks removed, in order."""
     from undersigned.statements.importer import _strip_end_marks
 
-    lines = [
-        _strip_end_marks(line.rstrip(" \t")) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    ]
-    blocks, current = [], []
-    for line in [*lines, ""]:
-        if line.strip():
-            current.append(line)
-        elif current:
-            blocks.append("\n".join(current))
-            current = []
-    return blocks
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_strip_end_marks(line.rstrip(" \t")) for line in normalised.split("\n")]
+    return [line.strip() for line in lines if line.strip()]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -208,16 +200,15 @@ def test_any_text_either_imports_every_paragraph_in_order_or_is_refused_with_a_m
         assert str(refusal).strip()
         return
     output = "\n".join([parsed.title, *parsed.headline_calls, *parsed.paragraphs, parsed.call_to_action])
+    lines = _lines_of(text)
+    if parsed.dateline_date is not None:
+        # The line after the title is the dateline, stored as a date and a place; only what follows
+        # its dash (the start of the first paragraph) stays text.
+        dateline = parse_dateline(lines[1], language=language)
+        assert dateline is not None
+        lines[1:2] = [dateline.rest] if dateline.rest else []
     position = 0
-    for block in _paragraphs_of(text):
-        for line in block.split("\n"):
-            fragment = line.strip()
-            found = output.find(fragment, position)
-            if found == -1 and parsed.dateline_date is not None:
-                # The dateline's own line is stored as a date and a place; only what follows its dash stays.
-                dateline = parse_dateline(fragment, language=language)
-                assert dateline is not None, f"{fragment!r} was lost"
-                fragment = dateline.rest
-                found = output.find(fragment, position)
-            assert found != -1, f"{fragment!r} was lost"
-            position = found + len(fragment)
+    for fragment in lines:
+        found = output.find(fragment, position)
+        assert found != -1, f"{fragment!r} was lost"
+        position = found + len(fragment)

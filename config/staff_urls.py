@@ -5,6 +5,7 @@ from django.urls import path
 from undersigned.accounts import views as account_views
 from undersigned.commissions import views as commission_views
 from undersigned.federation import views as federation_views
+from undersigned.statements import staff_views as statement_views
 
 app_name = "staff"
 urlpatterns = [
@@ -13,4 +14,10 @@ urlpatterns = [
     path("commissions/", commission_views.commission_list, name="commission_list"),
     path("commissions/new/", commission_views.commission_new, name="commission_new"),
     path("commissions/<slug:slug>/", commission_views.commission_edit, name="commission_edit"),
+    path("statements/", statement_views.statement_list, name="statement_list"),
+    path("statements/new/", statement_views.statement_new, name="statement_new"),
+    path("statements/<slug:slug>/", statement_views.statement_overview, name="statement"),
+    path("statements/<slug:slug>/actions/", statement_views.statement_action, name="statement_action"),
+    path("statements/<slug:slug>/translations/new/", statement_views.translation_new, name="translation_new"),
+    path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
 ]

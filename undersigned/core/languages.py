@@ -38,10 +38,23 @@ def content_language_codes() -> frozenset[str]:
     )
 
 
+def content_language_choices() -> list[tuple[str, str | list[tuple[str, str]]]]:
+    """Grouped choices for a language select: the interface languages first, then every other one."""
+    from django.utils.translation import gettext
+
+    return [
+        ("", gettext("Choose a language")),
+        (
+            gettext("Languages of this site"),
+            [(code, native_language_name(code)) for code in interface_language_codes()],
+        ),
+        (gettext("All languages"), list(_all_content_language_choices())),
+    ]
+
+
 @lru_cache(maxsize=1)
-def content_language_choices() -> list[tuple[str, str]]:
-    """(code, "native name — code") for every content language, sorted by code."""
-    return [(code, f"{native_language_name(code)} — {code}") for code in sorted(content_language_codes())]
+def _all_content_language_choices() -> tuple[tuple[str, str], ...]:
+    return tuple((code, f"{native_language_name(code)} — {code}") for code in sorted(content_language_codes()))
 
 
 @lru_cache(maxsize=512)

@@ -1,0 +1,342 @@
+"""The editor workspace for statements, under /staff/statements/."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from undersigned.accounts.access import staff_member
+from undersigned.accounts.models import User
+from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.core.audit import events_for
+from undersigned.core.exceptions import DomainError
+from undersigned.core.languages import language_direction, native_language_name
+from undersigned.federation.selectors import federation_identity
+from undersigned.statements.forms import (
+    ImportForm,
+    LanguageChoiceForm,
+    TextForm,
+    TranslatorAssignmentForm,
+    WindowForm,
+)
+from undersigned.statements.importer import ImportRefusedError, parse_press_release
+from undersigned.statements.models import Statement, StatementText
+from undersigned.statements.presentation import issuing_body_name, long_date
+from undersigned.statements.rendering import render_markdown
+from undersigned.statements.selectors import (
+    access_statement,
+    access_text,
+    can_edit_text,
+    can_manage_statement,
+    statement_list_for_staff,
+)
+from undersigned.statements.services import (
+    statement_close,
+    statement_import,
+    statement_publish,
+    statement_reopen,
+    statement_set_window,
+    statement_withdraw,
+    text_publish,
+    text_save,
+    text_submit_for_review,
+    translation_add,
+    translator_assign,
+)
+
+
+def _language() -> str:
+    return get_language() or federation_identity().default_language
+
+
+def _statement(actor: User, slug: str) -> Statement:
+    try:
+        return access_statement(actor=actor, slug=slug)
+    except DomainError:
+        raise Http404 from None
+
+
+def _issuing_bodies(actor: User) -> list[tuple[str, str]]:
+    language = _language()
+    commissions = Commission.objects.prefetch_related("texts").order_by("slug")
+    if not actor.is_secretariat:
+        commissions = commissions.filter(memberships__user=actor, memberships__role=CommissionMembership.Role.EDITOR)
+    bodies = [(commission.slug, issuing_body_name(commission, language)) for commission in commissions]
+    if actor.is_secretariat:
+        bodies.insert(0, ("federation", _("The federation as a whole")))
+    return bodies
+
+
+@login_required
+@require_safe
+def statement_list(request: HttpRequest) -> HttpResponse:
+    actor = staff_member(request)
+    language = _language()
+    rows = [
+        {
+            "statement": statement,
+            "title": next(
+                (text.title for text in statement.texts.all() if text.language == statement.original_language), ""
+            ),
+            "issuing_body": issuing_body_name(statement.commission, language),
+            "languages": sorted(text.language for text in statement.texts.all()),
+        }
+        for statement in statement_list_for_staff(actor=actor)
+    ]
+    return render(
+        request,
+        "statements/staff/list.html",
+        {"rows": rows, "can_create": bool(_issuing_bodies(actor))},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def statement_new(request: HttpRequest) -> HttpResponse:
+    actor = staff_member(request)
+    bodies = _issuing_bodies(actor)
+    if not bodies:
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None, bodies=bodies, initial={"language": _language()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        commission = None if data["commission"] == "federation" else Commission.objects.get(slug=data["commission"])
+        try:
+            slug = data["slug"] or slugify(parse_press_release(data["source"], language=data["language"]).title)[:100]
+            statement = statement_import(
+                actor=actor,
+                commission=commission,
+                slug=slug or "statement",
+                language=data["language"],
+                source=data["source"],
+            )
+            if data["opens_at"] or data["closes_at"]:
+                statement_set_window(
+                    actor=actor, statement=statement, opens_at=data["opens_at"], closes_at=data["closes_at"]
+                )
+        except ImportRefusedError as refusal:
+            form.add_error("source", str(refusal))
+        except DomainError as error:
+            slug_was_given = bool(data["slug"])
+            field = {"slug_taken": "slug", "invalid_slug": "slug", "import_refused": "source"}.get(error.code)
+            form.add_error(field, error.message)
+            if error.code == "slug_taken" and not slug_was_given:
+                form.add_error(None, _("The address made from the title is taken: choose another short name."))
+        else:
+            messages.success(request, _("The statement is imported as a draft. Check how it was read, then publish."))
+            return HttpResponseRedirect(
+                reverse("staff:statement_text", args=[statement.slug, statement.original_language])
+            )
+    return render(request, "statements/staff/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_safe
+def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = staff_member(request)
+    statement = _statement(actor, slug)
+    texts = list(statement.texts.select_related("published_revision").order_by("language"))
+    manager = can_manage_statement(actor, statement)
+    translators = User.objects.filter(is_active=True).order_by("full_name")
+    if statement.commission_id is not None and not actor.is_secretariat:
+        translators = translators.filter(memberships__commission_id=statement.commission_id)
+    return render(
+        request,
+        "statements/staff/overview.html",
+        {
+            "statement": statement,
+            "issuing_body": issuing_body_name(statement.commission, _language()),
+            "texts": [
+                {
+                    "text": text,
+                    "name": native_language_name(text.language),
+                    "direction": language_direction(text.language),
+                    "editable": can_edit_text(actor, text),
+                }
+                for text in texts
+            ],
+            "manager": manager,
+            "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts]),
+            "assignment_form": TranslatorAssignmentForm(translators=translators.distinct()),
+            "assignments": statement.translator_assignments.select_related("translator").order_by("language"),
+            "window_form": WindowForm(initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}),
+            "events": events_for(statement).order_by("-created_at")[:50],
+        },
+    )
+
+
+STATEMENT_ACTIONS = {
+    "publish": (statement_publish, gettext_lazy("The statement is published.")),
+    "close": (
+        statement_close,
+        gettext_lazy("The statement is closed: it stays readable but takes no more signatures."),
+    ),
+    "reopen": (statement_reopen, gettext_lazy("The statement takes signatures again.")),
+    "withdraw": (statement_withdraw, gettext_lazy("The statement is withdrawn.")),
+}
+
+
+@login_required
+@require_POST
+def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = staff_member(request)
+    statement = _statement(actor, slug)
+    action = request.POST.get("action", "")
+    try:
+        if action in STATEMENT_ACTIONS:
+            service, done = STATEMENT_ACTIONS[action]
+            service(actor=actor, statement=statement)
+            messages.success(request, str(done))
+        elif action == "window":
+            window = WindowForm(request.POST)
+            if not window.is_valid():
+                raise DomainError("invalid_window", _("Enter dates and times as YYYY-MM-DD HH:MM."))
+            statement_set_window(
+                actor=actor,
+                statement=statement,
+                opens_at=window.cleaned_data["opens_at"],
+                closes_at=window.cleaned_data["closes_at"],
+            )
+            messages.success(request, _("The sign-on window is saved."))
+        elif action == "assign":
+            assignment = TranslatorAssignmentForm(request.POST, translators=User.objects.filter(is_active=True))
+            if not assignment.is_valid():
+                raise DomainError("invalid_assignment", _("Choose a translator and a language."))
+            translator_assign(
+                actor=actor,
+                statement=statement,
+                language=assignment.cleaned_data["language"],
+                translator=assignment.cleaned_data["translator"],
+            )
+            messages.success(request, _("The translator is assigned."))
+        else:
+            raise DomainError("unknown_action", _("Unknown action."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return HttpResponseRedirect(reverse("staff:statement", args=[statement.slug]))
+
+
+def _original_for(statement: Statement, language: str) -> StatementText | None:
+    if language == statement.original_language:
+        return None
+    return statement.texts.filter(language=statement.original_language).first()
+
+
+def _preview(form: TextForm, language: str) -> dict[str, object] | None:
+    if not form.is_valid():
+        return None
+    values = form.text_input()
+    return {
+        "language": language,
+        "direction": language_direction(language),
+        "revision": values,
+        "body_html": render_markdown(values.body),
+        "dateline": ", ".join(
+            part for part in (values.dateline_place, long_date(values.dateline_date, language)) if part
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = staff_member(request)
+    statement = _statement(actor, slug)
+    language = (request.POST.get("language") or request.GET.get("language") or "").strip()
+    if statement.texts.filter(language=language).exists():
+        return HttpResponseRedirect(reverse("staff:statement_text", args=[slug, language]))
+    chooser = LanguageChoiceForm(
+        {"language": language}, exclude=list(statement.texts.values_list("language", flat=True))
+    )
+    if not chooser.is_valid():
+        messages.error(request, _("Choose a language this statement has no text in yet."))
+        return HttpResponseRedirect(reverse("staff:statement", args=[slug]))
+    form = TextForm(request.POST if "title" in request.POST else None, language=language)
+    if form.is_bound and form.is_valid():
+        try:
+            translation_add(actor=actor, statement=statement, language=language, text=form.text_input())
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The translation is saved as a draft."))
+            return HttpResponseRedirect(reverse("staff:statement_text", args=[slug, language]))
+    return _text_page(request, statement, None, language, form, preview=None, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    actor = staff_member(request)
+    try:
+        text = access_text(actor=actor, slug=slug, language=language)
+    except DomainError:
+        raise Http404 from None
+    statement = text.statement
+    if request.method != "POST":
+        form = TextForm(initial=TextForm.initial_from(text), language=language)
+        return _text_page(request, statement, text, language, form, preview=None)
+    form = TextForm(request.POST, language=language)
+    action = request.POST.get("action", "save")
+    if action == "preview":
+        return _text_page(request, statement, text, language, form, preview=_preview(form, language))
+    if form.is_valid():
+        try:
+            if action == "submit":
+                text = text_save(actor=actor, text=text, values=form.text_input())
+                text.statement = statement
+                text_submit_for_review(actor=actor, text=text)
+                messages.success(request, _("The text is saved and submitted for review."))
+            elif action == "publish":
+                text = text_save(actor=actor, text=text, values=form.text_input())
+                text.statement = statement
+                revision = text_publish(actor=actor, text=text, change_note=form.cleaned_data["change_note"])
+                messages.success(request, _("Revision %(number)s is published.") % {"number": revision.number})
+            else:
+                text_save(actor=actor, text=text, values=form.text_input())
+                messages.success(request, _("The text is saved. Readers see it once it is published."))
+        except DomainError as error:
+            form.add_error("change_note" if error.code == "change_note_required" else None, error.message)
+        else:
+            return HttpResponseRedirect(reverse("staff:statement_text", args=[slug, language]))
+    return _text_page(request, statement, text, language, form, preview=None, status=400)
+
+
+def _text_page(
+    request: HttpRequest,
+    statement: Statement,
+    text: StatementText | None,
+    language: str,
+    form: TextForm,
+    *,
+    preview: dict[str, object] | None,
+    status: int = 200,
+) -> HttpResponse:
+    actor = staff_member(request)
+    original = _original_for(statement, language)
+    return render(
+        request,
+        "statements/staff/text.html",
+        {
+            "statement": statement,
+            "text": text,
+            "language": language,
+            "language_name": native_language_name(language),
+            "direction": language_direction(language),
+            "form": form,
+            "original": original,
+            "original_html": render_markdown(original.body) if original else "",
+            "original_direction": language_direction(statement.original_language),
+            "original_name": native_language_name(statement.original_language),
+            "preview": preview,
+            "manager": can_manage_statement(actor, statement),
+            "published_before": bool(text and text.published_revision_id),
+        },
+        status=status,
+    )

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from undersigned.core.testing import UserFactory, editor, secretariat
+from undersigned.statements.models import Revision, Statement, StatementText
+from undersigned.statements.services import translator_assign
+from undersigned.statements.tests.builders import published_statement
+from undersigned.statements.tests.conftest import PRESS_RELEASE
+
+pytestmark = pytest.mark.django_db
+
+
+def import_form(**overrides):
+    return {"commission": "public-libraries", "language": "en", "source": PRESS_RELEASE, "slug": ""} | overrides
+
+
+def test_an_editor_pastes_a_press_release_and_sees_it_parsed(client, libraries):
+    client.force_login(editor(libraries))
+    response = client.post("/staff/statements/new/", import_form())
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/statements/statement-on-library-opening-hours/texts/en/"
+    page = client.get(response.headers["Location"]).content.decode()
+    assert 'value="Statement on Library Opening Hours"' in page
+    assert "Open libraries when people can use them!\nEvenings and weekends for everyone!" in page
+    assert 'value="2025-03-12"' in page
+    assert Statement.objects.get().status == Statement.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("data", "files", "message"),
+    [
+        ({"source": ""}, {}, "Paste the press release here"),
+        ({"source": "Just a title"}, {}, "no paragraph of text"),
+        ({"source": "Title\n\n31 February 2024\n\nBody."}, {}, "Line 3"),
+        ({"source": ""}, {"upload": SimpleUploadedFile("big.txt", b"a" * 5_000_000)}, "at most 1 MB"),
+        ({"source": ""}, {"upload": SimpleUploadedFile("bin.dat", bytes(range(256)) * 4)}, "not UTF-8"),
+        ({"source": ""}, {"upload": SimpleUploadedFile("l1.txt", "Titre\n\nCaf\u00e9".encode("latin-1"))}, "not UTF-8"),
+        ({"source": ""}, {"upload": SimpleUploadedFile("nul.txt", b"Title\n\nBody \x00\x01 text")}, "binary"),
+        ({"language": "zz"}, {}, "Select a valid choice"),
+        ({"commission": "urban-mobility"}, {}, "Select a valid choice"),
+        ({"slug": "has spaces"}, {}, "Enter a valid"),
+    ],
+)
+def test_bad_imports_get_a_message_and_store_nothing(client, libraries, mobility, data, files, message):
+    client.force_login(editor(libraries))
+    response = client.post("/staff/statements/new/", import_form(**data) | files)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Statement.objects.exists()
+
+
+def test_a_taken_short_name_is_explained(client, libraries):
+    published_statement(libraries, slug="statement-on-library-opening-hours", translations=())
+    client.force_login(editor(libraries))
+    response = client.post("/staff/statements/new/", import_form())
+    assert response.status_code == 400
+    assert "Another statement already uses this short name." in response.content.decode()
+    assert Statement.objects.count() == 1
+
+
+def test_an_uploaded_file_imports_like_a_paste(client, libraries):
+    client.force_login(secretariat())
+    upload = SimpleUploadedFile("statement.txt", ("\ufeff" + PRESS_RELEASE).encode())
+    response = client.post("/staff/statements/new/", import_form(source="", upload=upload, commission="federation"))
+    assert response.status_code == 302
+    assert Statement.objects.get().commission is None
+
+
+def test_preview_shows_unsaved_changes_exactly_as_readers_will_see_them(client, libraries):
+    statement = published_statement(libraries, translations=())
+    client.force_login(editor(libraries))
+    text = statement.texts.get()
+    response = client.post(
+        f"/staff/statements/{statement.slug}/texts/en/",
+        {"action": "preview", "title": "A new title", "body": "**Bold** paragraph.", "headline_calls": "Call!"},
+    )
+    content = response.content.decode()
+    assert '<article class="statement" lang="en" dir="ltr">' in content
+    assert "<strong>Bold</strong>" in content
+    text.refresh_from_db()
+    assert text.title == "Statement on Library Opening Hours"
+
+
+def test_editor_adds_a_french_translation_and_publishes_it(client, libraries):
+    statement = published_statement(libraries, translations=())
+    client.force_login(editor(libraries))
+    page = client.get(f"/staff/statements/{statement.slug}/translations/new/?language=fr")
+    assert "Original (English)" in page.content.decode()
+    response = client.post(
+        f"/staff/statements/{statement.slug}/translations/new/",
+        {"language": "fr", "title": "Déclaration", "body": "Texte.", "headline_calls": "Ouvrez\u00a0!"},
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"/staff/statements/{statement.slug}/texts/fr/",
+        {"action": "publish", "title": "Déclaration", "body": "Texte.", "headline_calls": "Ouvrez\u00a0!"},
+    )
+    assert response.status_code == 302
+    french = StatementText.objects.get(language="fr")
+    assert french.published_revision.headline_calls == ["Ouvrez\u00a0!"]
+
+
+def test_publishing_a_change_without_a_note_is_explained(client, libraries):
+    statement = published_statement(libraries, translations=())
+    client.force_login(editor(libraries))
+    response = client.post(
+        f"/staff/statements/{statement.slug}/texts/en/",
+        {"action": "publish", "title": "Changed", "body": "Changed body."},
+    )
+    assert response.status_code == 400
+    assert "Say in a change note what changed" in response.content.decode()
+    assert Revision.objects.count() == 1
+
+
+def test_statement_actions(client, libraries):
+    statement = published_statement(libraries, translations=())
+    client.force_login(editor(libraries))
+    client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "close"})
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.CLOSED
+    response = client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "publish"}, follow=True)
+    assert "already been published" in response.content.decode()
+    response = client.post(
+        f"/staff/statements/{statement.slug}/actions/",
+        {"action": "window", "opens_at": "2025-03-02T10:00", "closes_at": "2025-03-01T10:00"},
+        follow=True,
+    )
+    assert "Sign-on must close after it opens." in response.content.decode()
+    response = client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "explode"}, follow=True)
+    assert "Unknown action." in response.content.decode()
+
+
+def test_editors_of_other_commissions_find_nothing(client, libraries, mobility):
+    statement = published_statement(mobility, slug="cycling", translations=())
+    client.force_login(editor(libraries))
+    assert client.get(f"/staff/statements/{statement.slug}/").status_code == 404
+    assert client.get(f"/staff/statements/{statement.slug}/texts/en/").status_code == 404
+    assert client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "withdraw"}).status_code == 404
+    assert "cycling" not in client.get("/staff/statements/").content.decode()
+    statement.refresh_from_db()
+    assert statement.status == Statement.Status.PUBLISHED
+
+
+def test_a_translator_sees_only_their_assignment_and_cannot_publish(client, libraries):
+    statement = published_statement(libraries, translations=("fr",))
+    tove = UserFactory.create(email="tove@example.org", full_name="Tove Translator")
+    translator_assign(actor=None, statement=statement, language="es", translator=tove)
+    client.force_login(tove)
+    assert client.get(f"/staff/statements/{statement.slug}/texts/fr/").status_code == 404
+    response = client.post(
+        f"/staff/statements/{statement.slug}/translations/new/",
+        {"language": "es", "title": "Declaración", "body": "Texto."},
+    )
+    assert response.status_code == 302
+    page = client.get(f"/staff/statements/{statement.slug}/texts/es/").content.decode()
+    assert "Submit for review" in page
+    assert "Publish" not in page
+    response = client.post(
+        f"/staff/statements/{statement.slug}/texts/es/", {"action": "publish", "title": "Declaración", "body": "Texto."}
+    )
+    assert response.status_code == 400
+    assert not StatementText.objects.get(language="es").published_revision
+    client.post(
+        f"/staff/statements/{statement.slug}/texts/es/", {"action": "submit", "title": "Declaración", "body": "Texto."}
+    )
+    assert StatementText.objects.get(language="es").status == StatementText.Status.IN_REVIEW
+
+
+def test_import_command_prints_the_public_address(libraries, tmp_path, capsys):
+    from django.core.management import call_command
+
+    source = tmp_path / "statement.txt"
+    source.write_text(PRESS_RELEASE, encoding="utf-8")
+    call_command("import_statement", str(source), "--language", "en", "--body", "public-libraries", "--publish")
+    out = capsys.readouterr().out
+    assert "http://testserver/statements/statement-on-library-opening-hours/" in out
+    assert Statement.objects.get().status == Statement.Status.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    ("content", "arguments", "message"),
+    [
+        (b"", ["--body", "public-libraries"], "empty"),
+        (b"Title\n\n31 February 2024\n\nBody.", ["--body", "public-libraries"], "Line 3"),
+        (b"\xff\xfe\x00binary", ["--body", "public-libraries"], "UTF-8"),
+        (PRESS_RELEASE.encode(), ["--body", "nobody"], "no commission"),
+    ],
+)
+def test_import_command_refuses_with_a_message(libraries, tmp_path, content, arguments, message):
+    from django.core.management import CommandError, call_command
+
+    source = tmp_path / "statement.txt"
+    source.write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("import_statement", str(source), "--language", "en", *arguments)
+    assert not Statement.objects.exists()

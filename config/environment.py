@@ -53,7 +53,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     value = env_str(name)
     if value is None:
         return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ConfigurationError(f"{name} is set but lists nothing")
+    return items
 
 
 def env_secret(name: str) -> str | None:
@@ -128,8 +131,20 @@ def parse_database_url(name: str, value: str, *, sqlite_default: str) -> dict[st
 
 
 def parse_redis_url(name: str, value: str) -> str:
-    if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+    parts = urlsplit(value)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
         raise ConfigurationError(f"{name} must start with redis://, rediss:// or unix://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ConfigurationError(f"{name} has an invalid port") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigurationError(f"{name} must name a host, e.g. redis://127.0.0.1:6379/0")
+    if port == 0:
+        raise ConfigurationError(f"{name} has an invalid port")
+    database = parts.path.strip("/")
+    if parts.scheme != "unix" and database and not database.isdigit():
+        raise ConfigurationError(f"{name}: the database after the last / must be a number, not {database!r}")
     return value
 
 
@@ -145,7 +160,13 @@ def parse_email_url(name: str, value: str) -> dict[str, object]:
     except ValueError:
         raise ConfigurationError(f"{name} has an invalid port") from None
     query = parse_qs(parts.query)
-    starttls = query.get("tls", ["false"])[0].lower() in {"1", "true", "yes"}
+    unknown = sorted(set(query) - {"tls"})
+    if unknown:
+        raise ConfigurationError(f"{name}: unknown option {unknown[0]!r}; only ?tls=true is understood")
+    tls = query.get("tls", ["false"])[0].lower()
+    if tls not in {"1", "true", "yes", "0", "false", "no"}:
+        raise ConfigurationError(f"{name}: tls must be true or false, not {tls!r}")
+    starttls = tls in {"1", "true", "yes"}
     implicit_tls = parts.scheme == "smtps"
     if starttls and implicit_tls:
         raise ConfigurationError(f"{name}: smtps:// already uses TLS; drop ?tls=true")

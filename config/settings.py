@@ -27,7 +27,6 @@ from config.environment import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
 
 
 def _required_in_production(name: str, debug: bool) -> str | None:
@@ -39,6 +38,11 @@ def _required_in_production(name: str, debug: bool) -> str | None:
 
 try:
     DEBUG = env_bool("DEBUG", False)
+    VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(f"VAR_DIR {VAR_DIR} cannot be created: {error.strerror}") from None
 
     _secret_key = _required_in_production("SECRET_KEY", DEBUG)
     # Development without a key gets a random one per process: nothing signed survives a restart,
@@ -143,7 +147,6 @@ TEMPLATES = [
 # --- Databases, cache, background tasks --------------------------------------------------------
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer commits; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue on the busy timeout instead of failing with "database is locked".
@@ -277,5 +280,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
+    "loggers": {
+        # A request for another host is a scanner's, not an incident: counted by the proxy, not logged here.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # 4xx answers are the visitor's mistakes; their paths may hold links' tokens, so they are not logged.
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -16,6 +16,11 @@ os.environ["DEBUG"] = "false"
 
 from config.settings import *  # noqa: E402, F403
 
+# Tests clear the cache between them; they must never touch a Redis named in the environment.
+# Tests of Redis get their own database through the ``redis_url`` fixture.
+REDIS_URL = None
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # noqa: F405
+
 # Hashed static names need ``collectstatic`` first; tests read static files from the source tree.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 WHITENOISE_USE_FINDERS = True

@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("accounts/", include("undersigned.accounts.urls")),
     path("staff/", include("config.staff_urls")),
+    # One sign-in page for staff, with its throttling; the admin's own login form is not offered.
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:sign_in", query_string=True)),
     path("admin/", admin.site.urls),
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.federation.urls")),

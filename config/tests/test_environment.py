@@ -142,3 +142,25 @@ def test_smtps_uses_implicit_tls_on_465():
 def test_unusable_email_urls_are_refused_by_name(value):
     with pytest.raises(ConfigurationError, match="EMAIL_URL"):
         parse_email_url("EMAIL_URL", value)
+
+
+@pytest.mark.parametrize(
+    "value", ["redis://127.0.0.1:notaport/0", "redis://127.0.0.1:6379/zero", "redis://:6379/0", "redis://h:0/1"]
+)
+def test_malformed_redis_urls_are_refused_by_name(value):
+    with pytest.raises(ConfigurationError, match="REDIS_URL"):
+        parse_redis_url("REDIS_URL", value)
+
+
+@pytest.mark.parametrize("value", ["smtp://mail.example.org?tls=perhaps", "smtp://mail.example.org?ssl=true"])
+def test_email_url_options_must_be_understood(value):
+    with pytest.raises(ConfigurationError, match="EMAIL_URL"):
+        parse_email_url("EMAIL_URL", value)
+
+
+def test_a_list_that_lists_nothing_is_refused(monkeypatch):
+    from config.environment import env_list
+
+    monkeypatch.setenv("ALLOWED_HOSTS", " , ,")
+    with pytest.raises(ConfigurationError, match="ALLOWED_HOSTS"):
+        env_list("ALLOWED_HOSTS", ["default"])

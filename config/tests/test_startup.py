@@ -57,3 +57,39 @@ def test_development_starts_without_secrets(tmp_path):
 def test_models_and_migrations_agree(tmp_path):
     result = manage("makemigrations", "--check", "--dry-run", env=production_environment(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def settings_value(expression: str, env: dict[str, str]) -> str:
+    script = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_redis_url_selects_the_shared_redis_cache(tmp_path):
+    env = production_environment(tmp_path)
+    assert settings_value("settings.CACHES['default']['BACKEND']", env).endswith("RedisCache")
+    del env["REDIS_URL"]
+    assert settings_value("settings.CACHES['default']['BACKEND']", env).endswith("LocMemCache")
+
+
+def test_debug_is_off_unless_set(tmp_path):
+    env = production_environment(tmp_path)
+    del env["DEBUG"]
+    assert settings_value("settings.DEBUG", env) == "False"
+    del env["SECRET_KEY"]
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_an_unusable_var_dir_stops_start_up_with_its_name(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    env = {**production_environment(tmp_path), "VAR_DIR": str(blocker / "var")}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "VAR_DIR" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -11,11 +11,17 @@ class StaffUserCreationForm(AdminUserCreationForm):
         model = User
         fields = ("email", "full_name")
 
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
 
 class StaffUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
 @admin.register(User)

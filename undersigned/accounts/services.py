@@ -20,6 +20,8 @@ def staff_user_create(*, email: str, full_name: str, password: str, is_secretari
         raise DomainError("invalid_email", _("Enter a valid email address.")) from None
     if not full_name:
         raise DomainError("name_required", _("Give the staff member's full name."))
+    if len(full_name) > 150 or len(email) > 254:
+        raise DomainError("too_long", _("The name may be at most 150 characters, the address 254."))
     candidate = User(email=email, full_name=full_name)
     try:
         validate_password(password, user=candidate)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import SignInForm
@@ -18,13 +18,24 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def get_redirect_url(self) -> str:
+        # A "next" that points back at this page would send a signed-in user round in a loop.
+        url = super().get_redirect_url()
+        path = url.split("?")[0]
+        if path == self.request.path:
+            return ""
+        # The admin sends staff without admin access back here; sending them on would loop.
+        if path.startswith("/admin/") and not getattr(self.request.user, "is_staff", False):
+            return ""
+        return url
+
 
 class SignOutView(auth_views.LogoutView):
     """Sign-out is a POST from the header's button; Django refuses GET, so a link cannot sign anyone out."""
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
     identity = federation_identity()

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from undersigned.accounts.access import secretariat_member
 from undersigned.accounts.models import User
@@ -20,7 +20,7 @@ from undersigned.federation.selectors import federation_identity
 
 
 @login_required
-@require_GET
+@require_safe
 def commission_list(request: HttpRequest) -> HttpResponse:
     actor = secretariat_member(request)
     identity = federation_identity()
@@ -61,13 +61,13 @@ def _save_commission(request: HttpRequest, actor: User, commission: Commission |
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def commission_new(request: HttpRequest) -> HttpResponse:
     return _save_commission(request, secretariat_member(request), None)
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def commission_edit(request: HttpRequest, slug: str) -> HttpResponse:
     actor = secretariat_member(request)
     try:

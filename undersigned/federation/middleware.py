@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from undersigned.federation.selectors import SiteIdentity, federation_identity
+from undersigned.federation.selectors import SiteIdentity, identity_for_request
 
 
 def negotiate_interface_language(request: HttpRequest, identity: SiteIdentity) -> str:
@@ -43,10 +43,11 @@ class InterfaceLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = negotiate_interface_language(request, federation_identity())
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        with identity_for_request() as identity:
+            language = negotiate_interface_language(request, identity)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         return response

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,7 +19,7 @@ logger = logging.getLogger(__name__)
 # What a cache backend raises when its server is gone: redis-py's own errors and socket errors.
 CACHE_ERRORS = (RedisError, OSError)
 
-IDENTITY_CACHE_KEY = "federation:identity:v1"
+IDENTITY_CACHE_KEY = "federation:identity:v2"
 IDENTITY_CACHE_SECONDS = 300
 FALLBACK_NAME = "Undersigned"
 
@@ -36,6 +39,7 @@ class SiteIdentity:
     contact_email: str
     texts: dict[str, LocalisedText] = field(default_factory=dict)
     configured: bool = True
+    version: datetime | None = None  # the federation row's updated_at when this was read
 
     def text_in(self, language: str) -> LocalisedText:
         """The text in ``language``, else in the default language, else any, else a neutral name."""
@@ -55,27 +59,50 @@ UNCONFIGURED_IDENTITY = SiteIdentity(
     configured=False,
 )
 
+# The identity of the request being served, so a page reads it once however often it is asked for.
+_request_identity: ContextVar[SiteIdentity | None] = ContextVar("request_identity", default=None)
+
+
+@contextlib.contextmanager
+def identity_for_request() -> Iterator[SiteIdentity]:
+    """Reads the identity once for one request; ``federation_identity`` answers from it meanwhile."""
+    identity = _load_identity()
+    token = _request_identity.set(identity)
+    try:
+        yield identity
+    finally:
+        _request_identity.reset(token)
+
 
 def federation_identity() -> SiteIdentity:
-    """The site's identity, from the cache when fresh; every page calls this, so it is cheap.
+    """The site's identity: the current request's copy, else a fresh read."""
+    return _request_identity.get() or _load_identity()
 
-    A cache that is down costs a query per page, never the page: the site keeps serving while
-    Redis restarts, and /healthz reports the outage.
+
+def _load_identity() -> SiteIdentity:
+    """One small query for the row's version, and the cached identity when it is of that version.
+
+    The version check keeps every process right at once after a change, whether the cache is
+    shared (Redis) or each process's own memory. If the cache is down the identity is read from
+    the database; if the database is down, the default identity lets error pages still render.
     """
     try:
-        identity: SiteIdentity | None = cache.get(IDENTITY_CACHE_KEY)
+        version = Federation.objects.filter(pk=Federation.SINGLETON_PK).values_list("updated_at", flat=True).first()
+    except DatabaseError:
+        logger.exception("database unavailable; serving the default identity")
+        return UNCONFIGURED_IDENTITY
+    if version is None:
+        return UNCONFIGURED_IDENTITY
+    try:
+        cached: SiteIdentity | None = cache.get(IDENTITY_CACHE_KEY)
     except CACHE_ERRORS:
         logger.warning("cache unavailable; reading the federation's identity from the database")
-        return federation_identity_uncached()
-    if identity is None:
-        try:
-            identity = federation_identity_uncached()
-        except DatabaseError:
-            # The page (or /healthz, or the error page) still renders in the reader's language.
-            logger.exception("database unavailable; serving the default identity")
-            return UNCONFIGURED_IDENTITY
-        with contextlib.suppress(*CACHE_ERRORS):
-            cache.set(IDENTITY_CACHE_KEY, identity, IDENTITY_CACHE_SECONDS)
+        cached = None
+    if cached is not None and cached.version == version:
+        return cached
+    identity = federation_identity_uncached()
+    with contextlib.suppress(*CACHE_ERRORS):
+        cache.set(IDENTITY_CACHE_KEY, identity, IDENTITY_CACHE_SECONDS)
     return identity
 
 
@@ -95,6 +122,7 @@ def federation_identity_uncached() -> SiteIdentity:
             text.language: LocalisedText(name=text.name, description=text.description)
             for text in federation.texts.all()
         },
+        version=federation.updated_at,
     )
 
 

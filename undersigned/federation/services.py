@@ -19,11 +19,12 @@ logger = logging.getLogger(__name__)
 
 
 def _forget_cached_identity() -> None:
+    # Readers compare the cached copy's version with the row anyway; deleting it only saves them
+    # that one mismatch.
     try:
         cache.delete(IDENTITY_CACHE_KEY)
     except CACHE_ERRORS:
-        # The cached copy expires within IDENTITY_CACHE_SECONDS; the saved change is not lost.
-        logger.warning("cache unavailable; the federation's cached identity expires on its own")
+        logger.warning("cache unavailable; the federation's cached identity is replaced on next read")
 
 
 def federation_update(

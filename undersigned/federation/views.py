@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from undersigned.accounts.access import secretariat_member
 from undersigned.commissions.selectors import commission_list_localised
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 HOME_STATEMENTS = 10
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     identity = federation_identity()
     language = get_language() or identity.default_language
@@ -53,7 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def switch_language(request: HttpRequest, code: str) -> HttpResponse:
     """Remember the reader's interface language and go back to where they were.
 
@@ -126,7 +126,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def federation_edit(request: HttpRequest) -> HttpResponse:
     actor = secretariat_member(request)
     federation = federation_for_editing()

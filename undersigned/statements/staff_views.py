@@ -163,10 +163,13 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
                 for text in texts
             ],
             "manager": manager,
-            "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts]),
-            "assignment_form": TranslatorAssignmentForm(translators=translators.distinct()),
+            # Several forms on one page: distinct ids keep every label tied to its own field.
+            "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts], auto_id="translation_%s"),
+            "assignment_form": TranslatorAssignmentForm(translators=translators.distinct(), auto_id="assign_%s"),
             "assignments": statement.translator_assignments.select_related("translator").order_by("language"),
-            "window_form": WindowForm(initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}),
+            "window_form": WindowForm(
+                initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}, auto_id="window_%s"
+            ),
             "events": events_for(statement).order_by("-created_at")[:50],
         },
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
@@ -40,7 +40,7 @@ def _interface_language() -> str:
     return get_language() or federation_identity().default_language
 
 
-@require_GET
+@require_safe
 def statement_index(request: HttpRequest) -> HttpResponse:
     language = _interface_language()
     identity = federation_identity()
@@ -75,7 +75,7 @@ def _published_text_or_404(slug: str, language: str) -> tuple[Statement, Publish
     return statement, chosen
 
 
-@require_GET
+@require_safe
 def statement_read(request: HttpRequest, slug: str, language: str | None = None) -> HttpResponse:
     """The statement in the reader's language; ``language`` in the address picks a text explicitly."""
     try:
@@ -117,7 +117,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
     )
 
 
-@require_GET
+@require_safe
 def statement_history(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement, chosen = _published_text_or_404(slug, language)
     revisions = revision_history(statement=statement, language=language)
@@ -156,7 +156,7 @@ PART_LABELS = {
 }
 
 
-@require_GET
+@require_safe
 def statement_revision(request: HttpRequest, slug: str, language: str, number: int) -> HttpResponse:
     statement, chosen = _published_text_or_404(slug, language)
     revisions = {item.number: item for item in revision_history(statement=statement, language=language)}

@@ -91,3 +91,46 @@ def test_sign_in_page_speaks_the_readers_language(client):
     content = client.get("/accounts/sign-in/", headers={"accept-language": "es"}).content.decode()
     assert '<html lang="es" dir="ltr">' in content
     assert "Iniciar sesión" in content or "Inicio de sesión" in content
+
+
+def test_a_signed_in_user_sent_back_to_sign_in_does_not_loop(client):
+    client.force_login(secretariat())
+    response = client.get("/accounts/sign-in/?next=/accounts/sign-in/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_admin_sign_in_goes_through_the_staff_sign_in(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/sign-in/?next=/admin/"
+    client.force_login(editor())
+    # Staff without admin access are not sent round between the admin and the sign-in page.
+    response = client.get("/accounts/sign-in/?next=/admin/")
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_repeated_failures_slow_down_guessing(client):
+    secretariat()
+    for _attempt in range(10):
+        client.post("/accounts/sign-in/", {"username": "sam@example.org", "password": "guess"})
+    response = client.post("/accounts/sign-in/", {"username": "sam@example.org", "password": TEST_PASSWORD})
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_stores_addresses_in_lower_case(client):
+    admin = secretariat(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "New@Example.org",
+            "full_name": "New Person",
+            "usable_password": "true",
+            "password1": "a long enough passphrase 42",
+            "password2": "a long enough passphrase 42",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.filter(email="new@example.org").exists()

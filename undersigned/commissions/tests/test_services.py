@@ -92,3 +92,17 @@ def test_editors_see_only_their_own_commissions():
     assert [summary.slug for summary in listed] == ["libraries"]
     everything = commission_list_localised(language="en", default_language="en", member=secretariat())
     assert len(everything) == 2
+
+
+def test_a_member_has_one_role_per_commission():
+    from undersigned.commissions.models import CommissionMembership
+    from undersigned.commissions.services import commission_member_add
+    from undersigned.core.testing import UserFactory
+
+    commission = commission_create(actor=None, slug="libraries", texts=LIBRARIES)
+    person = UserFactory.create()
+    commission_member_add(actor=None, commission=commission, user=person, role=CommissionMembership.Role.TRANSLATOR)
+    commission_member_add(actor=None, commission=commission, user=person, role=CommissionMembership.Role.EDITOR)
+    assert list(CommissionMembership.objects.values_list("role", flat=True)) == ["editor"]
+    with pytest.raises(DomainError):
+        commission_member_add(actor=editor(), commission=commission, user=person, role=CommissionMembership.Role.EDITOR)

@@ -167,6 +167,11 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts], auto_id="translation_%s"),
             "assignment_form": TranslatorAssignmentForm(translators=translators.distinct(), auto_id="assign_%s"),
             "assignments": statement.translator_assignments.select_related("translator").order_by("language"),
+            "my_missing_translations": [
+                {"code": assignment.language, "name": native_language_name(assignment.language)}
+                for assignment in statement.translator_assignments.filter(translator=actor)
+                if assignment.language not in {text.language for text in texts}
+            ],
             "window_form": WindowForm(
                 initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}, auto_id="window_%s"
             ),

@@ -28,7 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-PAGES = {"home (English)": ("/", "en"), "home (Arabic)": ("/", "ar"), "healthz": ("/healthz", "en")}
+PAGES = {
+    "home (English)": ("/", "en"),
+    "home (Arabic)": ("/", "ar"),
+    "statements index": ("/statements/", "en"),
+    "statement (fr)": ("/statements/library-opening-hours/", "fr"),
+    "statement (ar)": ("/statements/library-opening-hours/ar/", "en"),
+    "healthz": ("/healthz", "en"),
+}
 
 
 def free_port() -> int:
@@ -141,12 +148,12 @@ def main() -> int:
                     time.sleep(0.2)
             database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
             print(f"{database}, gunicorn with {WORKERS} workers, {CONCURRENCY} clients, {SECONDS:.0f}s per page")
-            print(f"{'page':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+            print(f"{'page':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
             for name, (path, language) in PAGES.items():
                 count, latencies, errors = hammer(port, path, language)
                 quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
                 print(
-                    f"{name:<16} {count / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "
+                    f"{name:<18} {count / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "
                     f"{quantiles[94] * 1000:>8.1f} {quantiles[98] * 1000:>8.1f} {errors:>7}"
                 )
             print(f"server resident memory: {resident_memory_mib(server.pid):.0f} MiB in {WORKERS + 1} processes")

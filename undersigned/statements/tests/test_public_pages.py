@@ -196,3 +196,11 @@ def test_atom_feed_per_issuing_body_and_language(client, libraries, mobility):
 def test_status_of_texts_not_public_until_published(libraries):
     statement = published_statement(libraries, translations=())
     assert statement.texts.get().status == StatementText.Status.PUBLISHED
+
+
+def test_statement_page_queries_do_not_grow_with_translations(client, libraries, django_assert_max_num_queries):
+    published_statement(libraries, translations=("fr", "ar"))
+    client.get("/statements/library-opening-hours/")
+    # The identity's version, the statement with its published texts and revisions, its commission's texts.
+    with django_assert_max_num_queries(4):
+        assert client.get("/statements/library-opening-hours/").status_code == 200

@@ -280,7 +280,9 @@ def text_publish(*, actor: User | None, text: StatementText, change_note: str = 
     if len(change_note) > 500:
         raise DomainError("change_note_too_long", _("The change note may be at most 500 characters long."))
     with transaction.atomic():
-        locked = StatementText.objects.select_for_update(of=("self",)).select_related("published_revision").get(pk=text.pk)
+        locked = (
+            StatementText.objects.select_for_update(of=("self",)).select_related("published_revision").get(pk=text.pk)
+        )
         previous = locked.published_revision
         sha256 = canonical_sha256(
             language=locked.language,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 from urllib.parse import urlsplit
 
@@ -128,6 +129,17 @@ def parse_database_url(name: str, value: str, *, sqlite_default: str) -> dict[st
     if config["ENGINE"] == "django.db.backends.postgresql" and not config.get("NAME"):
         raise ConfigurationError(f"{name} must name a database")
     return config
+
+
+def parse_networks(name: str, values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses or networks (CIDR) of the proxies in front of the site."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ConfigurationError(f"{name}: {value!r} is not an address or a network like 10.0.0.0/8") from None
+    return networks
 
 
 def parse_redis_url(name: str, value: str) -> str:

@@ -21,6 +21,7 @@ from config.environment import (
     parse_data_keys,
     parse_database_url,
     parse_email_url,
+    parse_networks,
     parse_redis_url,
     parse_secret_key,
     parse_site_url,
@@ -78,6 +79,7 @@ try:
     _email_settings = parse_email_url("EMAIL_URL", _email_url) if _email_url else None
 
     DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 10, minimum=1)
+    TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
     HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
     HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
@@ -107,6 +109,9 @@ INSTALLED_APPS = [
     "undersigned.federation",
     "undersigned.commissions",
     "undersigned.statements",
+    "undersigned.notifications",
+    "undersigned.signatures",
+    "django_countries",
 ]
 
 MIDDLEWARE = [
@@ -230,8 +235,7 @@ STORAGES = {
 if _email_settings is not None:
     globals().update(_email_settings)
 elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
+    EMAIL_BACKEND = "undersigned.notifications.outbox.OutboxBackend"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 20
 

@@ -7,12 +7,15 @@ run the configuration that production runs (DEBUG off, manifest-free static file
 import base64
 import os
 import secrets
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("DATA_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 os.environ.setdefault("SITE_URL", "http://testserver")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["DEBUG"] = "false"
+# Files the code writes (demo keys, the outbox) go to a directory of each test process's own.
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="undersigned-test-var-"))
 
 from config.settings import *  # noqa: E402, F403
 

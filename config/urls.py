@@ -8,6 +8,8 @@ urlpatterns = [
     # One sign-in page for staff, with its throttling; the admin's own login form is not offered.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:sign_in", query_string=True)),
     path("admin/", admin.site.urls),
+    path("", include("undersigned.signatures.urls")),
+    path("", include("undersigned.notifications.urls")),
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.federation.urls")),
 ]

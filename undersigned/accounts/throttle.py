@@ -5,38 +5,22 @@ servers share it); addresses are kept only as keyed hashes, never in the clear.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from undersigned.core.crypto import keyed_hash
+from undersigned.core.network import network_hash
 from undersigned.federation.selectors import CACHE_ERRORS
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 15 * 60
 
 
-def _network(request: HttpRequest) -> str:
-    """The /24 (IPv4) or /56 (IPv6) network of the client: one guesser, many addresses."""
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return "unknown"
-    prefix = 24 if ip.version == 4 else 56
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
-def _key(kind: str, value: str) -> str:
-    digest = hmac.new(settings.DATA_KEYS[0], f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"sign-in-failures:{kind}:{digest}"
-
-
 def _keys(request: HttpRequest, email: str) -> list[str]:
-    return [_key("network", _network(request)), _key("account", email.strip().lower())]
+    return [
+        f"sign-in-failures:network:{network_hash(request)[:32]}",
+        f"sign-in-failures:account:{keyed_hash('staff-email', email.strip().lower())[:32]}",
+    ]
 
 
 def sign_in_blocked(request: HttpRequest, email: str) -> bool:

@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.commissions.services import CommissionTextInput, commission_create, commission_member_add
+from undersigned.core.crypto import new_identity
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
+from undersigned.signatures.services import trustee_add, trustees_for
 from undersigned.statements.importer import parse_press_release
 from undersigned.statements.models import Statement
 from undersigned.statements.services import (
@@ -136,6 +139,7 @@ def demo_load() -> list[DemoAccount]:
         ),
         _ensure_account(EDITOR_EMAIL, "Eli Editor", EDITOR_PASSWORD, role="editor", is_secretariat=False),
     ]
+    _ensure_demo_trustees()
     _load_demo_statements()
     editor = User.objects.get(email=EDITOR_EMAIL)
     libraries = Commission.objects.get(slug="public-libraries")
@@ -152,6 +156,29 @@ DEMO_STATEMENTS = {
 }
 DEMO_TRANSLATIONS = ("es", "fr", "ar")
 DEMO_TEXTS = Path(__file__).resolve().parent.parent / "statements" / "demo"
+
+
+def demo_trustee_keys_dir() -> Path:
+    return Path(settings.VAR_DIR) / "demo-trustee-keys"
+
+
+def _ensure_demo_trustees() -> None:
+    """One trustee per issuing body, whose private key stays in var/: acceptable for a demo only.
+
+    On a real site the private keys never touch the server (see ``create_trustee_key``).
+    """
+    directory = demo_trustee_keys_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    bodies: list[Commission | None] = [None, *Commission.objects.filter(slug__in=COMMISSIONS).order_by("slug")]
+    for commission in bodies:
+        if trustees_for(commission.pk if commission else None):
+            continue
+        identity, public_key = new_identity()
+        name = commission.slug if commission else "federation"
+        key_file = directory / f"{name}.key"
+        key_file.write_text(f"# public key: {public_key}\n{identity}\n", encoding="ascii")
+        key_file.chmod(0o600)
+        trustee_add(actor=None, commission=commission, name=f"Demo trustee ({name})", public_key=public_key)
 
 
 def _load_demo_statements() -> None:

@@ -15,6 +15,8 @@ import factory
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
+from undersigned.core.crypto import new_identity
+from undersigned.signatures.models import Trustee
 
 TEST_PASSWORD = "correct horse battery staple 7"  # noqa: S105
 
@@ -83,3 +85,10 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "EMAIL_URL": "smtp://mail.example.org:587?tls=true",
         "VAR_DIR": str(tmp_path),
     }
+
+
+def trustee_for(commission: Commission | None, name: str = "Tess Trustee") -> tuple[Trustee, str]:
+    """A trustee of the issuing body, with the private identity a test needs to open sealed data."""
+    identity, public_key = new_identity()
+    trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
+    return trustee, identity

@@ -38,6 +38,11 @@ class Statement(models.Model):
     opens_at = models.DateTimeField(_("sign-on opens"), null=True, blank=True)
     closes_at = models.DateTimeField(_("sign-on closes"), null=True, blank=True)
     published_at = models.DateTimeField(_("first published"), null=True, blank=True, db_index=True)
+    requires_proof_of_work = models.BooleanField(
+        _("require a proof of work from signers"),
+        default=False,
+        help_text=_("For a statement under attack by bots: signing then needs JavaScript."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -20,6 +20,7 @@ from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import is_content_language, native_language_name
+from undersigned.signatures.models import Trustee
 from undersigned.statements.canonical import canonical_sha256
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
@@ -340,6 +341,20 @@ def statement_publish(*, actor: User | None, statement: Statement) -> Statement:
     _require_manager(actor, statement)
     if statement.status != Statement.Status.DRAFT:
         raise DomainError("not_a_draft", _("This statement has already been published."))
+    # Signers' contact data is sealed to the issuing body's trustees: without one it could not be kept.
+    trustees = Trustee.objects.filter(is_active=True)
+    if statement.commission_id is None:
+        trustees = trustees.filter(commission__isnull=True)
+    else:
+        trustees = trustees.filter(commission_id=statement.commission_id)
+    if not trustees.exists():
+        raise DomainError(
+            "no_trustee",
+            _(
+                "The issuing body has no trustee key yet, so signatures could not be stored safely. "
+                "Ask the secretariat to register one (manage.py create_trustee_key)."
+            ),
+        )
     with transaction.atomic():
         original = StatementText.objects.get(statement=statement, language=statement.original_language)
         original.statement = statement

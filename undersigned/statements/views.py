@@ -13,6 +13,8 @@ from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
+from undersigned.signatures.tallies import tally_for_statement, top_countries
+from undersigned.signatures.views import sign_form_context
 from undersigned.statements.diff import word_diff
 from undersigned.statements.forms import StatementFilterForm
 from undersigned.statements.models import Revision, Statement
@@ -100,12 +102,18 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             raise Http404
     readable = readable_text(statement, chosen, interface_language)
     missing_translation = language is None and chosen.language != interface_language.split("-")[0]
+    state = signature_state(statement)
+    tally = tally_for_statement(statement.pk)
     return render(
         request,
         "statements/read.html",
         {
+            **(sign_form_context(statement, chosen.revision) if state == "open" else {}),
+            "statement": statement,
+            "tally": tally,
+            "top_countries": top_countries(tally),
             "text": readable,
-            "state": signature_state(statement),
+            "state": state,
             "opens_on": long_date(statement.opens_at.date() if statement.opens_at else None, interface_language),
             "closes_on": long_date(statement.closes_at.date() if statement.closes_at else None, interface_language),
             "missing_translation": missing_translation,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from undersigned.commissions.services import CommissionTextInput, commission_create
+from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
 
@@ -56,11 +57,12 @@ def site(db):
         contact_email="secretariat@example.org",
         texts={"en": LocalisedText(name="Example Federation", description="A neutral sample network.")},
     )
+    trustee_for(None)
 
 
 @pytest.fixture
 def libraries(site):
-    return commission_create(
+    commission = commission_create(
         actor=None,
         slug="public-libraries",
         texts={
@@ -68,12 +70,16 @@ def libraries(site):
             "fr": CommissionTextInput(name="Commission des bibliothèques publiques", mandate=""),
         },
     )
+    trustee_for(commission)
+    return commission
 
 
 @pytest.fixture
 def mobility(site):
-    return commission_create(
+    commission = commission_create(
         actor=None,
         slug="urban-mobility",
         texts={"en": CommissionTextInput(name="Commission on Urban Mobility", mandate="")},
     )
+    trustee_for(commission)
+    return commission

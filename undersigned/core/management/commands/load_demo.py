@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from undersigned.core.demo import demo_load
+from undersigned.core.demo import demo_load, demo_trustee_keys_dir
 from undersigned.core.exceptions import DomainError
 
 
@@ -30,3 +30,8 @@ class Command(BaseCommand):
         for account in accounts:
             state = "created" if account.created else "already there, password unchanged"
             self.stdout.write(f"  {account.role:<12} {account.email:<26} password: {account.password}  ({state})")
+        self.stdout.write(
+            f"WARNING: the demo trustees' private keys are in {demo_trustee_keys_dir()}. That is for the demo "
+            "only: on a real site private keys never touch the server. Open an export with\n"
+            f"  manage.py open_export EXPORT.zip --identity {demo_trustee_keys_dir()}/public-libraries.key"
+        )

@@ -1,0 +1,29 @@
+"""The one place emails are built: ``templates/emails/<name>/{subject.txt,body.txt,body.html}``,
+rendered in the recipient's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from undersigned.core.languages import language_direction
+
+
+def build(name: str, to: str, context: dict[str, Any], language: str) -> EmailMultiAlternatives:
+    with translation.override(language):
+        full_context = {
+            **context,
+            "language": language,
+            "direction": language_direction(language),
+            "site_url": settings.SITE_URL,
+        }
+        subject = " ".join(render_to_string(f"emails/{name}/subject.txt", full_context).split())
+        text = render_to_string(f"emails/{name}/body.txt", full_context)
+        html = render_to_string(f"emails/{name}/body.html", full_context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import time
+import unicodedata
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from undersigned.signatures.addresses import InvalidAddressError, normalise_email
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import SignerInput
+
+MIN_FILL_SECONDS = 3
+MAX_FORM_AGE_SECONDS = 24 * 60 * 60
+_STARTED_SALT = "undersigned.signatures.form-started"
+
+
+def form_started_token() -> str:
+    return signing.dumps(int(time.time()), salt=_STARTED_SALT)
+
+
+def _no_control_characters(value: str) -> None:
+    # Zero-width joiners are part of how some scripts are written; other format characters are not.
+    if any(
+        unicodedata.category(character) in {"Cc", "Cf", "Cs"} and character not in "\u200c\u200d" for character in value
+    ):
+        raise forms.ValidationError(_("Remove the invisible control characters from this field."))
+
+
+class SignForm(forms.Form):
+    """The individual sign form. Field order is the order on the page."""
+
+    name = forms.CharField(label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("To confirm your signature. It is never shown and never shared."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    country = forms.ChoiceField(label=_("Country"), widget=forms.Select(attrs={"autocomplete": "country"}))
+    city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
+    affiliation = forms.CharField(label=_("Organisation or affiliation (optional)"), max_length=200, required=False)
+    name_shown = forms.ChoiceField(
+        label=_("On the public list of signers, show"),
+        choices=Signature.NameShown.choices,
+        initial=Signature.NameShown.FULL,
+        widget=forms.RadioSelect,
+    )
+    wants_updates = forms.BooleanField(
+        label=_("Send me updates about this statement from its issuing body"), required=False
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    started = forms.CharField(widget=forms.HiddenInput)
+    # Left empty by people (it is hidden from them); filled in by simple bots.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+    altcha = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("Choose your country")), *list(countries)]  # type: ignore[attr-defined]
+        self.fields["name"].validators.append(_no_control_characters)
+        self.fields["city"].validators.append(_no_control_characters)
+        self.fields["affiliation"].validators.append(_no_control_characters)
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        try:
+            normalise_email(email)
+        except InvalidAddressError:
+            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
+        return email
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter your name."))
+        return name
+
+    def is_probably_a_bot(self) -> bool:
+        """True for the honeypot filled in, or a form sent back faster than a person can fill it."""
+        if self.data.get("website"):
+            return True
+        try:
+            started = int(signing.loads(self.data.get("started", ""), salt=_STARTED_SALT, max_age=MAX_FORM_AGE_SECONDS))
+        except (signing.BadSignature, TypeError, ValueError):
+            return True
+        return time.time() - started < MIN_FILL_SECONDS
+
+    def signer(self) -> SignerInput:
+        data = self.cleaned_data
+        return SignerInput(
+            name=data["name"],
+            email=data["email"],
+            country=data["country"],
+            city=" ".join(data["city"].split()),
+            affiliation=" ".join(data["affiliation"].split()),
+            name_shown=data["name_shown"],
+            wants_updates=data["wants_updates"],
+        )

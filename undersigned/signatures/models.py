@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from undersigned.commissions.models import Commission
+from undersigned.statements.models import Revision, Statement
+
+
+class Trustee(models.Model):
+    """Someone of an issuing body who holds a private key, off the server, that opens signers' contact
+    data. The server keeps only the public key. No commission means the federation as a whole."""
+
+    commission = models.ForeignKey(Commission, null=True, blank=True, on_delete=models.PROTECT, related_name="trustees")
+    name = models.CharField(_("name"), max_length=200)
+    public_key = models.CharField(_("public key"), max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("trustee")
+        constraints = [
+            models.UniqueConstraint(fields=["commission", "public_key"], name="trustee_key_once_per_body"),
+            models.CheckConstraint(condition=Q(public_key__startswith="age1"), name="trustee_key_is_age"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Signature(models.Model):
+    """One person's signature of one statement.
+
+    In the clear: only what the count and the public list need. Name, address, city and
+    affiliation are in ``sealed_contact``, encrypted to the issuing body's trustees.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class NameShown(models.TextChoices):
+        FULL = "full", _("My full name")
+        INITIAL = "initial", _("My first name and the initial of my last name")
+        HIDDEN = "hidden", _("Do not show my name (I am still counted)")
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="signatures")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    email_hash = models.CharField(max_length=64)
+    country = CountryField()
+    name_shown = models.CharField(max_length=8, choices=NameShown.choices)
+    display_name = models.CharField(max_length=200, blank=True)
+    wants_updates = models.BooleanField(default=False)
+    sealed_contact = models.BinaryField(blank=True)
+    network_hash = models.CharField(max_length=64)
+    proof_of_work = models.BooleanField(default=False, help_text="Whether the browser solved the proof of work.")
+    language = models.CharField(max_length=16)
+    mails_sent = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "email_hash"], name="one_signature_per_address"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "confirmed", "withdrawn"]), name="signature_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False), name="confirmed_has_date"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn") | Q(sealed_contact=b""), name="withdrawn_keeps_no_contact"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["statement", "status", "confirmed_at"], name="signature_public_list"),
+            models.Index(fields=["statement", "network_hash", "created_at"], name="signature_network"),
+        ]
+
+    def __str__(self) -> str:
+        return f"signature {self.pk} of {self.statement_id} ({self.status})"
+
+
+class TallyShard(models.Model):
+    """One of several counters of a statement's confirmed signatures in one country.
+
+    Confirmations add to a random shard, so concurrent signers of a viral statement do not all wait
+    on one row; the tally is the sum of the shards (see ``signatures.tallies``).
+    """
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="tally_shards")
+    country = models.CharField(max_length=2)
+    shard = models.PositiveSmallIntegerField()
+    confirmed = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "country", "shard"], name="tally_shard_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}/{self.country}/{self.shard}: {self.confirmed}"

@@ -1,0 +1,84 @@
+"""Exports of signers' sealed contact data, for the issuing body's trustees.
+
+The server cannot read the sealed records, so an export carries them as they are: a zip file with
+``signatures.csv`` (what the server knows in the clear, one row per signature) and one
+``sealed/<id>.age`` file per signature. A trustee opens each with the standard ``age`` tool
+(``age -d -i key.txt sealed/17.age``) or all at once with ``manage.py open_export``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.db import transaction
+
+from undersigned.accounts.models import User
+from undersigned.core import audit
+from undersigned.core.crypto import open_sealed
+from undersigned.signatures.models import Signature
+from undersigned.statements.models import Statement
+
+PUBLIC_COLUMNS = [
+    "id",
+    "status",
+    "country",
+    "display_name",
+    "name_shown",
+    "wants_updates",
+    "signed_at",
+    "confirmed_at",
+    "revision",
+    "revision_sha256",
+]
+CONTACT_COLUMNS = ["name", "email", "city", "affiliation"]
+
+
+def sealed_export_write(*, actor: User | None, statement: Statement, path: Path) -> int:
+    """Writes the export of ``statement``'s pending and confirmed signatures; returns how many.
+
+    The export is recorded in the audit log, with who made it and how many records it holds.
+    """
+    signatures = (
+        Signature.objects.filter(statement=statement, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED])
+        .select_related("revision")
+        .order_by("pk")
+    )
+    count = 0
+    with transaction.atomic(), zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+        table = io.StringIO()
+        writer = csv.writer(table)
+        writer.writerow(PUBLIC_COLUMNS)
+        for signature in signatures.iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    signature.pk,
+                    signature.status,
+                    signature.country,
+                    signature.display_name,
+                    signature.name_shown,
+                    signature.wants_updates,
+                    signature.created_at.isoformat(),
+                    signature.confirmed_at.isoformat() if signature.confirmed_at else "",
+                    signature.revision.number,
+                    signature.revision.sha256,
+                ]
+            )
+            archive.writestr(f"sealed/{signature.pk}.age", bytes(signature.sealed_contact))
+            count += 1
+        archive.writestr("signatures.csv", table.getvalue())
+        audit.record(actor=actor, action="signatures.exported", subject=statement, detail={"records": count})
+    return count
+
+
+def sealed_export_open(*, path: Path, identity: str) -> Iterator[dict[str, str]]:
+    """Rows of the export with the contact data that ``identity`` opens. Runs on a trustee's computer."""
+    with zipfile.ZipFile(path) as archive:
+        rows = csv.DictReader(io.StringIO(archive.read("signatures.csv").decode("utf-8")))
+        for row in rows:
+            contact = json.loads(open_sealed(archive.read(f"sealed/{row['id']}.age"), identity))
+            yield {**row, **{column: str(contact.get(column, "")) for column in CONTACT_COLUMNS}}

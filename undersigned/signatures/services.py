@@ -1,0 +1,218 @@
+"""Signing, confirming and withdrawing, and the trustees whose keys seal signers' contact data.
+
+Guarantees: a signature counts once it is confirmed, exactly once, whatever the number of
+concurrent confirmations (the status changes by a conditional UPDATE and only the request that
+changed it adds to the tally, in the same transaction). The pages never tell whether an address
+had signed before. Contact data is sealed before it is stored; only trustees can open it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from undersigned.accounts.models import User
+from undersigned.commissions.models import Commission
+from undersigned.core import audit
+from undersigned.core.crypto import SealingError, parse_recipient, seal
+from undersigned.core.exceptions import DomainError
+from undersigned.notifications.services import mail_enqueue
+from undersigned.signatures.addresses import email_hash
+from undersigned.signatures.models import Signature, Trustee
+from undersigned.signatures.tallies import tally_change
+from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
+from undersigned.statements.models import Revision, Statement
+
+logger = logging.getLogger(__name__)
+MAX_MAILS_PER_SIGNATURE = 3
+
+
+@dataclass(frozen=True)
+class SignerInput:
+    name: str
+    email: str
+    country: str
+    city: str = ""
+    affiliation: str = ""
+    name_shown: str = Signature.NameShown.FULL
+    wants_updates: bool = False
+
+
+def display_name_for(name: str, shown: str) -> str:
+    """The name exactly as the signer chose to show it: whole, first name and initial, or nothing."""
+    name = " ".join(name.split())
+    if shown == Signature.NameShown.HIDDEN:
+        return ""
+    if shown == Signature.NameShown.INITIAL:
+        parts = name.split(" ")
+        return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+    return name
+
+
+# --- Trustees -----------------------------------------------------------------------------------
+
+
+def trustees_for(commission_id: int | None) -> list[Trustee]:
+    """The active trustees of an issuing body; ``None`` is the federation as a whole."""
+    trustees = Trustee.objects.filter(is_active=True).order_by("pk")
+    if commission_id is None:
+        return list(trustees.filter(commission__isnull=True))
+    return list(trustees.filter(commission_id=commission_id))
+
+
+def trustee_add(*, actor: User | None, commission: Commission | None, name: str, public_key: str) -> Trustee:
+    """Register a trustee's public key (``age1…``). ``actor`` None means the operator's command line."""
+    if actor is not None and not actor.is_secretariat:
+        raise DomainError("forbidden", _("Only the secretariat registers trustees."), status=403)
+    name, public_key = name.strip(), public_key.strip()
+    if not name or len(name) > 200:
+        raise DomainError("name_required", _("Give the trustee's name (at most 200 characters)."))
+    try:
+        parse_recipient(public_key)
+    except SealingError:
+        raise DomainError("invalid_key", _("This is not an age public key (it starts with age1).")) from None
+    try:
+        with transaction.atomic():
+            trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
+            audit.record(actor=actor, action="trustee.added", subject=trustee, detail={"public_key": public_key})
+    except IntegrityError:
+        raise DomainError("key_taken", _("This public key is already registered for this issuing body.")) from None
+    return trustee
+
+
+# --- Signing ------------------------------------------------------------------------------------
+
+
+def _seal_contact(statement: Statement, signer: SignerInput, public_keys: list[str]) -> bytes:
+    record = {
+        "statement": statement.slug,
+        "name": signer.name,
+        "email": signer.email.strip(),
+        "city": signer.city,
+        "affiliation": signer.affiliation,
+        "country": signer.country,
+        "wants_updates": signer.wants_updates,
+        "signed_at": timezone.now().isoformat(),
+    }
+    return seal(json.dumps(record, ensure_ascii=False).encode("utf-8"), public_keys)
+
+
+def _mail(signature: Signature, statement: Statement, revision: Revision, to: str, name: str) -> None:
+    ref = SignatureRef(signature_id=signature.pk, statement_id=statement.pk)
+    mail_enqueue(
+        name=name,
+        to=to,
+        language=signature.language,
+        context={
+            "statement_title": revision.title,
+            "statement_url": settings.SITE_URL + reverse("statements:read", args=[statement.slug]),
+            "confirm_url": settings.SITE_URL + reverse("signatures:confirm", args=[confirm_token(ref)]),
+            "withdraw_url": settings.SITE_URL + reverse("signatures:withdraw", args=[withdraw_token(ref)]),
+        },
+    )
+    Signature.objects.filter(pk=signature.pk).update(mails_sent=signature.mails_sent + 1)
+
+
+def signature_submit(
+    *,
+    statement: Statement,
+    revision: Revision,
+    signer: SignerInput,
+    network_hash: str,
+    language: str,
+    proof_of_work: bool,
+) -> None:
+    """Store a pending signature and send its confirmation; or, for a known address, send the
+    confirmation again (at most a few times). Returns nothing: the caller must answer every case
+    with the same page."""
+    if not statement.takes_signatures():
+        raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
+    if revision.text.statement_id != statement.pk:
+        raise DomainError("wrong_revision", _("This form belongs to another statement. Reload the page."))
+    public_keys = [trustee.public_key for trustee in trustees_for(statement.commission_id)]
+    if not public_keys:
+        logger.error("statement %s takes signatures but its issuing body has no trustee", statement.pk)
+        raise DomainError("no_trustee", _("Signatures cannot be stored safely right now."), status=503)
+    hashed = email_hash(signer.email)
+    sealed = _seal_contact(statement, signer, public_keys)
+    fields = {
+        "revision": revision,
+        "country": signer.country,
+        "name_shown": signer.name_shown,
+        "display_name": display_name_for(signer.name, signer.name_shown),
+        "wants_updates": signer.wants_updates,
+        "sealed_contact": sealed,
+        "network_hash": network_hash,
+        "proof_of_work": proof_of_work,
+        "language": language,
+    }
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signature = Signature.objects.create(statement=statement, email_hash=hashed, **fields)
+            _mail(signature, statement, revision, signer.email, "signature_confirm")
+            return
+        except IntegrityError:
+            pass  # the address has signed before: same answer, another email
+        signature = Signature.objects.select_for_update().get(statement=statement, email_hash=hashed)
+        if signature.status == Signature.Status.WITHDRAWN:
+            # Signing again after withdrawing starts afresh.
+            for field, value in fields.items():
+                setattr(signature, field, value)
+            signature.status, signature.mails_sent, signature.withdrawn_at = Signature.Status.PENDING, 0, None
+            signature.created_at = timezone.now()
+            signature.save()
+            _mail(signature, statement, revision, signer.email, "signature_confirm")
+        elif signature.mails_sent < MAX_MAILS_PER_SIGNATURE:
+            template = (
+                "signature_confirm" if signature.status == Signature.Status.PENDING else "signature_already_confirmed"
+            )
+            _mail(signature, statement, signature.revision, signer.email, template)
+
+
+def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
+    """Confirm once; confirming again changes nothing. Safe under any number of concurrent calls."""
+    with transaction.atomic():
+        changed = Signature.objects.filter(
+            pk=signature_id, statement_id=statement_id, status=Signature.Status.PENDING
+        ).update(status=Signature.Status.CONFIRMED, confirmed_at=timezone.now())
+        signature = Signature.objects.filter(pk=signature_id, statement_id=statement_id).first()
+        if signature is None:
+            raise DomainError("not_found", _("This signature no longer exists."), status=404)
+        if changed:
+            tally_change(statement_id=statement_id, country=str(signature.country), delta=1)
+        elif signature.status == Signature.Status.WITHDRAWN:
+            raise DomainError("withdrawn", _("This signature was withdrawn. Sign again to be counted."), status=410)
+    return signature
+
+
+def signature_withdraw(*, signature_id: int, statement_id: int) -> bool:
+    """Remove the signature from the count and delete its sealed contact data. True if it changed."""
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .filter(pk=signature_id, statement_id=statement_id)
+            .filter(Q(status=Signature.Status.PENDING) | Q(status=Signature.Status.CONFIRMED))
+            .first()
+        )
+        if signature is None:
+            return False
+        was_counted = signature.status == Signature.Status.CONFIRMED
+        Signature.objects.filter(pk=signature.pk).update(
+            status=Signature.Status.WITHDRAWN,
+            sealed_contact=b"",
+            display_name="",
+            wants_updates=False,
+            withdrawn_at=timezone.now(),
+        )
+        if was_counted:
+            tally_change(statement_id=statement_id, country=str(signature.country), delta=-1)
+    return True

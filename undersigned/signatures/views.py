@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from undersigned.core import ratelimit
+from undersigned.core.exceptions import DomainError
+from undersigned.core.network import network_hash
+from undersigned.signatures import proof_of_work
+from undersigned.signatures.addresses import email_hash
+from undersigned.signatures.forms import SignForm, form_started_token
+from undersigned.signatures.models import Signature
+from undersigned.signatures.selectors import public_signatures
+from undersigned.signatures.services import signature_confirm, signature_submit, signature_withdraw
+from undersigned.signatures.tallies import tally_for_statement
+from undersigned.signatures.tokens import (
+    SignatureRef,
+    TokenExpiredError,
+    TokenInvalidError,
+    read_confirm_token,
+    read_withdraw_token,
+    withdraw_token,
+)
+from undersigned.statements.models import Revision, Statement
+from undersigned.statements.selectors import statement_for_reading
+
+# (limit, window in seconds). Generous: whole offices, campuses and mobile carriers share a network.
+NETWORK_PER_STATEMENT = (120, 600)
+NETWORK_SITE_WIDE = (600, 600)
+ADDRESS_PER_STATEMENT = (5, 3600)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages reached through a personal link: never cached, never indexed."""
+    add_never_cache_headers(response)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _wants_fragment(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _answer(
+    request: HttpRequest, statement: Statement, template: str, context: dict[str, object], status: int
+) -> HttpResponse:
+    """A full page without JavaScript; the fragment that replaces the form with it."""
+    context = {"statement": statement, **context}
+    if _wants_fragment(request):
+        return render(request, f"signatures/includes/{template}", context, status=status)
+    page_context = {**context, "fragment": f"signatures/includes/{template}"}
+    return render(request, "signatures/sign_result.html", page_context, status=status)
+
+
+def _statement_or_404(slug: str) -> Statement:
+    try:
+        return statement_for_reading(slug=slug)
+    except DomainError:
+        raise Http404 from None
+
+
+def sign_form_context(statement: Statement, revision: Revision, form: SignForm | None = None) -> dict[str, object]:
+    return {
+        "sign_form": form or SignForm(initial={"revision": revision.pk, "started": form_started_token()}),
+        "requires_proof_of_work": statement.requires_proof_of_work,
+    }
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    statement = _statement_or_404(slug)
+    if not statement.takes_signatures():
+        return _answer(request, statement, "closed.html", {}, status=410)
+    form = SignForm(request.POST)
+    if form.is_probably_a_bot():
+        data = request.POST.copy()
+        data["started"] = form_started_token()
+        data["website"] = ""
+        form = SignForm(data)
+        form.is_valid()
+        form.add_error(None, _("The form was sent back too quickly. Check your details and send it again."))
+        return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
+    if not form.is_valid():
+        return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
+    revision = (
+        Revision.objects.select_related("text")
+        .filter(pk=form.cleaned_data["revision"], text__statement=statement)
+        .first()
+    )
+    if revision is None:
+        form.add_error(None, _("This form belongs to another statement. Reload the page and sign again."))
+        return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
+    solved = bool(form.cleaned_data["altcha"]) and proof_of_work.verify(form.cleaned_data["altcha"])
+    if statement.requires_proof_of_work and not solved:
+        form.add_error(
+            None,
+            _(
+                "This statement asks your browser to solve a small puzzle before signing. "
+                "Turn on JavaScript and wait for the check to finish."
+            ),
+        )
+        return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
+    network = network_hash(request)
+    address = email_hash(form.cleaned_data["email"])
+    limits = [
+        (f"sign:network:{network[:32]}:{statement.pk}", NETWORK_PER_STATEMENT),
+        (f"sign:network:{network[:32]}", NETWORK_SITE_WIDE),
+        (f"sign:address:{address[:32]}:{statement.pk}", ADDRESS_PER_STATEMENT),
+    ]
+    if not all(ratelimit.allow(key, limit=limit, window_seconds=window) for key, (limit, window) in limits):
+        return _answer(request, statement, "too_many.html", {}, status=429)
+    try:
+        signature_submit(
+            statement=statement,
+            revision=revision,
+            signer=form.signer(),
+            network_hash=network,
+            language=get_language() or "en",
+            proof_of_work=solved,
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _answer(request, statement, "form.html", {"sign_form": form}, status=error.status)
+    return _answer(request, statement, "check_email.html", {}, status=200)
+
+
+def _ref_or_error(request: HttpRequest, token: str, reader: object) -> SignatureRef | HttpResponse:
+    try:
+        return reader(token)  # type: ignore[operator]
+    except TokenExpiredError:
+        return _private(render(request, "signatures/link_expired.html", status=410))
+    except TokenInvalidError:
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; only its POST confirms, so mail scanners that open links change nothing."""
+    ref = _ref_or_error(request, token, read_confirm_token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    signature = (
+        Signature.objects.select_related("statement", "revision")
+        .filter(pk=ref.signature_id, statement_id=ref.statement_id)
+        .first()
+    )
+    if signature is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            signature_confirm(signature_id=ref.signature_id, statement_id=ref.statement_id)
+        except DomainError as error:
+            return _private(render(request, "signatures/message.html", {"message": error.message}, status=error.status))
+        return HttpResponseRedirect(reverse("signatures:thanks", args=[withdraw_token(ref)]))
+    return _private(render(request, "signatures/confirm.html", {"signature": signature}))
+
+
+@require_safe
+def thanks(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_error(request, token, read_withdraw_token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    signature = (
+        Signature.objects.select_related("statement", "revision")
+        .filter(pk=ref.signature_id, statement_id=ref.statement_id, status=Signature.Status.CONFIRMED)
+        .first()
+    )
+    if signature is None:
+        raise Http404
+    return _private(
+        render(
+            request,
+            "signatures/thanks.html",
+            {"signature": signature, "tally": tally_for_statement(signature.statement_id), "token": token},
+        )
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_error(request, token, read_withdraw_token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    signature = (
+        Signature.objects.select_related("statement", "revision")
+        .filter(pk=ref.signature_id, statement_id=ref.statement_id)
+        .first()
+    )
+    if signature is None:
+        raise Http404
+    if request.method == "POST":
+        signature_withdraw(signature_id=ref.signature_id, statement_id=ref.statement_id)
+        return _private(render(request, "signatures/withdrawn.html", {"signature": signature}))
+    if signature.status == Signature.Status.WITHDRAWN:
+        return _private(render(request, "signatures/withdrawn.html", {"signature": signature}))
+    return _private(render(request, "signatures/withdraw.html", {"signature": signature}))
+
+
+@require_safe
+def signer_list(request: HttpRequest, slug: str) -> HttpResponse:
+    statement = _statement_or_404(slug)
+    page = Paginator(public_signatures(statement_id=statement.pk), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "signatures/list.html",
+        {"statement": statement, "page": page, "tally": tally_for_statement(statement.pk)},
+    )
+
+
+@require_safe
+def altcha_challenge(request: HttpRequest) -> HttpResponse:
+    from django.http import JsonResponse
+
+    response = JsonResponse(proof_of_work.new_challenge())
+    add_never_cache_headers(response)
+    return response

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Callable, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +15,7 @@ import pytest
 from django.core.cache import cache
 
 if TYPE_CHECKING:
+    from aiosmtpd.smtp import Envelope
     from playwright.sync_api import Browser, Page
 
 
@@ -81,3 +86,57 @@ def screenshot() -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+class _Mailbox:
+    """What a real SMTP server on loopback received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.original_content or b"", policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+    def text_of(self, message: EmailMessage) -> str:
+        body = message.get_body(preferencelist=("plain",))
+        return body.get_content() if body is not None else ""
+
+    def links_in(self, message: EmailMessage) -> list[str]:
+        return re.findall(r"https?://\S+", self.text_of(message))
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[_Mailbox]:
+    """An aiosmtpd server on a free loopback port; Django's mail goes to it for the test."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = _Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def run_tasks() -> Callable[[], None]:
+    """Runs the queued background tasks (mail delivery) as the worker would, then returns."""
+
+    def run() -> None:
+        from django.core.management import call_command
+
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    return run

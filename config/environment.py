@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import os
+import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -191,3 +194,25 @@ def parse_email_url(name: str, value: str) -> dict[str, object]:
         "EMAIL_USE_TLS": starttls,
         "EMAIL_USE_SSL": implicit_tls,
     }
+
+
+def development_keys(path: Path) -> dict[str, str]:
+    """Keys for development only, made on first use and kept in ``path`` (mode 600)."""
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(stored, dict) and {"SECRET_KEY", "DATA_KEYS"} <= set(stored):
+                return {"SECRET_KEY": str(stored["SECRET_KEY"]), "DATA_KEYS": str(stored["DATA_KEYS"])}
+        except (OSError, ValueError):
+            pass
+    keys = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
+            json.dump(keys, key_file)
+    except OSError as error:
+        raise ConfigurationError(f"VAR_DIR: cannot keep development keys in {path}: {error.strerror}") from None
+    return keys

@@ -6,13 +6,13 @@ one-line message that names it (see ``config.environment``).
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.environment import (
     ConfigurationError,
+    development_keys,
     env_bool,
     env_int,
     env_list,
@@ -46,13 +46,15 @@ try:
         raise ConfigurationError(f"VAR_DIR {VAR_DIR} cannot be created: {error.strerror}") from None
 
     _secret_key = _required_in_production("SECRET_KEY", DEBUG)
-    # Development without a key gets a random one per process: nothing signed survives a restart,
-    # which is what a throwaway key should do. ``make demo`` writes stable keys to var/demo.env.
-    SECRET_KEY = parse_secret_key("SECRET_KEY", _secret_key) if _secret_key is not None else secrets.token_urlsafe(50)
     _data_keys = _required_in_production("DATA_KEYS", DEBUG)
-    DATA_KEYS: list[bytes] = (
-        parse_data_keys("DATA_KEYS", _data_keys) if _data_keys is not None else [secrets.token_bytes(32)]
-    )
+    if DEBUG and (_secret_key is None or _data_keys is None):
+        # Development without keys gets keys made once per checkout and kept in VAR_DIR, so the
+        # server, the worker and every command agree, and sessions survive a restart.
+        _development = development_keys(VAR_DIR / "development-keys.json")
+        _secret_key = _secret_key or _development["SECRET_KEY"]
+        _data_keys = _data_keys or _development["DATA_KEYS"]
+    SECRET_KEY = parse_secret_key("SECRET_KEY", _secret_key or "")
+    DATA_KEYS: list[bytes] = parse_data_keys("DATA_KEYS", _data_keys or "")
 
     _site_url = env_str("SITE_URL")
     if _site_url is None and not DEBUG:

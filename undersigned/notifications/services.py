@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.core.mail import get_connection
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +50,13 @@ def mail_deliver(*, mail_id: str) -> str:
     mail = OutgoingMail.objects.filter(pk=mail_id).first()
     if mail is None:
         return "gone"
-    payload = json.loads(server_decrypt(bytes(mail.sealed_message)))
+    try:
+        payload = json.loads(server_decrypt(bytes(mail.sealed_message)))
+    except InvalidToken:
+        # Sealed under a data key that is no longer configured: no one can ever send it.
+        mail.delete()
+        logger.error("dropped a %s message sealed under a data key that is no longer configured", mail.template)
+        return "undecryptable"
     message = build_from_payload(payload)
     try:
         with get_connection() as connection:

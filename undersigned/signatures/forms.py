@@ -56,7 +56,8 @@ class SignForm(forms.Form):
     started = forms.CharField(widget=forms.HiddenInput)
     # Left empty by people (it is hidden from them); filled in by simple bots.
     website = forms.CharField(required=False, label=_("Leave this empty"))
-    altcha = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Filled in by the proof-of-work widget, which adds its own input of this name.
+    altcha = forms.CharField(required=False, max_length=4000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

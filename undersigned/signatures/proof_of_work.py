@@ -42,9 +42,10 @@ COST = 5_000
 #: average 256 tries but 1 signer in 100 would need 1,200). Work = counter x COST =
 #: 1.0 to 2.0 million PBKDF2-SHA-256 iterations (1.5 million on average). Measured: headless
 #: Chromium does ~3 million iterations a second per x86 server core through WebCrypto, and the
-#: widget spreads the counters over up to 4 workers on a phone. A recent phone (4+ cores at
-#: 1-3 million/s each) solves in 0.15-0.5 s; an old, slow one (4 cores at ~0.6 million/s) in
-#: about 0.4-0.9 s. A script that wants a thousand signatures pays ~25 CPU-minutes.
+#: widget spreads the counters over up to 4 workers on a phone. Estimated, not measured on a
+#: phone: a recent one (4+ cores at 1-3 million/s each) should solve in 0.1-0.5 s, an old, slow
+#: one (4 cores at ~0.6 million/s) in about 0.4-0.9 s. A script that wants a thousand signatures
+#: pays ~25 CPU-minutes.
 COUNTER_MIN = 200
 COUNTER_MAX = 400
 #: A real payload is ~700 characters; anything much longer is not worth base64-decoding.

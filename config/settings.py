@@ -219,6 +219,10 @@ TIME_ZONE = "UTC"
 
 # --- Static files ------------------------------------------------------------------------------
 
+# A pasted statement may be up to 1 MB, which its form refuses with a message; the request itself
+# may be larger, so that the refusal is that message and not a bare "bad request".
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6_000_000
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]

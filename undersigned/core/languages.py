@@ -20,15 +20,33 @@ def is_interface_language(code: str) -> bool:
 
 @lru_cache(maxsize=512)
 def _locale(code: str) -> Locale | None:
+    parts = code.replace("-", "_").split("_")
+    code = "_".join([parts[0].lower()] + [part.title() if len(part) == 4 else part.upper() for part in parts[1:]])
     try:
-        return Locale.parse(code.replace("-", "_"))
+        return Locale.parse(code)
     except (UnknownLocaleError, ValueError, TypeError):
         return None
 
 
+def canonical_language_code(code: str) -> str | None:
+    """``code`` as we store it (lower case, hyphens: ``pt-br``, ``zh-hant``), or None when the CLDR
+    does not know it. A language alone, or with a script or a region."""
+    parts = code.strip().replace("_", "-").split("-")
+    if not 1 <= len(parts) <= 3 or not all(part.isascii() and part.isalnum() for part in parts):
+        return None
+    language = parts[0].lower()
+    if language not in content_language_codes():
+        return None
+    if len(parts) > 1:
+        babel_parts = [language] + [part.title() if len(part) == 4 else part.upper() for part in parts[1:]]
+        if _locale("_".join(babel_parts)) is None:
+            return None
+    return "-".join(part.lower() for part in parts)
+
+
 def is_content_language(code: str) -> bool:
-    """A language a statement may be written in: any language (not region) the CLDR knows."""
-    return code in content_language_codes()
+    """A language a statement may be written in: any the CLDR knows, with a region or script or not."""
+    return canonical_language_code(code) == code
 
 
 @lru_cache(maxsize=1)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from babel.dates import get_month_names
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_date_format, get_month_names
 from babel.localedata import locale_identifiers
 from django.utils import formats
 
 _DIGITS = r"\d"
-_PLACE = r"(?:(?P<place>[^\d,\n]{1,120}?),\s*)?"
+# A place is anything up to the comma before the date: "Washington, D.C.," or "SAINT-DENIS (93),".
+_PLACE = r"(?:(?P<place>[^\n]{1,120}?),\s*)?"
 _TAIL = r"\s*(?:[—–-]\s*(?P<rest>.*))?$"
 _ISO = re.compile(_PLACE + rf"(?P<year>{_DIGITS}{{4}})-(?P<month>{_DIGITS}{{1,2}})-(?P<day>{_DIGITS}{{1,2}})" + _TAIL)
 _NUMERIC = re.compile(
@@ -28,6 +30,9 @@ _DAY_MONTH = re.compile(
     + rf",?\s+(?:de\s+|del\s+)?(?P<year>{_DIGITS}{{4}})"
     + _TAIL,
     re.IGNORECASE,
+)
+_CJK = re.compile(
+    _PLACE + rf"(?P<year>{_DIGITS}{{4}})年(?P<month>{_DIGITS}{{1,2}})月(?P<day>{_DIGITS}{{1,2}})日" + _TAIL
 )
 _MONTH_DAY = re.compile(
     _PLACE
@@ -66,10 +71,16 @@ def month_numbers(language: str) -> dict[str, int]:
 
 @lru_cache(maxsize=64)
 def day_comes_first(language: str) -> bool:
-    """Whether "03/04/2025" is the 3rd of April in ``language`` (Django's own locale formats say)."""
-    for pattern in formats.get_format("DATE_INPUT_FORMATS", lang=language):
-        if "/" in pattern or "." in pattern:
-            return pattern.startswith("%d")
+    """Whether "03/04/2025" is the 3rd of April in ``language``, as the CLDR's short date says."""
+    try:
+        pattern = str(get_date_format("short", locale=Locale.parse(language.replace("-", "_"))).pattern)
+    except (UnknownLocaleError, ValueError, TypeError):
+        pattern = ""
+    if "d" in pattern and "M" in pattern:
+        return pattern.index("d") < pattern.index("M")
+    for django_pattern in formats.get_format("DATE_INPUT_FORMATS", lang=language):
+        if "/" in django_pattern or "." in django_pattern:
+            return django_pattern.startswith("%d")
     return True
 
 
@@ -85,7 +96,7 @@ def parse_dateline(line: str, *, language: str) -> Dateline | None:
     line = line.strip()
     if not line or len(line) > 400:
         return None
-    match = _ISO.match(line)
+    match = _ISO.match(line) or _CJK.match(line)
     if match:
         return _build(match, _real_date(match["year"], int(match["month"]), match["day"]))
     match = _NUMERIC.match(line)

@@ -31,6 +31,11 @@ class StatementFeed(Feed[tuple[Statement, PublishedText], tuple[str, str]]):
             raise Http404
         return body, language
 
+    def get_feed(self, obj: tuple[str, str], request: HttpRequest) -> Atom1Feed:
+        feed = super().get_feed(obj, request)
+        feed.feed["language"] = obj[1]  # the texts' language, not the interface's
+        return feed  # type: ignore[return-value]
+
     def title(self, obj: tuple[str, str]) -> str:
         body, language = obj
         site = federation_identity().text_in(language).name

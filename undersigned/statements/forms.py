@@ -80,8 +80,8 @@ class ImportForm(forms.Form):
         ),
     )
     upload = forms.FileField(label=_("Or upload a text file"), required=False)
-    opens_at = forms.DateTimeField(label=_("Sign-on opens"), required=False, widget=DateTimeLocalInput())
-    closes_at = forms.DateTimeField(label=_("Sign-on closes"), required=False, widget=DateTimeLocalInput())
+    opens_at = forms.DateTimeField(label=_("Sign-on opens (UTC)"), required=False, widget=DateTimeLocalInput())
+    closes_at = forms.DateTimeField(label=_("Sign-on closes (UTC)"), required=False, widget=DateTimeLocalInput())
 
     def __init__(self, *args: Any, bodies: Sequence[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,13 +92,8 @@ class ImportForm(forms.Form):
         cleaned = super().clean() or {}
         upload = cleaned.get("upload")
         if upload is not None:
-            if upload.size > MAX_BYTES:
-                raise forms.ValidationError(
-                    _("The file is %(size)s MB; a statement may be at most 1 MB.")
-                    % {"size": f"{upload.size / 1_000_000:.1f}"}
-                )
             try:
-                cleaned["source"] = decode_upload(upload.read())
+                cleaned["source"] = decode_upload(upload.read(MAX_BYTES + 1))
             except ImportRefusedError as refusal:
                 self.add_error("upload", str(refusal))
         elif not (cleaned.get("source") or "").strip():
@@ -191,5 +186,5 @@ class TranslatorAssignmentForm(LanguageChoiceForm):
 
 
 class WindowForm(forms.Form):
-    opens_at = forms.DateTimeField(label=_("Sign-on opens"), required=False, widget=DateTimeLocalInput())
-    closes_at = forms.DateTimeField(label=_("Sign-on closes"), required=False, widget=DateTimeLocalInput())
+    opens_at = forms.DateTimeField(label=_("Sign-on opens (UTC)"), required=False, widget=DateTimeLocalInput())
+    closes_at = forms.DateTimeField(label=_("Sign-on closes (UTC)"), required=False, widget=DateTimeLocalInput())

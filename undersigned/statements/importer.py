@@ -31,7 +31,11 @@ MAX_BODY = 100_000
 
 _END_MARK = r"(?:###|# # #|-30-)"
 _END_MARK_LINE = re.compile(rf"^\s*{_END_MARK}\s*$")
-_END_MARK_AT_END = re.compile(rf"(?<=\S)[ \t\u00a0]+{_END_MARK}[ \t]*$")
+# At a line's end: after a space, or "###" glued to the last word ("statement.###").
+_END_MARK_AT_END = re.compile(rf"(?:(?<=\S)[ \t\u00a0]+{_END_MARK}|(?<=[^\s#])###)[ \t]*$")
+# What ends a sentence, in the scripts press releases come in; a headline call ends otherwise.
+_SENTENCE_ENDS = tuple(".?:;…。．？।॥؟۔።፧")
+_CLOSING_QUOTES = "”’»›\"')」』）"
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
@@ -70,9 +74,7 @@ class _Block:
 def decode_upload(data: bytes) -> str:
     """The text of an uploaded file, or a refusal that says what is wrong with it."""
     if len(data) > MAX_BYTES:
-        raise ImportRefusedError(
-            _("The file is %(size)s MB; a statement may be at most 1 MB.") % {"size": f"{len(data) / 1_000_000:.1f}"}
-        )
+        raise ImportRefusedError(_("The file is larger than 1 MB; a statement may be at most 1 MB."))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -100,11 +102,24 @@ def _strip_end_marks(line: str) -> str:
     return _END_MARK_AT_END.sub("", line)
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: spaces, and invisible format characters such as direction marks."""
+    return all(character.isspace() or unicodedata.category(character) == "Cf" for character in text)
+
+
+def _reads_as_a_sentence(line: str) -> bool:
+    """Ends like a sentence, or holds a sentence's end inside it ("The mayor said: “…”")."""
+    line = line.strip()
+    if line.rstrip(_CLOSING_QUOTES).endswith(_SENTENCE_ENDS):
+        return True
+    return any(f"{end} " in line for end in _SENTENCE_ENDS)
+
+
 def _blocks(lines: list[str]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for number, line in enumerate(lines, start=1):
-        if line.strip() == "":
+        if is_blank(line):
             current = None
             continue
         if current is None:
@@ -118,8 +133,9 @@ def _is_headline_block(block: _Block, *, first: bool) -> bool:
     """Short lines, each complete in itself, that do not read as a paragraph.
 
     A line that runs on into the next (which starts in lower case) is a wrapped paragraph. A block
-    of sentences ending in full stops is a paragraph, unless it is the first block and holds several
-    lines: one call per line, as press offices write them.
+    of sentences (ending in a full stop, question mark, colon … in any script, quotes aside) is a
+    paragraph, unless it is the first block and holds several lines: one call per line, as press
+    offices write them.
     """
     if len(block.lines) > MAX_HEADLINE_LINES:
         return False
@@ -127,8 +143,8 @@ def _is_headline_block(block: _Block, *, first: bool) -> bool:
         return False
     if any(following.lstrip()[:1].islower() for following in block.lines[1:]):
         return False
-    ends_in_full_stops = any(line.rstrip().endswith(".") for line in block.lines)
-    return not ends_in_full_stops or (first and len(block.lines) > 1)
+    sentences = any(_reads_as_a_sentence(line) for line in block.lines)
+    return not sentences or (first and len(block.lines) > 1)
 
 
 def parse_press_release(text: str, *, language: str) -> ParsedStatement:
@@ -142,6 +158,8 @@ def parse_press_release(text: str, *, language: str) -> ParsedStatement:
 
     title = blocks[0].lines[0].strip()
     title_line = blocks[0].first_line
+    if is_blank(title):
+        raise ImportRefusedError(_("the title is made of invisible characters only."), line=title_line)
     if len(title) > MAX_TITLE:
         raise ImportRefusedError(
             _(
@@ -180,7 +198,7 @@ def parse_press_release(text: str, *, language: str) -> ParsedStatement:
         headline_calls.extend(line.strip() for line in remaining.pop(0).lines)
 
     if not remaining:
-        last_line = len(lines)
+        last_line = max((number for number, line in enumerate(lines, start=1) if not is_blank(line)), default=1)
         raise ImportRefusedError(
             _("there is a title but no paragraph of text after it: a statement needs a body."), line=last_line
         )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from babel.dates import format_date
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -22,11 +23,18 @@ from undersigned.statements.selectors import PublishedText, choose_text, publish
 
 
 def reader_language_preferences(request: HttpRequest) -> list[str]:
-    """The interface language first (the switcher's choice or the negotiated one), then Accept-Language."""
-    preferences = [get_language() or federation_identity().default_language]
+    """Which text to show first: the switcher's choice, then the browser's Accept-Language (any
+    language, not only the interface's), then the interface language the site fell back to."""
+    preferences: list[str] = []
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen and federation_identity().offers(chosen):
+        preferences.append(chosen)
     for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
-        if code != "*" and code not in preferences:
+        if code != "*" and code.lower() not in preferences:
             preferences.append(code.lower())
+    interface = get_language() or federation_identity().default_language
+    if interface not in preferences:
+        preferences.append(interface)
     return preferences
 
 

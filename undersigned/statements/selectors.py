@@ -65,7 +65,11 @@ def access_text(*, actor: User, slug: str, language: str) -> StatementText:
 
 
 def statement_list_for_staff(*, actor: User) -> QuerySet[Statement]:
-    statements = Statement.objects.select_related("commission").prefetch_related("texts").order_by("-created_at")
+    statements = (
+        Statement.objects.select_related("commission")
+        .prefetch_related("texts", "commission__texts")
+        .order_by("-created_at")
+    )
     if actor.is_secretariat:
         return statements
     editor_of = CommissionMembership.objects.filter(user=actor, role=CommissionMembership.Role.EDITOR).values(
@@ -117,10 +121,11 @@ def statement_list_public(
         & (Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         & (Q(closes_at__isnull=True) | Q(closes_at__gt=now))
     )
+    closed = Q(status=Statement.Status.CLOSED) | Q(closes_at__lte=now)
     if state == "open":
         statements = statements.filter(open_now)
     elif state == "closed":
-        statements = statements.exclude(open_now)
+        statements = statements.filter(closed)
     return statements
 
 

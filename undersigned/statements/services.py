@@ -12,17 +12,19 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
-from undersigned.core.languages import is_content_language, native_language_name
+from undersigned.core.languages import canonical_language_code, native_language_name
 from undersigned.signatures.models import Trustee
 from undersigned.statements.canonical import canonical_sha256
-from undersigned.statements.importer import ImportRefusedError, ParsedStatement, parse_press_release
+from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
 from undersigned.statements.selectors import can_edit_text, can_manage_statement
@@ -58,11 +60,11 @@ class TextInput:
 def _clean_text(text: TextInput) -> TextInput:
     title = text.title.strip()
     body = text.body.strip("\n")
-    if not title:
+    if is_blank(title):
         raise DomainError("title_required", _("Give the statement a title."))
     if len(title) > 300:
         raise DomainError("title_too_long", _("The title may be at most 300 characters long."))
-    if not body.strip():
+    if is_blank(body):
         raise DomainError("body_required", _("A statement needs a body: at least one paragraph."))
     if len(body) > 100_000:
         raise DomainError("body_too_long", _("The body may be at most 100,000 characters long."))
@@ -98,9 +100,11 @@ def _clean_slug(slug: str) -> str:
 
 
 def _check_language(language: str) -> str:
-    if not is_content_language(language):
+    """The code in its stored form (``pt-br``); refused when the CLDR does not know it."""
+    canonical = canonical_language_code(language)
+    if canonical is None:
         raise DomainError("unknown_language", _("“%(code)s” is not a language code we know.") % {"code": language})
-    return language
+    return canonical
 
 
 def _check_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
@@ -133,6 +137,18 @@ def _apply(text: StatementText, values: TextInput) -> None:
     text.translator_credit = values.translator_credit
 
 
+def _text_sha256(text: StatementText) -> str:
+    return canonical_sha256(
+        language=text.language,
+        title=text.title,
+        dateline_date=text.dateline_date,
+        dateline_place=text.dateline_place,
+        headline_calls=text.headline_calls,
+        body=text.body,
+        call_to_action=text.call_to_action,
+    )
+
+
 TEXT_FIELDS = [
     "title",
     "body",
@@ -161,7 +177,7 @@ def statement_create(
     if not _may_issue_for(actor, commission):
         raise DomainError("forbidden", _("You can only create statements for your own commissions."), status=403)
     slug = _clean_slug(slug)
-    _check_language(original_language)
+    original_language = _check_language(original_language)
     _check_window(opens_at, closes_at)
     values = _clean_text(text)
     try:
@@ -189,17 +205,30 @@ def statement_import(
     *,
     actor: User | None,
     commission: Commission | None,
-    slug: str,
     language: str,
     source: str,
+    slug: str = "",
     publish: bool = False,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
 ) -> Statement:
-    """Parse a press release and store it as a new statement, all or nothing."""
-    _check_language(language)
+    """Parse a press release and store it as a new statement, all or nothing.
+
+    Without a ``slug`` one is made from the title; a title with nothing an address can hold (in
+    Arabic script, say) asks for one.
+    """
+    language = _check_language(language)
+    _check_window(opens_at, closes_at)
     try:
         parsed = parse_press_release(source, language=language)
     except ImportRefusedError as refusal:
         raise DomainError("import_refused", str(refusal), detail={"line": refusal.line}) from None
+    slug = slug.strip() or slugify(parsed.title)[:100].strip("-")
+    if not slug:
+        raise DomainError(
+            "slug_required",
+            _("The title has no letters that an address can hold: give the statement a short name."),
+        )
     with transaction.atomic():
         statement = statement_create(
             actor=actor,
@@ -207,6 +236,8 @@ def statement_import(
             slug=slug,
             original_language=language,
             text=TextInput.from_parsed(parsed),
+            opens_at=opens_at,
+            closes_at=closes_at,
         )
         if publish:
             statement_publish(actor=actor, statement=statement)
@@ -215,7 +246,7 @@ def statement_import(
 
 def translation_add(*, actor: User | None, statement: Statement, language: str, text: TextInput) -> StatementText:
     """A new draft text in ``language``. Managers add translations; so does a translator assigned to it."""
-    _check_language(language)
+    language = _check_language(language)
     assigned = (
         actor is not None
         and TranslatorAssignment.objects.filter(statement=statement, language=language, translator=actor).exists()
@@ -246,9 +277,14 @@ def text_save(*, actor: User | None, text: StatementText, values: TextInput) -> 
         raise DomainError("forbidden", _("You may edit only drafts of the translations assigned to you."), status=403)
     cleaned = _clean_text(values)
     with transaction.atomic():
-        locked = StatementText.objects.select_for_update().get(pk=text.pk)
+        locked = (
+            StatementText.objects.select_for_update(of=("self",)).select_related("published_revision").get(pk=text.pk)
+        )
         _apply(locked, cleaned)
-        locked.has_unpublished_changes = True
+        published = locked.published_revision
+        locked.has_unpublished_changes = published is None or (
+            published.sha256 != _text_sha256(locked) or published.translator_credit != locked.translator_credit
+        )
         locked.save(update_fields=[*TEXT_FIELDS, "has_unpublished_changes", "updated_at"])
         audit.record(actor=actor, action="text.edited", subject=locked.statement, detail={"language": locked.language})
     return locked
@@ -285,15 +321,7 @@ def text_publish(*, actor: User | None, text: StatementText, change_note: str = 
             StatementText.objects.select_for_update(of=("self",)).select_related("published_revision").get(pk=text.pk)
         )
         previous = locked.published_revision
-        sha256 = canonical_sha256(
-            language=locked.language,
-            title=locked.title,
-            dateline_date=locked.dateline_date,
-            dateline_place=locked.dateline_place,
-            headline_calls=locked.headline_calls,
-            body=locked.body,
-            call_to_action=locked.call_to_action,
-        )
+        sha256 = _text_sha256(locked)
         if previous is not None:
             if previous.sha256 == sha256 and previous.translator_credit == locked.translator_credit:
                 raise DomainError("unchanged", _("Nothing has changed since the last published revision."))
@@ -421,11 +449,21 @@ def statement_set_window(
     return statement
 
 
+def eligible_translators(statement: Statement) -> QuerySet[User]:
+    """Members of the issuing commission; for the federation as a whole, any active staff member."""
+    users = User.objects.filter(is_active=True).order_by("full_name")
+    if statement.commission_id is None:
+        return users
+    return users.filter(memberships__commission_id=statement.commission_id).distinct()
+
+
 def translator_assign(*, actor: User | None, statement: Statement, language: str, translator: User) -> None:
     _require_manager(actor, statement)
-    _check_language(language)
-    if not translator.is_active:
-        raise DomainError("inactive_user", _("This account is not active."))
+    language = _check_language(language)
+    if not eligible_translators(statement).filter(pk=translator.pk).exists():
+        raise DomainError(
+            "not_a_member", _("Translators are chosen among the active members of the issuing commission.")
+        )
     with transaction.atomic():
         _assignment, created = TranslatorAssignment.objects.get_or_create(
             statement=statement, language=language, translator=translator

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -26,7 +25,6 @@ from undersigned.statements.forms import (
     TranslatorAssignmentForm,
     WindowForm,
 )
-from undersigned.statements.importer import ImportRefusedError, parse_press_release
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.presentation import issuing_body_name, long_date
 from undersigned.statements.rendering import render_markdown
@@ -38,6 +36,7 @@ from undersigned.statements.selectors import (
     statement_list_for_staff,
 )
 from undersigned.statements.services import (
+    eligible_translators,
     statement_close,
     statement_import,
     statement_publish,
@@ -109,23 +108,25 @@ def statement_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         commission = None if data["commission"] == "federation" else Commission.objects.get(slug=data["commission"])
         try:
-            slug = data["slug"] or slugify(parse_press_release(data["source"], language=data["language"]).title)[:100]
             statement = statement_import(
                 actor=actor,
                 commission=commission,
-                slug=slug or "statement",
+                slug=data["slug"],
                 language=data["language"],
                 source=data["source"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
             )
-            if data["opens_at"] or data["closes_at"]:
-                statement_set_window(
-                    actor=actor, statement=statement, opens_at=data["opens_at"], closes_at=data["closes_at"]
-                )
-        except ImportRefusedError as refusal:
-            form.add_error("source", str(refusal))
         except DomainError as error:
             slug_was_given = bool(data["slug"])
-            field = {"slug_taken": "slug", "invalid_slug": "slug", "import_refused": "source"}.get(error.code)
+            field = {
+                "slug_taken": "slug",
+                "invalid_slug": "slug",
+                "slug_required": "slug",
+                "import_refused": "source",
+                "window_order": "closes_at",
+                "unknown_language": "language",
+            }.get(error.code)
             form.add_error(field, error.message)
             if error.code == "slug_taken" and not slug_was_given:
                 form.add_error(None, _("The address made from the title is taken: choose another short name."))
@@ -144,9 +145,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement(actor, slug)
     texts = list(statement.texts.select_related("published_revision").order_by("language"))
     manager = can_manage_statement(actor, statement)
-    translators = User.objects.filter(is_active=True).order_by("full_name")
-    if statement.commission_id is not None and not actor.is_secretariat:
-        translators = translators.filter(memberships__commission_id=statement.commission_id)
+    translators = eligible_translators(statement)
     return render(
         request,
         "statements/staff/overview.html",
@@ -165,7 +164,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "manager": manager,
             # Several forms on one page: distinct ids keep every label tied to its own field.
             "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts], auto_id="translation_%s"),
-            "assignment_form": TranslatorAssignmentForm(translators=translators.distinct(), auto_id="assign_%s"),
+            "assignment_form": TranslatorAssignmentForm(translators=translators, auto_id="assign_%s"),
             "assignments": statement.translator_assignments.select_related("translator").order_by("language"),
             "my_missing_translations": [
                 {"code": assignment.language, "name": native_language_name(assignment.language)}
@@ -214,7 +213,7 @@ def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
             )
             messages.success(request, _("The sign-on window is saved."))
         elif action == "assign":
-            assignment = TranslatorAssignmentForm(request.POST, translators=User.objects.filter(is_active=True))
+            assignment = TranslatorAssignmentForm(request.POST, translators=eligible_translators(statement))
             if not assignment.is_valid():
                 raise DomainError("invalid_assignment", _("Choose a translator and a language."))
             translator_assign(

@@ -13,5 +13,10 @@ urlpatterns = [
         views.statement_revision,
         name="revision",
     ),
+    path(
+        "statements/<slug:slug>/<str:language>/history/<int:number>/canonical.json",
+        views.statement_revision_canonical,
+        name="revision_canonical",
+    ),
     path("feeds/<slug:body>/<str:language>.atom", feeds.StatementFeed(), name="feed"),
 ]

@@ -15,6 +15,7 @@ from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.signatures.views import sign_form_context
+from undersigned.statements.canonical import canonical_bytes
 from undersigned.statements.diff import word_diff
 from undersigned.statements.forms import StatementFilterForm
 from undersigned.statements.models import Revision, Statement
@@ -86,22 +87,19 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
         raise Http404 from None
     texts = published_texts(statement)
     interface_language = _interface_language()
+    preferences = reader_language_preferences(request)
     if language is not None:
         chosen = next((text for text in texts if text.language == language), None)
-        if chosen is None:
-            if language.lower() != language:
-                return HttpResponsePermanentRedirect(reverse("statements:read_in", args=[slug, language.lower()]))
-            raise Http404
+        if chosen is None and language.lower() != language:
+            return HttpResponsePermanentRedirect(reverse("statements:read_in", args=[slug, language.lower()]))
     else:
-        chosen = choose_text(
-            texts,
-            original_language=statement.original_language,
-            preferences=reader_language_preferences(request),
-        )
-        if chosen is None:  # statement_for_reading already refuses statements without a published text
-            raise Http404
+        chosen = choose_text(texts, original_language=statement.original_language, preferences=preferences)
+    if chosen is None:
+        raise Http404
     readable = readable_text(statement, chosen, interface_language)
-    missing_translation = language is None and chosen.language != interface_language.split("-")[0]
+    # The reader's first choice is missing: say so, in the interface, naming that language.
+    wanted = preferences[0]
+    missing_translation = language is None and chosen.language not in {wanted, wanted.split("-")[0]}
     state = signature_state(statement)
     tally = tally_for_statement(statement.pk)
     return render(
@@ -117,7 +115,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "opens_on": long_date(statement.opens_at.date() if statement.opens_at else None, interface_language),
             "closes_on": long_date(statement.closes_at.date() if statement.closes_at else None, interface_language),
             "missing_translation": missing_translation,
-            "interface_language_name": native_language_name(interface_language),
+            "interface_language_name": native_language_name(wanted),
             "text_language_name": native_language_name(chosen.language),
             "canonical_url": request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language])),
             "published_on": long_date(chosen.revision.published_at.date(), interface_language),
@@ -165,6 +163,29 @@ PART_LABELS = {
 
 
 @require_safe
+def statement_revision_canonical(request: HttpRequest, slug: str, language: str, number: int) -> HttpResponse:
+    """The exact bytes whose SHA-256 the page shows, so anyone can check the hash without us."""
+    statement, _chosen = _published_text_or_404(slug, language)
+    revision = next(
+        (item for item in revision_history(statement=statement, language=language) if item.number == number), None
+    )
+    if revision is None:
+        raise Http404
+    body = canonical_bytes(
+        language=language,
+        title=revision.title,
+        dateline_date=revision.dateline_date,
+        dateline_place=revision.dateline_place,
+        headline_calls=revision.headline_calls,
+        body=revision.body,
+        call_to_action=revision.call_to_action,
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response.headers["Content-Disposition"] = f'inline; filename="{slug}-{language}-r{number}.json"'
+    return response
+
+
+@require_safe
 def statement_revision(request: HttpRequest, slug: str, language: str, number: int) -> HttpResponse:
     statement, chosen = _published_text_or_404(slug, language)
     revisions = {item.number: item for item in revision_history(statement=statement, language=language)}
@@ -180,6 +201,7 @@ def statement_revision(request: HttpRequest, slug: str, language: str, number: i
         "statements/revision.html",
         {
             "text": readable_text(statement, chosen, interface_language),
+            "revision_text": readable_text(statement, PublishedText(language, revision), interface_language),
             "revision": revision,
             "previous": previous,
             "published_on": long_date(revision.published_at.date(), interface_language),

@@ -129,8 +129,8 @@ def test_a_wrapped_paragraph_is_not_taken_for_headline_calls():
     [
         ("", None, "empty"),
         ("   \n\n \u00a0\n", None, "empty"),
-        ("Only a title\n", 2, "no paragraph"),
-        ("Title\n\n###\n", 4, "no paragraph"),
+        ("Only a title\n", 1, "no paragraph"),
+        ("Title\n\n###\n", 3, "no paragraph"),
         ("Title\n\n31 February 2024\n\nBody.", 3, "no such day"),
         ("Title\n\n2023-13-45\n\nBody.", 3, "no such day"),
         ("Title\n\n32/10/2023\n\nBody.", 3, "no such day"),
@@ -151,7 +151,7 @@ def test_uploads_must_be_utf8_text_of_reasonable_size():
     with pytest.raises(ImportRefusedError) as refused:
         decode_upload(b"Title\n\nOne\n\xff\xfe")
     assert refused.value.line == 4
-    with pytest.raises(ImportRefusedError, match="at most 1 MB"):
+    with pytest.raises(ImportRefusedError, match="larger than 1 MB"):
         decode_upload(b"a" * 5_000_000)
     assert decode_upload("\ufeffTitle".encode()) == "Title"
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from undersigned.commissions.models import CommissionMembership
 from undersigned.core.exceptions import DomainError
 from undersigned.core.models import AuditEvent
 from undersigned.core.testing import UserFactory, editor, secretariat
@@ -172,6 +173,7 @@ def test_the_secretariat_issues_for_the_federation_as_a_whole(site):
 def test_translators_edit_only_drafts_in_their_languages_and_cannot_publish(libraries):
     statement = statement_import(actor=None, commission=libraries, slug="hours", language="en", source=PRESS_RELEASE)
     tove = UserFactory.create(email="tove@example.org", full_name="Tove Translator")
+    CommissionMembership.objects.create(commission=libraries, user=tove, role=CommissionMembership.Role.TRANSLATOR)
     translator_assign(actor=None, statement=statement, language="fr", translator=tove)
     french = translation_add(
         actor=tove, statement=statement, language="fr", text=TextInput(title="Déclaration", body="Texte.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from undersigned.commissions.models import CommissionMembership
 from undersigned.core.testing import UserFactory, editor, secretariat
 from undersigned.statements.models import Revision, Statement, StatementText
 from undersigned.statements.services import translator_assign
@@ -34,7 +35,7 @@ def test_an_editor_pastes_a_press_release_and_sees_it_parsed(client, libraries):
         ({"source": ""}, {}, "Paste the press release here"),
         ({"source": "Just a title"}, {}, "no paragraph of text"),
         ({"source": "Title\n\n31 February 2024\n\nBody."}, {}, "Line 3"),
-        ({"source": ""}, {"upload": SimpleUploadedFile("big.txt", b"a" * 5_000_000)}, "at most 1 MB"),
+        ({"source": ""}, {"upload": SimpleUploadedFile("big.txt", b"a" * 5_000_000)}, "larger than 1 MB"),
         ({"source": ""}, {"upload": SimpleUploadedFile("bin.dat", bytes(range(256)) * 4)}, "not UTF-8"),
         ({"source": ""}, {"upload": SimpleUploadedFile("l1.txt", "Titre\n\nCaf\u00e9".encode("latin-1"))}, "not UTF-8"),
         ({"source": ""}, {"upload": SimpleUploadedFile("nul.txt", b"Title\n\nBody \x00\x01 text")}, "binary"),
@@ -146,6 +147,7 @@ def test_editors_of_other_commissions_find_nothing(client, libraries, mobility):
 def test_a_translator_sees_only_their_assignment_and_cannot_publish(client, libraries):
     statement = published_statement(libraries, translations=("fr",))
     tove = UserFactory.create(email="tove@example.org", full_name="Tove Translator")
+    CommissionMembership.objects.create(commission=libraries, user=tove, role=CommissionMembership.Role.TRANSLATOR)
     translator_assign(actor=None, statement=statement, language="es", translator=tove)
     client.force_login(tove)
     assert client.get(f"/staff/statements/{statement.slug}/texts/fr/").status_code == 404

@@ -7,11 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
-from django.utils.text import slugify
 
 from undersigned.commissions.models import Commission
 from undersigned.core.exceptions import DomainError
-from undersigned.statements.importer import ImportRefusedError, decode_upload, parse_press_release
+from undersigned.statements.importer import MAX_BYTES, ImportRefusedError, decode_upload
 from undersigned.statements.services import statement_import
 
 
@@ -38,27 +37,30 @@ class Command(BaseCommand):
                 known = ", ".join(Commission.objects.values_list("slug", flat=True)) or "none yet"
                 raise CommandError(f"no commission {options['body']!r}; commissions: {known}; or use 'federation'")
         try:
+            # One byte more than allowed is enough to refuse a file that is too large.
             if options["file"] == "-":
-                data = sys.stdin.buffer.read()
+                data = sys.stdin.buffer.read(MAX_BYTES + 1)
             else:
-                data = Path(options["file"]).read_bytes()
+                with Path(options["file"]).open("rb") as source_file:
+                    data = source_file.read(MAX_BYTES + 1)
         except OSError as error:
             raise CommandError(f"cannot read {options['file']}: {error.strerror}") from None
         try:
             source = decode_upload(data)
-            slug = options["slug"] or slugify(parse_press_release(source, language=options["language"]).title)[:100]
         except ImportRefusedError as refusal:
             raise CommandError(str(refusal)) from None
         try:
             statement = statement_import(
                 actor=None,
                 commission=commission,
-                slug=slug,
+                slug=options["slug"] or "",
                 language=options["language"],
                 source=source,
                 publish=options["publish"],
             )
         except DomainError as error:
+            if error.code == "slug_required":
+                raise CommandError(f"{error} (use --slug)") from None
             raise CommandError(str(error)) from None
         url = settings.SITE_URL + reverse("statements:read", args=[statement.slug])
         state = "published" if options["publish"] else "saved as a draft (not public until published)"

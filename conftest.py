@@ -140,3 +140,7 @@ def run_tasks() -> Callable[[], None]:
         call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
 
     return run
+
+
+# A site with two commissions, each with a trustee, so statements can be published.
+from undersigned.core.fixtures import libraries, mobility, site  # noqa: E402, F401

@@ -13,6 +13,8 @@ function proofSettled(form) {
     widget.addEventListener("verified", done, { once: true });
     widget.addEventListener("error", done, { once: true });
     setTimeout(done, PROOF_WAIT_MS);
+    // Not started yet (the signer went straight to the button): start it now.
+    if (typeof widget.verify === "function") widget.verify();
   });
 }
 

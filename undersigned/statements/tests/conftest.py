@@ -1,11 +1,6 @@
 from __future__ import annotations
 
-import pytest
-
-from undersigned.commissions.services import CommissionTextInput, commission_create
-from undersigned.core.testing import trustee_for
-from undersigned.federation.selectors import LocalisedText
-from undersigned.federation.services import federation_update
+from undersigned.core.fixtures import libraries, mobility, site  # noqa: F401  (fixtures, also re-exported)
 
 PRESS_RELEASE = """Statement on Library Opening Hours
 
@@ -46,40 +41,3 @@ ARABIC = """بيان بشأن ساعات عمل المكتبات العامة
 
 ندعو الجمهور إلى تأييد هذا البيان. ###
 """
-
-
-@pytest.fixture
-def site(db):
-    federation_update(
-        actor=None,
-        default_language="en",
-        offered_languages=["en", "es", "fr", "ar"],
-        contact_email="secretariat@example.org",
-        texts={"en": LocalisedText(name="Example Federation", description="A neutral sample network.")},
-    )
-    trustee_for(None)
-
-
-@pytest.fixture
-def libraries(site):
-    commission = commission_create(
-        actor=None,
-        slug="public-libraries",
-        texts={
-            "en": CommissionTextInput(name="Commission on Public Libraries", mandate=""),
-            "fr": CommissionTextInput(name="Commission des bibliothèques publiques", mandate=""),
-        },
-    )
-    trustee_for(commission)
-    return commission
-
-
-@pytest.fixture
-def mobility(site):
-    commission = commission_create(
-        actor=None,
-        slug="urban-mobility",
-        texts={"en": CommissionTextInput(name="Commission on Urban Mobility", mandate="")},
-    )
-    trustee_for(commission)
-    return commission

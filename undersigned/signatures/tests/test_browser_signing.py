@@ -1,0 +1,101 @@
+"""PRODUCT.md journey 2 in Chromium: sign, confirm from the email, be counted; withdraw."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from undersigned.statements.tests.builders import published_statement
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+MIN_FILL_SECONDS = 3.2  # the form refuses what comes back faster than a person can type
+
+
+def fill_and_sign(page: Page, *, name: str, email: str, country: str) -> None:
+    page.locator("#id_name").fill(name)
+    page.locator("#id_email").fill(email)
+    page.locator("#id_country").select_option(country)
+    time.sleep(MIN_FILL_SECONDS)
+    page.locator("form[data-sign-form] button[type=submit]").click()
+
+
+def confirmation_path(smtp_server, run_tasks) -> tuple[str, str]:
+    run_tasks()
+    assert len(smtp_server.messages) == 1
+    links = smtp_server.links_in(smtp_server.messages[0])
+    confirm = next(link for link in links if "/signatures/confirm/" in link)
+    withdraw = next(link for link in links if "/signatures/withdraw/" in link)
+    return urlsplit(confirm).path, urlsplit(withdraw).path
+
+
+def test_sign_confirm_from_the_email_and_be_counted(
+    page: Page, live_server, libraries, smtp_server, run_tasks, screenshot
+):
+    published_statement(libraries, translations=("fr",))
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    expect(page.locator(".tally__number")).to_have_text("0")
+    fill_and_sign(page, name="Ana Pérez", email="ana@example.org", country="ES")
+    # With JavaScript the answer replaces the form in place.
+    expect(page.locator(".sign-box--done")).to_be_visible()
+    assert page.url.endswith("/statements/library-opening-hours/")
+    screenshot(page, "sign-check-your-email")
+
+    confirm, _withdraw = confirmation_path(smtp_server, run_tasks)
+    page.goto(live_server.url + confirm)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your signature")
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.locator(".tally-line")).to_have_text("1 person has signed.")
+    screenshot(page, "sign-thanks")
+
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    expect(page.locator(".tally__number")).to_have_text("1")
+    page.get_by_role("link", name="Signatories").click()
+    expect(page.locator(".signer-list")).to_contain_text("Ana Pérez")
+    expect(page.locator("body")).not_to_contain_text("ana@example.org")
+
+
+def test_a_signer_withdraws(page: Page, live_server, libraries, smtp_server, run_tasks, screenshot):
+    published_statement(libraries, translations=())
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    fill_and_sign(page, name="Bo Berg", email="bo@example.org", country="SE")
+    expect(page.locator(".sign-box--done")).to_be_visible()
+    confirm, withdraw = confirmation_path(smtp_server, run_tasks)
+    page.goto(live_server.url + confirm)
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.locator(".tally-line")).to_have_text("1 person has signed.")
+    assert withdraw.startswith("/signatures/withdraw/")  # the email carries one too
+
+    page.get_by_role("link", name="withdraw my signature").click()
+    assert urlsplit(page.url).path.startswith("/signatures/withdraw/")
+    page.get_by_role("button", name="Withdraw my signature").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your signature is withdrawn")
+    screenshot(page, "sign-withdrawn")
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    expect(page.locator(".tally__number")).to_have_text("0")
+
+
+def test_signing_works_without_javascript(browser, live_server, libraries, smtp_server, run_tasks):
+    published_statement(libraries, translations=())
+    context = browser.new_context(java_script_enabled=False, locale="en")
+    page = context.new_page()
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    fill_and_sign(page, name="Cy Chen", email="cy@example.org", country="FR")
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    assert page.url.endswith("/statements/library-opening-hours/sign/")
+    confirm, _withdraw = confirmation_path(smtp_server, run_tasks)
+    page.goto(live_server.url + confirm)
+    page.get_by_role("button", name="Confirm my signature").click()
+    expect(page.locator(".tally-line")).to_have_text("1 person has signed.")
+    context.close()
+
+
+def test_a_wrong_field_is_explained_next_to_it(page: Page, live_server, libraries, screenshot):
+    published_statement(libraries, translations=())
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    fill_and_sign(page, name="Dee", email="dee@nowhere", country="DE")
+    expect(page.locator(".field__error")).to_contain_text("Enter")
+    screenshot(page, "sign-error")

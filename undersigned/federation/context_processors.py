@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,6 +18,7 @@ def site_identity(request: HttpRequest) -> dict[str, Any]:
     text = identity.text_in(language)
     next_path = request.get_full_path()
     return {
+        "outbox_enabled": settings.DEBUG and settings.EMAIL_BACKEND.endswith(".OutboxBackend"),
         "site_name": text.name,
         "site_description": text.description,
         "site_contact_email": identity.contact_email,

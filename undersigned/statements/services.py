@@ -449,6 +449,18 @@ def statement_set_window(
     return statement
 
 
+def statement_require_proof_of_work(*, actor: User | None, statement: Statement, required: bool) -> Statement:
+    """For a statement under attack by bots: signing then needs the browser's proof of work."""
+    _require_manager(actor, statement)
+    with transaction.atomic():
+        Statement.objects.filter(pk=statement.pk).update(requires_proof_of_work=required)
+        audit.record(
+            actor=actor, action="statement.proof_of_work_set", subject=statement, detail={"required": required}
+        )
+    statement.refresh_from_db()
+    return statement
+
+
 def eligible_translators(statement: Statement) -> QuerySet[User]:
     """Members of the issuing commission; for the federation as a whole, any active staff member."""
     users = User.objects.filter(is_active=True).order_by("full_name")

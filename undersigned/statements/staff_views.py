@@ -36,6 +36,7 @@ from undersigned.statements.selectors import (
     statement_list_for_staff,
 )
 from undersigned.statements.services import (
+    statement_require_proof_of_work,
     eligible_translators,
     statement_close,
     statement_import,
@@ -201,6 +202,11 @@ def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
             service, done = STATEMENT_ACTIONS[action]
             service(actor=actor, statement=statement)
             messages.success(request, str(done))
+        elif action in {"require_proof_of_work", "drop_proof_of_work"}:
+            statement_require_proof_of_work(
+                actor=actor, statement=statement, required=action == "require_proof_of_work"
+            )
+            messages.success(request, _("The bot check for signers is saved."))
         elif action == "window":
             window = WindowForm(request.POST)
             if not window.is_valid():

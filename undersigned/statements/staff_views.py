@@ -36,12 +36,12 @@ from undersigned.statements.selectors import (
     statement_list_for_staff,
 )
 from undersigned.statements.services import (
-    statement_require_proof_of_work,
     eligible_translators,
     statement_close,
     statement_import,
     statement_publish,
     statement_reopen,
+    statement_require_proof_of_work,
     statement_set_window,
     statement_withdraw,
     text_publish,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from undersigned.commissions.models import Commission
 from undersigned.commissions.services import CommissionTextInput, commission_create
 from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
@@ -11,7 +12,7 @@ from undersigned.federation.services import federation_update
 
 
 @pytest.fixture
-def site(db):
+def site(db: None) -> None:
     """The federation, with a trustee for statements it issues as a whole."""
     federation_update(
         actor=None,
@@ -24,7 +25,7 @@ def site(db):
 
 
 @pytest.fixture
-def libraries(site):
+def libraries(site: None) -> Commission:
     commission = commission_create(
         actor=None,
         slug="public-libraries",
@@ -38,7 +39,7 @@ def libraries(site):
 
 
 @pytest.fixture
-def mobility(site):
+def mobility(site: None) -> Commission:
     commission = commission_create(
         actor=None,
         slug="urban-mobility",

@@ -44,6 +44,8 @@ class InvalidAddressError(ValueError):
 
 def normalise_email(raw: str) -> str:
     address = raw.strip().lower()
+    if address.count("@") != 1:
+        raise InvalidAddressError("an address has exactly one @")
     local, separator, domain = address.rpartition("@")
     if not separator or not local or not domain or "." not in domain.strip("."):
         raise InvalidAddressError("an address needs a name, an @ and a domain")

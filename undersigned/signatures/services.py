@@ -179,7 +179,19 @@ def signature_submit(
 
 
 def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
-    """Confirm once; confirming again changes nothing. Safe under any number of concurrent calls."""
+    """Confirm once; confirming again changes nothing. Safe under any number of concurrent calls.
+
+    A statement that has closed counts only what was confirmed before: its count is final.
+    """
+    statement = Statement.objects.filter(pk=statement_id).first()
+    if statement is None:
+        raise DomainError("not_found", _("This signature no longer exists."), status=404)
+    if not statement.takes_signatures():
+        pending = Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).exists()
+        if pending:
+            raise DomainError(
+                "closed", _("This statement closed before your signature was confirmed, so it is not counted."), status=410
+            )
     with transaction.atomic():
         changed = Signature.objects.filter(
             pk=signature_id, statement_id=statement_id, status=Signature.Status.PENDING

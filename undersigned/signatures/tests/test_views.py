@@ -1,0 +1,594 @@
+"""The signer's journey through the site's addresses, and what bad input gets there."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.core import signing
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from undersigned.notifications.models import OutgoingMail
+from undersigned.signatures import views
+from undersigned.signatures.addresses import email_hash
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
+from undersigned.signatures.tallies import tally_differences
+from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
+from undersigned.statements.models import Statement
+from undersigned.statements.services import statement_close, statement_set_window, statement_withdraw
+from undersigned.statements.tests.builders import published_statement
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "library-opening-hours"
+STATEMENT_URL = f"/statements/{SLUG}/"
+SIGN_URL = f"/statements/{SLUG}/sign/"
+LIST_URL = f"/statements/{SLUG}/signatures/"
+ANA = "ana.lopez@example.org"
+STARTED_SALT = "undersigned.signatures.form-started"
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+@pytest.fixture
+def statement(libraries):
+    return published_statement(libraries, translations=())
+
+
+def started(seconds_ago: int = 10) -> str:
+    return signing.dumps(int(time.time()) - seconds_ago, salt=STARTED_SALT)
+
+
+def revision_id(statement: Statement) -> int:
+    published = statement.texts.get(language="en").published_revision_id
+    assert published is not None
+    return published
+
+
+def form_data(statement: Statement, **overrides: str | None) -> dict[str, str]:
+    """What a person's browser sends; an override of None leaves the field out."""
+    data: dict[str, str | None] = {
+        "name": "Ana María López",
+        "email": ANA,
+        "country": "FR",
+        "city": "Lyon",
+        "affiliation": "",
+        "name_shown": "full",
+        "revision": str(revision_id(statement)),
+        "started": started(),
+        "website": "",
+        **overrides,
+    }
+    return {field: value for field, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def post(client, django_capture_on_commit_callbacks):
+    """POST as the site would handle it, running what waits for the transaction to commit
+    (the mail's task, forgetting the cached tally)."""
+
+    def send(path: str, data: dict[str, str] | None = None, **kwargs: object):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(path, data or {}, **kwargs)
+
+    return send
+
+
+def count_on_page(client: Client) -> int:
+    content = client.get(STATEMENT_URL).content.decode()
+    match = re.search(r'<span class="tally__number">(\d+)</span>', content)
+    assert match, "no count on the statement page"
+    return int(match.group(1))
+
+
+def without_csrf(content: bytes) -> str:
+    return CSRF_TOKEN.sub("", content.decode())
+
+
+def sign_directly(statement: Statement, email: str = ANA, **signer: object) -> Signature:
+    """A pending signature built through the service, for tests of the links."""
+    signature_submit(
+        statement=statement,
+        revision=statement.texts.get(language="en").published_revision,
+        signer=SignerInput(**{"name": "Ana María López", "email": email, "country": "FR", **signer}),
+        network_hash="0" * 64,
+        language="en",
+        proof_of_work=False,
+    )
+    return Signature.objects.get(statement=statement, email_hash=email_hash(email))
+
+
+def ref_of(signature: Signature) -> SignatureRef:
+    return SignatureRef(signature_id=signature.pk, statement_id=signature.statement_id)
+
+
+# --- The statement page -------------------------------------------------------------------------
+
+
+def test_an_open_statement_shows_the_sign_form_and_the_count(client, statement):
+    content = client.get(STATEMENT_URL).content.decode()
+    assert f'action="{SIGN_URL}"' in content
+    assert 'name="started"' in content
+    assert f'name="revision" value="{revision_id(statement)}"' in content
+    assert count_on_page(client) == 0
+
+
+def _close(statement: Statement) -> None:
+    statement_close(actor=None, statement=statement)
+
+
+def _withdraw(statement: Statement) -> None:
+    statement_withdraw(actor=None, statement=statement)
+
+
+def _not_open_yet(statement: Statement) -> None:
+    statement_set_window(actor=None, statement=statement, opens_at=timezone.now() + timedelta(days=3), closes_at=None)
+
+
+def _past_closing(statement: Statement) -> None:
+    statement_set_window(
+        actor=None,
+        statement=statement,
+        opens_at=timezone.now() - timedelta(days=9),
+        closes_at=timezone.now() - timedelta(days=1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_close, "This statement is closed: it takes no more signatures."),
+        (_past_closing, "This statement is closed: it takes no more signatures."),
+        (_withdraw, "This statement was withdrawn by its issuing body and takes no signatures."),
+        (_not_open_yet, "Signatures open on"),
+    ],
+)
+def test_a_statement_that_takes_no_signatures_says_why(client, post, statement, change, reason):
+    change(statement)
+
+    content = client.get(STATEMENT_URL).content.decode()
+    assert reason in content
+    assert f'action="{SIGN_URL}"' not in content
+    assert count_on_page(client) == 0
+
+    response = post(SIGN_URL, form_data(statement))
+    assert response.status_code == 410
+    assert "This statement does not take signatures now" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
+# --- The journey --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the worker that delivers the mail works on committed rows
+def test_a_signer_signs_confirms_by_post_and_withdraws(client, post, statement, smtp_server, run_tasks):
+    response = post(SIGN_URL, form_data(statement))
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    assert smtp_server.messages == []  # nothing is sent inside the request
+
+    run_tasks()
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == ANA
+    paths = [urlsplit(link).path for link in smtp_server.links_in(message)]
+    confirm_path = next(path for path in paths if path.startswith("/signatures/confirm/"))
+    assert any(path.startswith("/signatures/withdraw/") for path in paths)
+    assert OutgoingMail.objects.count() == 0  # the address is gone once the mail is delivered
+
+    # A mail scanner opening the link confirms nothing.
+    opened = client.get(confirm_path)
+    assert opened.status_code == 200
+    assert "Confirm my signature" in opened.content.decode()
+    assert opened.headers["X-Robots-Tag"] == "noindex"
+    assert count_on_page(client) == 0
+    assert Signature.objects.get().status == Signature.Status.PENDING
+
+    confirmed = post(confirm_path)
+    assert confirmed.status_code == 302
+    assert confirmed.url.startswith("/signatures/thanks/")
+    thanks = client.get(confirmed.url).content.decode()
+    assert "Thank you: your signature is counted" in thanks
+    assert "1 person has signed." in thanks
+    withdraw_path = re.search(r'href="(/signatures/withdraw/[^"]+)"', thanks).group(1)
+    assert count_on_page(client) == 1
+
+    again = post(confirm_path)
+    assert again.status_code == 302
+    assert count_on_page(client) == 1
+    assert "already confirmed" in client.get(confirm_path).content.decode()
+
+    asked = client.get(withdraw_path)
+    assert asked.status_code == 200
+    assert "Withdraw my signature" in asked.content.decode()
+    assert count_on_page(client) == 1
+
+    withdrawn = post(withdraw_path)
+    assert withdrawn.status_code == 200
+    assert "Your signature is withdrawn" in withdrawn.content.decode()
+    assert count_on_page(client) == 0
+    assert client.get(confirmed.url).status_code == 404
+    assert post(confirm_path).status_code == 410
+    assert count_on_page(client) == 0
+    assert tally_differences() == []
+
+
+def test_the_page_is_the_same_for_a_new_a_pending_and_a_confirmed_address(client, post, statement):
+    first = post(SIGN_URL, form_data(statement))
+    again = post(SIGN_URL, form_data(statement, email="  Ana.Lopez@EXAMPLE.org", name="Someone Else"))
+    signature_confirm(signature_id=Signature.objects.get().pk, statement_id=statement.pk)
+    after_confirming = post(SIGN_URL, form_data(statement, email=ANA.upper()))
+    stranger = post(SIGN_URL, form_data(statement, email="ben@example.org"))
+
+    assert first.status_code == again.status_code == after_confirming.status_code == stranger.status_code == 200
+    assert without_csrf(first.content) == without_csrf(again.content)
+    assert without_csrf(first.content) == without_csrf(after_confirming.content)
+    assert without_csrf(first.content) == without_csrf(stranger.content)
+    assert Signature.objects.count() == 2
+
+
+def test_with_javascript_the_answer_is_only_the_fragment(post, statement):
+    response = post(SIGN_URL, form_data(statement), headers={"X-Requested-With": "fetch"})
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Check your email" in content
+    assert "<html" not in content
+
+    refused = post(SIGN_URL, form_data(statement, email="ana@"), headers={"X-Requested-With": "fetch"})
+    assert refused.status_code == 400
+    assert "<html" not in refused.content.decode()
+    assert 'class="form-errors"' in refused.content.decode()
+
+
+# --- Bad input ----------------------------------------------------------------------------------
+
+BAD_FORMS = {
+    "no name": {"name": None},
+    "no email": {"email": None},
+    "no country": {"country": None},
+    "no choice of name shown": {"name_shown": None},
+    "no revision": {"revision": None},
+    "no start time": {"started": None},
+    "empty name": {"name": ""},
+    "blank name": {"name": " \t "},
+    "10 kB name": {"name": "Ana " * 2560},
+    "null character in the name": {"name": "Ana\x00López"},
+    "right-to-left override in the name": {"name": "Ana\u202eLópez"},
+    "zero-width space in the name": {"name": "Ana\u200bLópez"},
+    "bell in the city": {"city": "Lyon\x07"},
+    "isolate in the affiliation": {"affiliation": "\u2066University"},
+    "long city": {"city": "L" * 101},
+    "email without a domain": {"email": "ana@"},
+    "email on localhost": {"email": "ana@localhost"},
+    "email without an @": {"email": "ana.example.org"},
+    "email without a name": {"email": "@example.org"},
+    "email with two @": {"email": "ana@bob@example.org"},
+    "email of only a tag": {"email": "+news@gmail.com"},
+    "unknown country": {"country": "ZZ"},
+    "empty country": {"country": ""},
+    "markup as country": {"country": "<script>"},
+    "unknown choice of name shown": {"name_shown": "everything"},
+    "revision not a number": {"revision": "abc"},
+    "revision that does not exist": {"revision": "987654321"},
+    "revision beyond any integer column": {"revision": "9" * 30},
+    "honeypot filled": {"website": "https://spam.example"},
+}
+
+
+@pytest.mark.parametrize("overrides", BAD_FORMS.values(), ids=BAD_FORMS.keys())
+def test_bad_input_gets_a_message_and_stores_nothing(post, statement, overrides):
+    response = post(SIGN_URL, form_data(statement, **overrides))
+
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert 'class="form-errors" role="alert"' in content
+    assert "<script>" not in content
+    assert Signature.objects.count() == 0
+    assert OutgoingMail.objects.count() == 0
+
+
+def test_a_revision_of_another_statement_is_refused(post, statement, mobility):
+    other = published_statement(mobility, slug="other-statement", translations=())
+
+    response = post(SIGN_URL, form_data(statement, revision=str(revision_id(other))))
+
+    assert response.status_code == 400
+    assert "This form belongs to another statement" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
+def _signed_days_ago(days: int) -> str:
+    with time_machine.travel(timezone.now() - timedelta(days=days), tick=False):
+        return started()
+
+
+def _tampered(token: str) -> str:
+    return ("A" if token[0] != "A" else "B") + token[1:]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: started(0), id="sent at once"),
+        pytest.param(lambda: started(2), id="sent within two seconds"),
+        pytest.param(lambda: _signed_days_ago(2), id="form two days old"),
+        pytest.param(lambda: signing.dumps(int(time.time()) - 10, salt="another.salt"), id="signed for another use"),
+        pytest.param(lambda: _tampered(started()), id="altered"),
+        pytest.param(lambda: str(int(time.time()) - 10), id="unsigned time"),
+        pytest.param(lambda: signing.dumps("yesterday", salt=STARTED_SALT), id="signed text"),
+    ],
+)
+def test_a_form_sent_too_fast_or_with_a_forged_start_is_refused(post, statement, token):
+    response = post(SIGN_URL, form_data(statement, started=token()))
+
+    assert response.status_code == 400
+    assert "The form was sent back too quickly" in response.content.decode()
+    assert Signature.objects.count() == 0
+    # The form comes back with a fresh start time, so a person can send it again.
+    assert 'name="started"' in response.content.decode()
+
+
+def test_a_post_without_csrf_token_is_forbidden(statement):
+    browser = Client(enforce_csrf_checks=True)
+
+    assert browser.post(SIGN_URL, form_data(statement)).status_code == 403
+    assert Signature.objects.count() == 0
+
+    page = browser.get(STATEMENT_URL).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert browser.post(SIGN_URL, {**form_data(statement), "csrfmiddlewaretoken": token}).status_code == 200
+    assert Signature.objects.count() == 1
+
+
+def test_confirming_without_csrf_token_is_forbidden(statement):
+    signature = sign_directly(statement)
+    browser = Client(enforce_csrf_checks=True)
+
+    assert browser.post(f"/signatures/confirm/{confirm_token(ref_of(signature))}/").status_code == 403
+    assert browser.post(f"/signatures/withdraw/{withdraw_token(ref_of(signature))}/").status_code == 403
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+# --- Links --------------------------------------------------------------------------------------
+
+LINK_PAGES = ["confirm", "thanks", "withdraw"]
+
+
+def _changed_at(token: str, position: int) -> str:
+    character = token[position]
+    replacement = "x" if character != "x" else "y"
+    return token[:position] + replacement + token[position + 1 :]
+
+
+@pytest.mark.parametrize("page", LINK_PAGES)
+@pytest.mark.parametrize(
+    "bad_token",
+    [
+        pytest.param(lambda token: "forged", id="forged"),
+        pytest.param(lambda token: secrets.token_urlsafe(48), id="random"),
+        pytest.param(lambda token: _changed_at(token, 0), id="altered first character"),
+        pytest.param(lambda token: _changed_at(token, len(token) // 2), id="altered middle character"),
+        pytest.param(lambda token: _changed_at(token, -1), id="altered last character"),
+        pytest.param(lambda token: token + "A", id="lengthened"),
+        pytest.param(lambda token: token.split(":", 1)[1], id="shortened"),
+    ],
+)
+def test_forged_or_altered_links_are_not_found(client, post, statement, page, bad_token):
+    signature = sign_directly(statement)
+    if page == "thanks":  # the thanks page shows only confirmed signatures
+        signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
+    make = confirm_token if page == "confirm" else withdraw_token
+    path = f"/signatures/{page}/{bad_token(make(ref_of(signature)))}/"
+
+    assert client.get(path).status_code == 404
+    if page != "thanks":
+        assert post(path).status_code == 404
+    signature.refresh_from_db()
+    assert signature.status == (Signature.Status.CONFIRMED if page == "thanks" else Signature.Status.PENDING)
+
+
+def test_a_withdraw_link_does_not_confirm_and_a_confirm_link_does_not_withdraw(client, post, statement):
+    signature = sign_directly(statement)
+    ref = ref_of(signature)
+
+    assert post(f"/signatures/confirm/{withdraw_token(ref)}/").status_code == 404
+    assert post(f"/signatures/withdraw/{confirm_token(ref)}/").status_code == 404
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+def test_an_expired_confirmation_link_is_gone_but_the_withdraw_link_still_works(client, post, statement):
+    signature = sign_directly(statement)
+    confirm_path = f"/signatures/confirm/{confirm_token(ref_of(signature))}/"
+    withdraw_path = f"/signatures/withdraw/{withdraw_token(ref_of(signature))}/"
+
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        opened = client.get(confirm_path)
+        assert opened.status_code == 410
+        assert "This link has expired" in opened.content.decode()
+        assert post(confirm_path).status_code == 410
+        assert client.get(withdraw_path).status_code == 200
+
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+    assert count_on_page(client) == 0
+
+
+def test_a_link_naming_another_statement_is_not_found(client, post, statement, mobility):
+    other = published_statement(mobility, slug="other-statement", translations=())
+    signature = sign_directly(statement)
+    ref = SignatureRef(signature_id=signature.pk, statement_id=other.pk)
+
+    assert client.get(f"/signatures/confirm/{confirm_token(ref)}/").status_code == 404
+    assert post(f"/signatures/confirm/{confirm_token(ref)}/").status_code == 404
+    assert post(f"/signatures/withdraw/{withdraw_token(ref)}/").status_code == 404
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.PENDING
+
+
+# --- Rate limits --------------------------------------------------------------------------------
+
+
+def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, monkeypatch):
+    monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
+
+    assert post(SIGN_URL, form_data(statement)).status_code == 200
+    refused = post(SIGN_URL, form_data(statement, email=ANA.upper()))
+
+    assert refused.status_code == 429
+    assert "Too many signatures at once" in refused.content.decode()
+    assert post(SIGN_URL, form_data(statement, email="ben@example.org")).status_code == 200
+    assert Signature.objects.count() == 2
+    assert Signature.objects.get(email_hash=email_hash(ANA)).mails_sent == 1
+
+
+def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, monkeypatch):
+    monkeypatch.setattr(views, "NETWORK_PER_STATEMENT", (2, 600))
+
+    assert post(SIGN_URL, form_data(statement, email="a@example.org")).status_code == 200
+    assert post(SIGN_URL, form_data(statement, email="b@example.org")).status_code == 200
+    assert post(SIGN_URL, form_data(statement, email="c@example.org")).status_code == 429
+    # Another network is not held back by this one.
+    other_network = post(SIGN_URL, form_data(statement, email="d@example.org"), REMOTE_ADDR="198.51.100.7")
+    assert other_network.status_code == 200
+    assert Signature.objects.count() == 3
+
+
+def test_the_429_page_is_in_the_interface_language(post, statement, monkeypatch):
+    monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
+    post(SIGN_URL, form_data(statement))
+
+    refused = post(SIGN_URL, form_data(statement), headers={"accept-language": "fr"})
+
+    content = refused.content.decode()
+    assert refused.status_code == 429
+    assert '<html lang="fr"' in content
+    assert "Trop de signatures en même temps" in content
+    assert "Too many signatures at once" not in content
+
+
+# --- Whatever is posted -------------------------------------------------------------------------
+
+ANY_TEXT = st.text(max_size=60)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.one_of(st.just("Ana María López"), ANY_TEXT, st.text(min_size=190, max_size=260)),
+    email=st.one_of(st.emails(), st.sampled_from([ANA, "Ana.Lopez+x@Example.org", "ana@", "x@y"]), ANY_TEXT),
+    country=st.one_of(st.sampled_from(["FR", "DE", "KE", "BR", "fr", "ZZ", ""]), ANY_TEXT),
+    city=ANY_TEXT,
+    affiliation=ANY_TEXT,
+    name_shown=st.one_of(st.sampled_from(["full", "initial", "hidden"]), ANY_TEXT),
+    wants_updates=st.one_of(st.sampled_from(["on", "true", "false", "0", ""]), ANY_TEXT),
+    revision=st.one_of(st.just("valid"), st.integers().map(str), ANY_TEXT),
+    altcha=st.one_of(st.just(""), ANY_TEXT),
+    confirm_afterwards=st.booleans(),
+)
+def test_whatever_is_posted_there_is_no_server_error_and_the_tally_matches_the_rows(
+    client,
+    statement,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    name,
+    email,
+    country,
+    city,
+    affiliation,
+    name_shown,
+    wants_updates,
+    revision,
+    altcha,
+    confirm_afterwards,
+):
+    for limit in ("NETWORK_PER_STATEMENT", "NETWORK_SITE_WIDE", "ADDRESS_PER_STATEMENT"):
+        monkeypatch.setattr(views, limit, (10**6, 3600))
+    cache.clear()
+    data = {
+        "name": name,
+        "email": email,
+        "country": country,
+        "city": city,
+        "affiliation": affiliation,
+        "name_shown": name_shown,
+        "wants_updates": wants_updates,
+        "revision": str(revision_id(statement)) if revision == "valid" else revision,
+        "started": started(),
+        "website": "",
+        "altcha": altcha,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(SIGN_URL, data)
+        if confirm_afterwards:
+            for pending in Signature.objects.filter(status=Signature.Status.PENDING):
+                signature_confirm(signature_id=pending.pk, statement_id=pending.statement_id)
+
+    event(f"status {response.status_code}")
+    assert response.status_code in {200, 400, 410, 429}
+    assert tally_differences() == []
+    if response.status_code == 400:
+        assert 'class="form-errors"' in response.content.decode()
+
+
+# --- The public list ----------------------------------------------------------------------------
+
+
+def test_the_public_list_shows_only_what_signers_allowed(client, statement):
+    shown = [
+        ("ana.maria@example.org", "Ana María López", "full"),
+        ("bokafor@example.org", "Ben Okafor", "initial"),
+        ("cleo.h@example.org", "Cleo Hidden", "hidden"),
+    ]
+    for email, name, name_shown in shown:
+        signature = sign_directly(statement, email=email, name=name, name_shown=name_shown, city="Secretville")
+        signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
+    sign_directly(statement, email="dan@example.org", name="Dan Pending")
+
+    response = client.get(LIST_URL)
+    content = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Ana María López" in content
+    assert "Ben O." in content
+    assert "Okafor" not in content
+    assert "Cleo" not in content
+    assert "Dan Pending" not in content
+    assert "Secretville" not in content
+    for email, _, _ in shown:
+        assert email not in content
+        assert email.split("@")[0] not in content
+    assert "3 confirmed signatures." in content
+    assert content.index("Ben O.") < content.index("Ana María López")  # newest first
+
+
+def test_the_public_list_is_paginated_by_fifty(client, statement):
+    for number in range(53):
+        signature = sign_directly(statement, email=f"signer{number}@example.org", name=f"Signer Number{number}")
+        signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
+
+    first = client.get(LIST_URL).content.decode()
+    second = client.get(LIST_URL, {"page": "2"}).content.decode()
+
+    assert first.count('class="signer-list__name"') == 50
+    assert second.count('class="signer-list__name"') == 3
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2"' in first
+    assert "Signer Number52" in first
+    assert "Signer Number0<" in second
+    assert client.get(LIST_URL, {"page": "banana"}).status_code == 200
+    assert client.get(LIST_URL, {"page": "999"}).status_code == 200
+
+
+def test_the_public_list_of_an_unknown_statement_is_not_found(client, site):
+    assert client.get("/statements/no-such-statement/signatures/").status_code == 404

@@ -190,7 +190,9 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
         pending = Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).exists()
         if pending:
             raise DomainError(
-                "closed", _("This statement closed before your signature was confirmed, so it is not counted."), status=410
+                "closed",
+                _("This statement closed before your signature was confirmed, so it is not counted."),
+                status=410,
             )
     with transaction.atomic():
         changed = Signature.objects.filter(

@@ -125,7 +125,10 @@ def test_statement_prints_on_a4_and_letter(page: Page, live_server, libraries, p
     published_statement(libraries, translations=())
     page.goto(live_server.url + "/statements/library-opening-hours/")
     page.emulate_media(media="print")
-    expect(page.locator(".statement-meta")).to_be_hidden()
+    # The printout keeps who issued the statement and its count, not the navigation or the form.
+    expect(page.locator(".statement-meta__body")).to_be_visible()
+    expect(page.locator(".text-languages")).to_be_hidden()
+    expect(page.locator(".sign-box")).to_be_hidden()
     expect(page.locator(".site-header")).to_be_hidden()
     expect(page.locator("article.statement h1")).to_be_visible()
     pdf = page.pdf(format=paper, print_background=False)

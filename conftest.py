@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
@@ -144,3 +145,14 @@ def run_tasks() -> Callable[[], None]:
 
 # A site with two commissions, each with a trustee, so statements can be published.
 from undersigned.core.fixtures import libraries, mobility, site  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_test_var_dir() -> Iterator[None]:
+    """The test settings give each process a temporary VAR_DIR; it goes when the process ends."""
+    yield
+    from django.conf import settings
+
+    var_dir = Path(settings.VAR_DIR)
+    if var_dir.name.startswith("undersigned-test-var-"):
+        shutil.rmtree(var_dir, ignore_errors=True)

@@ -115,7 +115,11 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
     }
     env.setdefault("DATABASE_URL", "")
-    env.pop("REDIS_URL", None)  # rate limits and the tally cache as a site without Redis has them
+    # Without BENCH_REDIS_URL, rate limits and the tally cache live as a site without Redis has them;
+    # with it, as a busy site runs them (REDIS_URL=BENCH_REDIS_URL).
+    env.pop("REDIS_URL", None)
+    if os.environ.get("BENCH_REDIS_URL"):
+        env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     return env
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -118,7 +118,6 @@ def _mail(signature: Signature, statement: Statement, revision: Revision, to: st
             "withdraw_url": settings.SITE_URL + reverse("signatures:withdraw", args=[withdraw_token(ref)]),
         },
     )
-    Signature.objects.filter(pk=signature.pk).update(mails_sent=signature.mails_sent + 1)
 
 
 def signature_submit(
@@ -157,7 +156,7 @@ def signature_submit(
     with transaction.atomic():
         try:
             with transaction.atomic():
-                signature = Signature.objects.create(statement=statement, email_hash=hashed, **fields)
+                signature = Signature.objects.create(statement=statement, email_hash=hashed, mails_sent=1, **fields)
             _mail(signature, statement, revision, signer.email, "signature_confirm")
             return
         except IntegrityError:
@@ -167,7 +166,7 @@ def signature_submit(
             # Signing again after withdrawing starts afresh.
             for field, value in fields.items():
                 setattr(signature, field, value)
-            signature.status, signature.mails_sent, signature.withdrawn_at = Signature.Status.PENDING, 0, None
+            signature.status, signature.mails_sent, signature.withdrawn_at = Signature.Status.PENDING, 1, None
             signature.created_at = timezone.now()
             signature.save()
             _mail(signature, statement, revision, signer.email, "signature_confirm")
@@ -176,6 +175,7 @@ def signature_submit(
                 "signature_confirm" if signature.status == Signature.Status.PENDING else "signature_already_confirmed"
             )
             _mail(signature, statement, signature.revision, signer.email, template)
+            Signature.objects.filter(pk=signature.pk).update(mails_sent=F("mails_sent") + 1)
 
 
 def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -28,7 +31,7 @@ from undersigned.signatures.tokens import (
     withdraw_token,
 )
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.selectors import statement_for_reading
+from undersigned.statements.selectors import PUBLIC_STATUSES, statement_for_reading
 
 # (limit, window in seconds). Generous: whole offices, campuses and mobile carriers share a network.
 NETWORK_PER_STATEMENT = (120, 600)
@@ -65,16 +68,60 @@ def _statement_or_404(slug: str) -> Statement:
         raise Http404 from None
 
 
-def sign_form_context(statement: Statement, revision: Revision, form: SignForm | None = None) -> dict[str, object]:
-    return {
-        "sign_form": form or SignForm(initial={"revision": revision.pk, "started": form_started_token()}),
-        "requires_proof_of_work": statement.requires_proof_of_work,
-    }
+def _statement_to_sign_or_404(slug: str) -> Statement:
+    """Only what signing needs: no texts, which the sign form does not show again."""
+    statement = Statement.objects.filter(slug=slug, status__in=PUBLIC_STATUSES).first()
+    if statement is None:
+        raise Http404
+    return statement
+
+
+_CSRF_PLACEHOLDER = "__csrf_token__"
+_STARTED_PLACEHOLDER = "__form_started__"
+
+
+def sign_form_html(request: HttpRequest, statement: Statement, revision: Revision) -> SafeString:
+    """The empty sign form of the statement page.
+
+    Rendering it (some 250 countries) is most of the page's cost, and it is the same for every
+    reader of a revision in a language but for two values, so it is rendered once per process and
+    those two values are filled in per request.
+    """
+    language = get_language() or "en"
+    key = (revision.pk, language, statement.requires_proof_of_work, statement.slug)
+    template = _SIGN_FORMS.get(key)
+    if template is None:
+        form = SignForm(initial={"revision": revision.pk, "started": _STARTED_PLACEHOLDER})
+        template = render_to_string(
+            "signatures/includes/form.html",
+            {
+                "statement": statement,
+                "sign_form": form,
+                "requires_proof_of_work": statement.requires_proof_of_work,
+                "csrf_token": _CSRF_PLACEHOLDER,
+            },
+        )
+        _SIGN_FORMS[key] = template
+        if len(_SIGN_FORMS) > 256:
+            _SIGN_FORMS.pop(next(iter(_SIGN_FORMS)))
+    html = template.replace(_CSRF_PLACEHOLDER, get_token(request)).replace(_STARTED_PLACEHOLDER, form_started_token())
+    return mark_safe(html)  # noqa: S308  (rendered by our template; the two values are tokens we made)
+
+
+_SIGN_FORMS: dict[tuple[int, str, bool, str], str] = {}
+
+
+def sign_form_context(
+    request: HttpRequest, statement: Statement, revision: Revision, form: SignForm | None = None
+) -> dict[str, object]:
+    if form is None:
+        return {"sign_form_html": sign_form_html(request, statement, revision)}
+    return {"sign_form": form, "requires_proof_of_work": statement.requires_proof_of_work}
 
 
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    statement = _statement_or_404(slug)
+    statement = _statement_to_sign_or_404(slug)
     if not statement.takes_signatures():
         return _answer(request, statement, "closed.html", {}, status=410)
     form = SignForm(request.POST)

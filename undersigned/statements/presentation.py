@@ -18,7 +18,7 @@ from undersigned.commissions.models import Commission
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.rendering import render_markdown
+from undersigned.statements.rendering import render_markdown, render_revision_body
 from undersigned.statements.selectors import PublishedText, choose_text, published_texts
 
 
@@ -110,7 +110,9 @@ def readable_text(statement: Statement, chosen: PublishedText, interface_languag
         language=chosen.language,
         direction=language_direction(chosen.language),
         revision=revision,
-        body_html=render_markdown(revision.body),
+        body_html=render_revision_body(revision.sha256, revision.body)
+        if revision.sha256
+        else render_markdown(revision.body),
         dateline=dateline or revision.dateline_place,
         issuing_body=issuing_body_name(statement.commission, interface_language),
         languages=[

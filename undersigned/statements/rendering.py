@@ -6,6 +6,7 @@ spaces) is what the reader gets, so the output is stable from one version of the
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 import nh3
@@ -36,6 +37,23 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
+
+
+# Revisions never change, so their HTML is rendered once per process: the hot statement page then
+# costs no Markdown work.
+_REVISION_HTML: OrderedDict[str, SafeString] = OrderedDict()
+_REVISION_HTML_SIZE = 512
+
+
+def render_revision_body(sha256: str, body: str) -> SafeString:
+    """``body`` rendered, remembered under its revision's ``sha256`` (which covers the body)."""
+    html = _REVISION_HTML.get(sha256)
+    if html is None:
+        html = render_markdown(body)
+        _REVISION_HTML[sha256] = html
+        if len(_REVISION_HTML) > _REVISION_HTML_SIZE:
+            _REVISION_HTML.popitem(last=False)
+    return html
 
 
 def render_markdown(source: str) -> SafeString:

@@ -106,7 +106,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
         request,
         "statements/read.html",
         {
-            **(sign_form_context(statement, chosen.revision) if state == "open" else {}),
+            **(sign_form_context(request, statement, chosen.revision) if state == "open" else {}),
             "statement": statement,
             "tally": tally,
             "top_countries": top_countries(tally),

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    # The federation's identity is cached; a test that changes it must not leak into the next.
+    # The federation's identity, tallies and statements are cached; no test may see another's.
+    from undersigned.statements.selectors import forget_all_statements
+
     cache.clear()
+    forget_all_statements()
 
 
 @pytest.fixture

@@ -30,6 +30,20 @@ def _no_control_characters(value: str) -> None:
         raise forms.ValidationError(_("Remove the invisible control characters from this field."))
 
 
+class CountrySelect(forms.Select):
+    """The country list, built (localised and sorted) only when the form is drawn, not when a sign
+    POST is checked: a signer's country is checked by a lookup instead."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        self.choices = [("", _("Choose your country")), *list(countries)]
+        return super().get_context(name, value, attrs)
+
+
+def _known_country(code: str) -> None:
+    if code not in countries:
+        raise forms.ValidationError(_("Choose your country from the list."))
+
+
 class SignForm(forms.Form):
     """The individual sign form. Field order is the order on the page."""
 
@@ -40,7 +54,12 @@ class SignForm(forms.Form):
         help_text=_("To confirm your signature. It is never shown and never shared."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    country = forms.ChoiceField(label=_("Country"), widget=forms.Select(attrs={"autocomplete": "country"}))
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=2,
+        validators=[_known_country],
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
+    )
     city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
     affiliation = forms.CharField(label=_("Organisation or affiliation (optional)"), max_length=200, required=False)
     name_shown = forms.ChoiceField(
@@ -61,7 +80,6 @@ class SignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose your country")), *list(countries)]  # type: ignore[attr-defined]
         self.fields["name"].validators.append(_no_control_characters)
         self.fields["city"].validators.append(_no_control_characters)
         self.fields["affiliation"].validators.append(_no_control_characters)

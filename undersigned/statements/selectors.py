@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,7 +154,40 @@ def choose_text(
     return by_language.get(original_language) or (texts[0] if texts else None)
 
 
+# The statement page is the hottest page of a viral statement, and what it reads changes only when
+# editors publish: each process keeps it for a few seconds. Changes made in this process clear it
+# at once (``forget_statement``); other processes see them within READING_CACHE_SECONDS.
+READING_CACHE_SECONDS = 5.0
+_reading_cache: dict[str, tuple[float, Statement]] = {}
+
+
+def forget_statement(slug: str) -> None:
+    """Call inside the transaction that changes what readers see of the statement.
+
+    Forgets now and again after commit: a reader between the two may keep the old state, for
+    READING_CACHE_SECONDS at most, as other processes do anyway.
+    """
+    _reading_cache.pop(slug, None)
+    transaction.on_commit(lambda: _reading_cache.pop(slug, None))
+
+
+def forget_all_statements() -> None:
+    _reading_cache.clear()
+
+
 def statement_for_reading(*, slug: str) -> Statement:
+    """The public statement with its published texts; "not found" for drafts and unknown slugs."""
+    cached = _reading_cache.get(slug)
+    if cached is not None and time.monotonic() - cached[0] < READING_CACHE_SECONDS:
+        return cached[1]
+    statement = _statement_for_reading(slug)
+    _reading_cache[slug] = (time.monotonic(), statement)
+    if len(_reading_cache) > 1000:
+        _reading_cache.clear()
+    return statement
+
+
+def _statement_for_reading(slug: str) -> Statement:
     statement = (
         Statement.objects.select_related("commission")
         .prefetch_related(_published_texts_prefetch(), "commission__texts")

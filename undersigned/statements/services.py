@@ -27,7 +27,7 @@ from undersigned.statements.canonical import canonical_sha256
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import can_edit_text, can_manage_statement
+from undersigned.statements.selectors import can_edit_text, can_manage_statement, forget_statement
 
 
 @dataclass(frozen=True)
@@ -349,6 +349,7 @@ def text_publish(*, actor: User | None, text: StatementText, change_note: str = 
         locked.status = StatementText.Status.PUBLISHED
         locked.has_unpublished_changes = False
         locked.save(update_fields=["published_revision", "status", "has_unpublished_changes", "updated_at"])
+        forget_statement(statement.slug)
         audit.record(
             actor=actor,
             action="text.published",
@@ -394,6 +395,7 @@ def statement_publish(*, actor: User | None, statement: Statement) -> Statement:
         if not changed:
             raise DomainError("not_a_draft", _("This statement has already been published."))
         audit.record(actor=actor, action="statement.published", subject=statement)
+        forget_statement(statement.slug)
     statement.refresh_from_db()
     return statement
 
@@ -425,6 +427,7 @@ def _move(actor: User | None, statement: Statement, sources: set[str], target: s
         if not changed:
             raise DomainError("wrong_status", _("This statement cannot make that change in its present state."))
         audit.record(actor=actor, action=action, subject=statement)
+        forget_statement(statement.slug)
     statement.refresh_from_db()
     return statement
 
@@ -437,6 +440,7 @@ def statement_set_window(
     with transaction.atomic():
         statement.opens_at, statement.closes_at = opens_at, closes_at
         statement.save(update_fields=["opens_at", "closes_at"])
+        forget_statement(statement.slug)
         audit.record(
             actor=actor,
             action="statement.window_set",
@@ -454,6 +458,7 @@ def statement_require_proof_of_work(*, actor: User | None, statement: Statement,
     _require_manager(actor, statement)
     with transaction.atomic():
         Statement.objects.filter(pk=statement.pk).update(requires_proof_of_work=required)
+        forget_statement(statement.slug)
         audit.record(
             actor=actor, action="statement.proof_of_work_set", subject=statement, detail={"required": required}
         )

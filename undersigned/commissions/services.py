@@ -3,8 +3,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -12,6 +10,7 @@ from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
+from undersigned.core.slugs import clean_slug
 
 
 @dataclass(frozen=True)
@@ -26,16 +25,7 @@ def _require_secretariat(actor: User | None) -> None:
 
 
 def _clean_slug(slug: str) -> str:
-    slug = slug.strip().lower()
-    try:
-        validate_slug(slug)
-    except ValidationError:
-        raise DomainError(
-            "invalid_slug", _("The short name may hold only letters, digits, hyphens and underscores.")
-        ) from None
-    if len(slug) > 80:
-        raise DomainError("invalid_slug", _("The short name may be at most 80 characters long."))
-    return slug
+    return clean_slug(slug, max_length=80)
 
 
 def _store_texts(commission: Commission, texts: Mapping[str, CommissionTextInput]) -> None:

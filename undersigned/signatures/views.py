@@ -186,19 +186,24 @@ def _ref_or_error(request: HttpRequest, token: str, reader: object) -> Signature
         raise Http404 from None
 
 
+def _signature_or_404(ref: SignatureRef, status: str | None = None) -> Signature:
+    """The signature a link names, with what its pages show; the statement must match the link's."""
+    signatures = Signature.objects.select_related("statement", "revision").filter(
+        pk=ref.signature_id, statement_id=ref.statement_id
+    )
+    signature = (signatures.filter(status=status) if status else signatures).first()
+    if signature is None:
+        raise Http404
+    return signature
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, so mail scanners that open links change nothing."""
     ref = _ref_or_error(request, token, read_confirm_token)
     if isinstance(ref, HttpResponse):
         return ref
-    signature = (
-        Signature.objects.select_related("statement", "revision")
-        .filter(pk=ref.signature_id, statement_id=ref.statement_id)
-        .first()
-    )
-    if signature is None:
-        raise Http404
+    signature = _signature_or_404(ref)
     if request.method == "POST":
         try:
             signature_confirm(signature_id=ref.signature_id, statement_id=ref.statement_id)
@@ -213,13 +218,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     ref = _ref_or_error(request, token, read_withdraw_token)
     if isinstance(ref, HttpResponse):
         return ref
-    signature = (
-        Signature.objects.select_related("statement", "revision")
-        .filter(pk=ref.signature_id, statement_id=ref.statement_id, status=Signature.Status.CONFIRMED)
-        .first()
-    )
-    if signature is None:
-        raise Http404
+    signature = _signature_or_404(ref, status=Signature.Status.CONFIRMED)
     return _private(
         render(
             request,
@@ -234,13 +233,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     ref = _ref_or_error(request, token, read_withdraw_token)
     if isinstance(ref, HttpResponse):
         return ref
-    signature = (
-        Signature.objects.select_related("statement", "revision")
-        .filter(pk=ref.signature_id, statement_id=ref.statement_id)
-        .first()
-    )
-    if signature is None:
-        raise Http404
+    signature = _signature_or_404(ref)
     if request.method == "POST":
         signature_withdraw(signature_id=ref.signature_id, statement_id=ref.statement_id)
         return _private(render(request, "signatures/withdrawn.html", {"signature": signature}))

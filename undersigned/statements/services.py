@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -22,6 +20,7 @@ from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import canonical_language_code, native_language_name
+from undersigned.core.slugs import clean_slug
 from undersigned.signatures.models import Trustee
 from undersigned.statements.canonical import canonical_sha256
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
@@ -87,16 +86,7 @@ def _clean_text(text: TextInput) -> TextInput:
 
 
 def _clean_slug(slug: str) -> str:
-    slug = slug.strip().lower()
-    try:
-        validate_slug(slug)
-    except ValidationError:
-        raise DomainError(
-            "invalid_slug", _("The short name may hold only letters, digits, hyphens and underscores.")
-        ) from None
-    if len(slug) > 100:
-        raise DomainError("invalid_slug", _("The short name may be at most 100 characters long."))
-    return slug
+    return clean_slug(slug, max_length=100)
 
 
 def _check_language(language: str) -> str:

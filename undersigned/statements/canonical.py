@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 CANONICAL_VERSION = 1
 
@@ -40,24 +41,28 @@ def canonical_bytes(
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
-def canonical_sha256(
-    *,
-    language: str,
-    title: str,
-    dateline_date: date | None,
-    dateline_place: str,
-    headline_calls: Sequence[str],
-    body: str,
-    call_to_action: str,
-) -> str:
-    return hashlib.sha256(
-        canonical_bytes(
-            language=language,
-            title=title,
-            dateline_date=dateline_date,
-            dateline_place=dateline_place,
-            headline_calls=headline_calls,
-            body=body,
-            call_to_action=call_to_action,
-        )
-    ).hexdigest()
+class TextLike(Protocol):
+    """A working copy or a revision: anything with a text's fields."""
+
+    title: str
+    dateline_date: date | None
+    dateline_place: str
+    headline_calls: list[str]
+    body: str
+    call_to_action: str
+
+
+def canonical_bytes_of(text: TextLike, *, language: str) -> bytes:
+    return canonical_bytes(
+        language=language,
+        title=text.title,
+        dateline_date=text.dateline_date,
+        dateline_place=text.dateline_place,
+        headline_calls=text.headline_calls,
+        body=text.body,
+        call_to_action=text.call_to_action,
+    )
+
+
+def canonical_sha256_of(text: TextLike, *, language: str) -> str:
+    return hashlib.sha256(canonical_bytes_of(text, language=language)).hexdigest()

@@ -22,7 +22,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import canonical_language_code, native_language_name
 from undersigned.core.slugs import clean_slug
 from undersigned.signatures.models import Trustee
-from undersigned.statements.canonical import canonical_sha256
+from undersigned.statements.canonical import canonical_sha256_of
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
@@ -128,15 +128,7 @@ def _apply(text: StatementText, values: TextInput) -> None:
 
 
 def _text_sha256(text: StatementText) -> str:
-    return canonical_sha256(
-        language=text.language,
-        title=text.title,
-        dateline_date=text.dateline_date,
-        dateline_place=text.dateline_place,
-        headline_calls=text.headline_calls,
-        body=text.body,
-        call_to_action=text.call_to_action,
-    )
+    return canonical_sha256_of(text, language=text.language)
 
 
 TEXT_FIELDS = [

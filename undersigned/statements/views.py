@@ -15,7 +15,7 @@ from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.signatures.views import sign_form_context
-from undersigned.statements.canonical import canonical_bytes
+from undersigned.statements.canonical import canonical_bytes_of
 from undersigned.statements.diff import word_diff
 from undersigned.statements.forms import StatementFilterForm
 from undersigned.statements.models import Revision, Statement
@@ -171,15 +171,7 @@ def statement_revision_canonical(request: HttpRequest, slug: str, language: str,
     )
     if revision is None:
         raise Http404
-    body = canonical_bytes(
-        language=language,
-        title=revision.title,
-        dateline_date=revision.dateline_date,
-        dateline_place=revision.dateline_place,
-        headline_calls=revision.headline_calls,
-        body=revision.body,
-        call_to_action=revision.call_to_action,
-    )
+    body = canonical_bytes_of(revision, language=language)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response.headers["Content-Disposition"] = f'inline; filename="{slug}-{language}-r{number}.json"'
     return response

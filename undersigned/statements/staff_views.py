@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -51,6 +52,8 @@ from undersigned.statements.services import (
     translator_assign,
 )
 
+STAFF_PAGE_SIZE = 50
+
 
 def _language() -> str:
     return get_language() or federation_identity().default_language
@@ -79,6 +82,7 @@ def _issuing_bodies(actor: User) -> list[tuple[str, str]]:
 def statement_list(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
     language = _language()
+    page = Paginator(statement_list_for_staff(actor=actor), STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         {
             "statement": statement,
@@ -88,12 +92,12 @@ def statement_list(request: HttpRequest) -> HttpResponse:
             "issuing_body": issuing_body_name(statement.commission, language),
             "languages": sorted(text.language for text in statement.texts.all()),
         }
-        for statement in statement_list_for_staff(actor=actor)
+        for statement in page
     ]
     return render(
         request,
         "statements/staff/list.html",
-        {"rows": rows, "can_create": bool(_issuing_bodies(actor))},
+        {"rows": rows, "page": page, "can_create": bool(_issuing_bodies(actor))},
     )
 
 

@@ -198,3 +198,17 @@ def test_import_command_refuses_with_a_message(libraries, tmp_path, content, arg
     with pytest.raises(CommandError, match=message):
         call_command("import_statement", str(source), "--language", "en", *arguments)
     assert not Statement.objects.exists()
+
+
+def test_the_staff_list_is_paginated_with_a_constant_number_of_queries(
+    client, libraries, django_assert_max_num_queries
+):
+    for number in range(55):
+        published_statement(libraries, slug=f"s-{number}", translations=())
+    client.force_login(editor(libraries))
+    client.get("/staff/statements/")
+    with django_assert_max_num_queries(12):
+        first = client.get("/staff/statements/").content.decode()
+    assert first.count("/staff/statements/s-") == 50
+    assert client.get("/staff/statements/?page=2").content.decode().count("/staff/statements/s-") == 5
+    assert client.get("/staff/statements/?page=abc").status_code == 200

@@ -52,7 +52,8 @@ class SignForm(forms.Form):
         label=_("Your email address"),
         max_length=254,
         help_text=_("To confirm your signature. It is never shown and never shared."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        # Addresses are written left to right, whatever the page's direction.
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
     )
     country = forms.CharField(
         label=_("Country"),

@@ -17,6 +17,9 @@ def site_identity(request: HttpRequest) -> dict[str, Any]:
     language = get_language() or identity.default_language
     text = identity.text_in(language)
     next_path = request.get_full_path()
+    if request.path.startswith("/signatures/"):
+        # Those addresses carry a signer's personal links; the switcher's links must not repeat them.
+        next_path = "/"
     return {
         "outbox_enabled": settings.DEBUG and settings.EMAIL_BACKEND.endswith(".OutboxBackend"),
         "site_name": text.name,

@@ -24,6 +24,7 @@ from undersigned.commissions.models import Commission
 from undersigned.core import audit
 from undersigned.core.crypto import SealingError, parse_recipient, seal
 from undersigned.core.exceptions import DomainError
+from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature, Trustee
@@ -176,6 +177,10 @@ def signature_submit(
             )
             _mail(signature, statement, signature.revision, signer.email, template)
             Signature.objects.filter(pk=signature.pk).update(mails_sent=F("mails_sent") + 1)
+        else:
+            # No more mail for this address; the message is still built, so that this answer takes
+            # about as long as the others and does not tell that the address has signed.
+            build("signature_confirm", signer.email, {"statement_title": revision.title}, signature.language)
 
 
 def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:

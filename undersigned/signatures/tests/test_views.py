@@ -592,3 +592,12 @@ def test_the_public_list_is_paginated_by_fifty(client, statement):
 
 def test_the_public_list_of_an_unknown_statement_is_not_found(client, site):
     assert client.get("/statements/no-such-statement/signatures/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_language_switcher_does_not_repeat_a_signers_personal_link(client, site):
+    from undersigned.signatures.tokens import SignatureRef, withdraw_token
+
+    token = withdraw_token(SignatureRef(signature_id=1, statement_id=1))
+    content = client.get(f"/signatures/withdraw/{token}/").content.decode()
+    assert token not in content.split("<main", 1)[0]

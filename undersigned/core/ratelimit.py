@@ -32,6 +32,17 @@ def allow(key: str, *, limit: int, window_seconds: int) -> bool:
     return _count_in_database(bucket, window_seconds) <= limit
 
 
+def first_time(key: str, *, ttl_seconds: int) -> bool:
+    """True the first time ``key`` is seen within ``ttl_seconds``, in every process (single use)."""
+    bucket = f"once:{key}"
+    if settings.REDIS_URL:
+        try:
+            return bool(cache.add(bucket, 1, ttl_seconds))
+        except CACHE_ERRORS:
+            logger.warning("cache unavailable; keeping single-use marks in the database")
+    return _count_in_database(bucket, ttl_seconds) == 1
+
+
 def _count_in_cache(bucket: str, window_seconds: int) -> int:
     if cache.add(bucket, 1, window_seconds + 5):
         return 1

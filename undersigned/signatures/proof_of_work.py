@@ -25,7 +25,8 @@ import time
 
 import altcha
 from django.conf import settings
-from django.core.cache import cache
+
+from undersigned.core import ratelimit
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +119,9 @@ def _solution_valid(payload: str, data_key: bytes) -> bool:
 def _first_use(signature: str, expires_at: int) -> bool:
     """Marks the challenge used; False if it already was.
 
-    ``cache.add`` is atomic, so two requests racing with the same payload cannot both win. An
-    unavailable cache counts as "not used yet": failing every signer because Redis is down would
-    be worse than letting a replay through for a few minutes.
+    Counted like a rate limit of one, shared by every process: in Redis when configured, else in
+    the database (a per-process memory cache would let each process accept a replay once). Both
+    count atomically, so two requests racing with the same payload cannot both win.
     """
     ttl = max(1, math.ceil(expires_at - time.time()) + 1)
-    try:
-        return bool(cache.add(_USED_KEY_PREFIX + signature, True, ttl))
-    except Exception:
-        logger.warning("cache unavailable; proof of work accepted without the single-use check")
-        return True
+    return ratelimit.first_time(_USED_KEY_PREFIX + signature[:64], ttl_seconds=ttl)

@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from undersigned.signatures import proof_of_work
 
+# Used solutions are marked where rate limits are counted: Redis, or else the database.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def quick(monkeypatch):
@@ -213,19 +216,26 @@ def test_the_used_mark_lasts_until_the_challenge_expires(quick):
         assert proof_of_work.verify(payload) is False
 
 
-class BrokenCache:
-    def add(self, *args, **kwargs):
-        raise ConnectionError("the cache server is gone")
+def unreachable_redis(settings) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    location = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = location
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
 
 
-def test_an_unavailable_cache_does_not_fail_the_signer(quick, monkeypatch):
-    monkeypatch.setattr(proof_of_work, "cache", BrokenCache())
+def test_an_unavailable_redis_keeps_solutions_single_use_in_the_database(quick, settings):
+    unreachable_redis(settings)
     payload = solved(proof_of_work.new_challenge())
 
     assert proof_of_work.verify(payload) is True
+    assert proof_of_work.verify(payload) is False
 
 
-def test_an_unavailable_cache_still_refuses_invalid_payloads(quick, monkeypatch):
-    monkeypatch.setattr(proof_of_work, "cache", BrokenCache())
+def test_an_unavailable_redis_still_refuses_invalid_payloads(quick, settings):
+    unreachable_redis(settings)
 
     assert proof_of_work.verify("garbage") is False

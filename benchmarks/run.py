@@ -11,10 +11,8 @@ resident memory of the server processes.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -23,6 +21,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from common import free_port, process_tree, production_environment, resident_memory_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -36,28 +36,6 @@ PAGES = {
     "statement (ar)": ("/statements/library-opening-hours/ar/", "en"),
     "healthz": ("/healthz", "en"),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def environment(var_dir: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "SITE_URL": "http://127.0.0.1",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "VAR_DIR": str(var_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.setdefault("DATABASE_URL", "")
-    return env
 
 
 def hammer(port: int, path: str, language: str) -> tuple[int, list[float], int]:
@@ -97,23 +75,9 @@ def hammer(port: int, path: str, language: str) -> tuple[int, list[float], int]:
     return len(latencies), latencies, errors
 
 
-def resident_memory_mib(pid: int) -> float:
-    """Resident memory of ``pid`` and its children, from /proc."""
-    total_kib = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(child) for child in children.read_text().split()]
-    for one in pids:
-        for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return total_kib / 1024
-
-
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="undersigned-bench-") as directory:
-        env = environment(Path(directory))
+        env = production_environment(Path(directory))
         manage = [sys.executable, "manage.py"]
         for command in (
             ["migrate", "--no-input", "-v", "0"],
@@ -156,7 +120,8 @@ def main() -> int:
                     f"{name:<18} {count / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "
                     f"{quantiles[94] * 1000:>8.1f} {quantiles[98] * 1000:>8.1f} {errors:>7}"
                 )
-            print(f"server resident memory: {resident_memory_mib(server.pid):.0f} MiB in {WORKERS + 1} processes")
+            memory = resident_memory_mib(process_tree(server.pid))
+            print(f"server resident memory: {memory:.0f} MiB in {WORKERS + 1} processes")
         finally:
             server.terminate()
             server.wait(timeout=10)

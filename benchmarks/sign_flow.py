@@ -44,7 +44,6 @@ BENCH_THREADS (1: sync workers; more: gthread workers with that many threads), B
 
 from __future__ import annotations
 
-import base64
 import email
 import email.policy
 import http.client
@@ -53,7 +52,6 @@ import queue
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +64,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
+
+from common import free_port, process_tree, production_environment, resident_memory_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNERS = int(os.environ.get("BENCH_SIGNERS", "2000"))
@@ -94,27 +94,8 @@ CONFIRM_LINK = re.compile(r"/signatures/confirm/([A-Za-z0-9_:\-]+)/")
 STEPS = ("page GET", "sign POST", "confirm POST")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "SITE_URL": "http://127.0.0.1",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "VAR_DIR": str(var_dir),
-        "LOG_LEVEL": "WARNING",
-        "TRUSTED_PROXIES": "127.0.0.1",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-    }
-    env.setdefault("DATABASE_URL", "")
+    env = production_environment(var_dir, TRUSTED_PROXIES="127.0.0.1", EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}")
     # Without BENCH_REDIS_URL, rate limits and the tally cache live as a site without Redis has them;
     # with it, as a busy site runs them (REDIS_URL=BENCH_REDIS_URL).
     env.pop("REDIS_URL", None)
@@ -124,23 +105,6 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
 
 
 # --- Processes: memory and CPU from /proc --------------------------------------------------------
-
-
-def process_tree(pid: int) -> list[int]:
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(child) for child in children.read_text().split()]
-    return pids
-
-
-def resident_memory_mib(pids: list[int]) -> float:
-    total_kib = 0
-    for one in pids:
-        for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kib += int(line.split()[1])
-    return total_kib / 1024
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:

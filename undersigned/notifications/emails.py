@@ -24,6 +24,12 @@ def build(name: str, to: str, context: dict[str, Any], language: str) -> EmailMu
         subject = " ".join(render_to_string(f"emails/{name}/subject.txt", full_context).split())
         text = render_to_string(f"emails/{name}/body.txt", full_context)
         html = render_to_string(f"emails/{name}/body.html", full_context)
+    return message_of(to=to, subject=subject, text=text, html=html)
+
+
+def message_of(*, to: str, subject: str, text: str, html: str) -> EmailMultiAlternatives:
+    """A message from our sender, with a plain text and (when there is one) an HTML version."""
     message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
-    message.attach_alternative(html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     return message

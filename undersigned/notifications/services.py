@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from undersigned.core.crypto import server_decrypt, server_encrypt
-from undersigned.notifications.emails import build
+from undersigned.notifications.emails import build, message_of
 from undersigned.notifications.models import OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def mail_deliver(*, mail_id: str) -> str:
         mail.delete()
         logger.error("dropped a %s message sealed under a data key that is no longer configured", mail.template)
         return "undecryptable"
-    message = build_from_payload(payload)
+    message = message_of(**payload)
     try:
         with get_connection() as connection:
             connection.send_messages([message])
@@ -76,15 +76,3 @@ def mail_deliver(*, mail_id: str) -> str:
         return "retry"
     mail.delete()
     return "sent"
-
-
-def build_from_payload(payload: dict[str, str]) -> Any:
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
-
-    message = EmailMultiAlternatives(
-        subject=payload["subject"], body=payload["text"], from_email=settings.DEFAULT_FROM_EMAIL, to=[payload["to"]]
-    )
-    if payload.get("html"):
-        message.attach_alternative(payload["html"], "text/html")
-    return message

@@ -1,0 +1,50 @@
+"""What both benchmarks need: a free port, a production environment, memory from /proc."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
+    """The site as production runs it (DEBUG off), with throwaway keys, serving 127.0.0.1."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "SITE_URL": "http://127.0.0.1",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    env.setdefault("DATABASE_URL", "")
+    return env
+
+
+def process_tree(pid: int) -> list[int]:
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    return pids
+
+
+def resident_memory_mib(pids: list[int]) -> float:
+    total_kib = 0
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kib += int(line.split()[1])
+    return total_kib / 1024

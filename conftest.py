@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     # The federation's identity, tallies and statements are cached; no test may see another's.
+    from undersigned.federation.selectors import forget_checked_identity
     from undersigned.statements.selectors import forget_all_statements
 
     cache.clear()
     forget_all_statements()
+    forget_checked_identity()
 
 
 @pytest.fixture

@@ -32,6 +32,26 @@ def allow(key: str, *, limit: int, window_seconds: int) -> bool:
     return _count_in_database(bucket, window_seconds) <= limit
 
 
+def allow_all(limits: list[tuple[str, int, int]]) -> bool:
+    """Counts one hit on each ``(key, limit, window_seconds)``; False if any is over its limit.
+
+    Every key is counted even when an earlier one is already over, and in the database all of
+    them in one statement: a signature checks three limits and should not pay three round trips.
+    """
+    if len({key for key, _limit, _window in limits}) != len(limits):
+        raise ValueError("each rate limit needs a key of its own")
+    now = time.time()
+    buckets = [(f"ratelimit:{key}:{window}:{int(now // window)}", limit, window) for key, limit, window in limits]
+    if settings.REDIS_URL:
+        try:
+            within = [_count_in_cache(bucket, window) <= limit for bucket, limit, window in buckets]
+            return all(within)
+        except CACHE_ERRORS:
+            logger.warning("cache unavailable; counting rate limits in the database")
+    hits = _count_many_in_database([(bucket, window) for bucket, _limit, window in buckets])
+    return all(hits[bucket] <= limit for bucket, limit, _window in buckets)
+
+
 def first_time(key: str, *, ttl_seconds: int) -> bool:
     """True the first time ``key`` is seen within ``ttl_seconds``, in every process (single use)."""
     bucket = f"once:{key}"
@@ -54,17 +74,24 @@ def _count_in_cache(bucket: str, window_seconds: int) -> int:
 
 
 def _count_in_database(bucket: str, window_seconds: int) -> int:
-    """One statement, atomic on both databases: insert the window's row or add one to it."""
+    return _count_many_in_database([(bucket, window_seconds)])[bucket]
+
+
+def _count_many_in_database(buckets: list[tuple[str, int]]) -> dict[str, int]:
+    """One statement, atomic on both databases: insert each window's row or add one to it."""
     now = int(time.time())
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    rows = ", ".join(["(%s, 1, %s)"] * len(buckets))
+    parameters: list[str | int] = []
+    for bucket, window_seconds in buckets:
+        parameters += [bucket, now + window_seconds + 5]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (key, hits, expires_at) VALUES (%s, 1, %s) "  # noqa: S608  (quoted table name)
-            "ON CONFLICT (key) DO UPDATE SET hits = " + f"{table}.hits + 1 RETURNING hits",
-            [bucket, now + window_seconds + 5],
+            f"INSERT INTO {table} (key, hits, expires_at) VALUES {rows} "  # noqa: S608  (quoted table name, placeholders)
+            "ON CONFLICT (key) DO UPDATE SET hits = " + f"{table}.hits + 1 RETURNING key, hits",
+            parameters,
         )
-        row = cursor.fetchone()
-    hits = int(row[0]) if row else 1
-    if hits == 1 and random.random() < 0.01:  # noqa: S311  (sweeping now and then, not a secret)
+        hits = {str(key): int(count) for key, count in cursor.fetchall()}
+    if 1 in hits.values() and random.random() < 0.01:  # noqa: S311  (sweeping now and then, not a secret)
         RateLimitCounter.objects.filter(expires_at__lt=now).delete()
     return hits

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -21,6 +23,9 @@ CACHE_ERRORS = (RedisError, OSError)
 
 IDENTITY_CACHE_KEY = "federation:identity:v2"
 IDENTITY_CACHE_SECONDS = 300
+# How long a process trusts the identity it last checked before asking the database for the
+# row's version again: a change reaches every other process within this time.
+IDENTITY_RECHECK_SECONDS = 1.0
 FALLBACK_NAME = "Undersigned"
 
 
@@ -79,12 +84,42 @@ def federation_identity() -> SiteIdentity:
     return _request_identity.get() or _load_identity()
 
 
+# The identity this process last checked, and when (time.monotonic()).
+_checked_identity: tuple[float, SiteIdentity] | None = None
+_checked_identity_lock = threading.Lock()
+
+
+def forget_checked_identity() -> None:
+    """Makes this process check the row's version on its next read (after a change it made)."""
+    global _checked_identity
+    with _checked_identity_lock:
+        _checked_identity = None
+
+
 def _load_identity() -> SiteIdentity:
+    """The identity this process checked less than a second ago, else ``_load_checked_identity``.
+
+    Under load a process serves hundreds of requests a second; one version query per second is
+    enough to bring a change made elsewhere to every process within ``IDENTITY_RECHECK_SECONDS``.
+    """
+    global _checked_identity
+    checked = _checked_identity
+    now = time.monotonic()
+    if checked is not None and now - checked[0] < IDENTITY_RECHECK_SECONDS:
+        return checked[1]
+    identity = _load_checked_identity()
+    if identity.configured:
+        with _checked_identity_lock:
+            _checked_identity = (now, identity)
+    return identity
+
+
+def _load_checked_identity() -> SiteIdentity:
     """One small query for the row's version, and the cached identity when it is of that version.
 
-    The version check keeps every process right at once after a change, whether the cache is
-    shared (Redis) or each process's own memory. If the cache is down the identity is read from
-    the database; if the database is down, the default identity lets error pages still render.
+    The version check keeps every process right after a change, whether the cache is shared
+    (Redis) or each process's own memory. If the cache is down the identity is read from the
+    database; if the database is down, the default identity lets error pages still render.
     """
     try:
         version = Federation.objects.filter(pk=Federation.SINGLETON_PK).values_list("updated_at", flat=True).first()

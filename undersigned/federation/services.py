@@ -13,7 +13,12 @@ from undersigned.accounts.models import User
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import interface_language_codes, native_language_name
 from undersigned.federation.models import Federation, FederationText
-from undersigned.federation.selectors import CACHE_ERRORS, IDENTITY_CACHE_KEY, LocalisedText
+from undersigned.federation.selectors import (
+    CACHE_ERRORS,
+    IDENTITY_CACHE_KEY,
+    LocalisedText,
+    forget_checked_identity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +26,8 @@ logger = logging.getLogger(__name__)
 def _forget_cached_identity() -> None:
     # Readers compare the cached copy's version with the row anyway; deleting it only saves them
     # that one mismatch.
+    forget_checked_identity()
+    transaction.on_commit(forget_checked_identity)  # a read before the commit saw the old row
     try:
         cache.delete(IDENTITY_CACHE_KEY)
     except CACHE_ERRORS:

@@ -6,13 +6,18 @@ and enqueues its delivery after the transaction commits; the task carries only t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from cryptography.fernet import InvalidToken
-from django.core.mail import get_connection
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -59,8 +64,7 @@ def mail_deliver(*, mail_id: str) -> str:
         return "undecryptable"
     message = message_of(**payload)
     try:
-        with get_connection() as connection:
-            connection.send_messages([message])
+        _send(message)
     except OSError as error:  # smtplib's errors are OSErrors, like refused or dropped connections
         mail.attempts += 1
         if mail.attempts >= MAX_ATTEMPTS:
@@ -76,3 +80,48 @@ def mail_deliver(*, mail_id: str) -> str:
         return "retry"
     mail.delete()
     return "sent"
+
+
+# A worker keeps its mail connection open from one message to the next: under load a new SMTP
+# session (connect, greeting, EHLO, STARTTLS, AUTH) per message costs more than the message.
+# A connection idle for longer than this is replaced rather than trusted: servers drop idle ones.
+CONNECTION_IDLE_SECONDS = 30.0
+_worker_connection = threading.local()
+
+
+def _send(message: EmailMessage) -> None:
+    """Sends over this thread's open connection; one that turns out dropped is replaced once."""
+    for attempt in (1, 2):
+        connection, fresh = _connection()
+        try:
+            connection.send_messages([message])
+        except OSError:
+            _close_connection()
+            if fresh or attempt == 2:
+                raise
+            continue  # the server had dropped a reused connection: try once on a new one
+        _worker_connection.last_used = time.monotonic()
+        return
+
+
+def _connection() -> tuple[BaseEmailBackend, bool]:
+    """This thread's open connection, and whether it was opened just now."""
+    connection: BaseEmailBackend | None = getattr(_worker_connection, "connection", None)
+    idle = time.monotonic() - getattr(_worker_connection, "last_used", 0.0)
+    # Mail settings are fixed in production; tests change them, and a connection is for one server.
+    server = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+    if connection is not None and idle < CONNECTION_IDLE_SECONDS and _worker_connection.server == server:
+        return connection, False
+    _close_connection()
+    connection = get_connection()
+    connection.open()
+    _worker_connection.connection, _worker_connection.server = connection, server
+    return connection, True
+
+
+def _close_connection() -> None:
+    connection: BaseEmailBackend | None = getattr(_worker_connection, "connection", None)
+    _worker_connection.connection = None
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.close()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -154,14 +155,16 @@ def signature_submit(
         "proof_of_work": proof_of_work,
         "language": language,
     }
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                signature = Signature.objects.create(statement=statement, email_hash=hashed, mails_sent=1, **fields)
+    try:
+        # The insert comes first in its transaction, so a duplicate address rolls back nothing else
+        # and needs no savepoint.
+        with transaction.atomic():
+            signature = Signature.objects.create(statement=statement, email_hash=hashed, mails_sent=1, **fields)
             _mail(signature, statement, revision, signer.email, "signature_confirm")
-            return
-        except IntegrityError:
-            pass  # the address has signed before: same answer, another email
+        return
+    except IntegrityError:
+        pass  # the address has signed before: same answer, another email
+    with transaction.atomic():
         signature = Signature.objects.select_for_update().get(statement=statement, email_hash=hashed)
         if signature.status == Signature.Status.WITHDRAWN:
             # Signing again after withdrawing starts afresh.
@@ -188,29 +191,52 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
 
     A statement that has closed counts only what was confirmed before: its count is final.
     """
-    statement = Statement.objects.filter(pk=statement_id).first()
-    if statement is None:
+    signature = Signature.objects.select_related("statement").filter(pk=signature_id, statement_id=statement_id).first()
+    if signature is None:
         raise DomainError("not_found", _("This signature no longer exists."), status=404)
-    if not statement.takes_signatures():
-        pending = Signature.objects.filter(pk=signature_id, status=Signature.Status.PENDING).exists()
-        if pending:
-            raise DomainError(
-                "closed",
-                _("This statement closed before your signature was confirmed, so it is not counted."),
-                status=410,
-            )
+    if signature.status == Signature.Status.PENDING and not signature.statement.takes_signatures():
+        raise DomainError(
+            "closed",
+            _("This statement closed before your signature was confirmed, so it is not counted."),
+            status=410,
+        )
     with transaction.atomic():
-        changed = Signature.objects.filter(
-            pk=signature_id, statement_id=statement_id, status=Signature.Status.PENDING
-        ).update(status=Signature.Status.CONFIRMED, confirmed_at=timezone.now())
-        signature = Signature.objects.filter(pk=signature_id, statement_id=statement_id).first()
-        if signature is None:
+        now = timezone.now()
+        country = _confirm_if_pending(signature_id=signature_id, statement_id=statement_id, now=now)
+        if country is not None:
+            tally_change(statement_id=statement_id, country=country, delta=1)
+            signature.status, signature.confirmed_at, signature.country = Signature.Status.CONFIRMED, now, country
+            return signature
+        # Not pending any more: confirmed before (or just now, by a concurrent request), or withdrawn.
+        current = Signature.objects.filter(pk=signature_id, statement_id=statement_id).first()
+        if current is None:
             raise DomainError("not_found", _("This signature no longer exists."), status=404)
-        if changed:
-            tally_change(statement_id=statement_id, country=str(signature.country), delta=1)
-        elif signature.status == Signature.Status.WITHDRAWN:
+        if current.status == Signature.Status.WITHDRAWN:
             raise DomainError("withdrawn", _("This signature was withdrawn. Sign again to be counted."), status=410)
-    return signature
+    return current
+
+
+def _confirm_if_pending(*, signature_id: int, statement_id: int, now: datetime) -> str | None:
+    """Confirms the signature if it is pending, in one statement; its country if it changed, else None.
+
+    The conditional UPDATE is what makes confirming exactly-once: of concurrent requests, only one
+    finds the row still pending. RETURNING gives the country the row had when it changed.
+    """
+    table = connection.ops.quote_name(Signature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, confirmed_at = %s "  # noqa: S608  (quoted table name)
+            "WHERE id = %s AND statement_id = %s AND status = %s RETURNING country",
+            [
+                Signature.Status.CONFIRMED,
+                connection.ops.adapt_datetimefield_value(now),
+                signature_id,
+                statement_id,
+                Signature.Status.PENDING,
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
 
 
 def signature_withdraw(*, signature_id: int, statement_id: int) -> bool:

@@ -3,7 +3,9 @@
 Every confirmation or withdrawal changes one of ``SHARDS`` rows for its statement and country, in
 the same transaction as the signature's change of status, so the count and the rows always agree.
 Writers spread over the shards instead of queueing on one hot row; readers sum a few dozen small
-rows, cached for a few seconds and refreshed after each change.
+rows, cached for a few seconds. A change does not empty the cache (under load that would make
+every reader sum the rows again); the pages a signer sees right after their own change read the
+rows afresh and put that count in the cache.
 """
 
 from __future__ import annotations
@@ -43,22 +45,20 @@ def tally_change(*, statement_id: int, country: str, delta: int) -> None:
                 TallyShard.objects.create(statement_id=statement_id, country=country, shard=shard, confirmed=delta)
         except IntegrityError:  # a concurrent first confirmation created the shard
             rows.update(confirmed=F("confirmed") + delta)
-    transaction.on_commit(lambda: _forget(statement_id))
 
 
-def _forget(statement_id: int) -> None:
-    with contextlib.suppress(*CACHE_ERRORS):
-        cache.delete(_cache_key(statement_id))
+def tally_for_statement(statement_id: int, *, fresh: bool = False) -> Tally:
+    """The confirmed count, from the counters (never a count of signature rows).
 
-
-def tally_for_statement(statement_id: int) -> Tally:
-    """The confirmed count, from the counters (never a count of signature rows)."""
-    try:
-        cached: Tally | None = cache.get(_cache_key(statement_id))
-    except CACHE_ERRORS:
-        cached = None
-    if cached is not None:
-        return cached
+    At most ``CACHE_SECONDS`` old, or read now with ``fresh`` (and cached for the next readers).
+    """
+    if not fresh:
+        try:
+            cached: Tally | None = cache.get(_cache_key(statement_id))
+        except CACHE_ERRORS:
+            cached = None
+        if cached is not None:
+            return cached
     rows = (
         TallyShard.objects.filter(statement_id=statement_id)
         .values("country")

@@ -156,11 +156,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     network = network_hash(request)
     address = email_hash(form.cleaned_data["email"])
     limits = [
-        (f"sign:network:{network[:32]}:{statement.pk}", NETWORK_PER_STATEMENT),
-        (f"sign:network:{network[:32]}", NETWORK_SITE_WIDE),
-        (f"sign:address:{address[:32]}:{statement.pk}", ADDRESS_PER_STATEMENT),
+        (f"sign:network:{network[:32]}:{statement.pk}", *NETWORK_PER_STATEMENT),
+        (f"sign:network:{network[:32]}", *NETWORK_SITE_WIDE),
+        (f"sign:address:{address[:32]}:{statement.pk}", *ADDRESS_PER_STATEMENT),
     ]
-    if not all(ratelimit.allow(key, limit=limit, window_seconds=window) for key, (limit, window) in limits):
+    if not ratelimit.allow_all(limits):
         return _answer(request, statement, "too_many.html", {}, status=429)
     try:
         signature_submit(
@@ -203,13 +203,15 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     ref = _ref_or_error(request, token, read_confirm_token)
     if isinstance(ref, HttpResponse):
         return ref
-    signature = _signature_or_404(ref)
     if request.method == "POST":
         try:
             signature_confirm(signature_id=ref.signature_id, statement_id=ref.statement_id)
         except DomainError as error:
+            if error.status == 404:
+                raise Http404 from None
             return _private(render(request, "signatures/message.html", {"message": error.message}, status=error.status))
         return HttpResponseRedirect(reverse("signatures:thanks", args=[withdraw_token(ref)]))
+    signature = _signature_or_404(ref)
     return _private(render(request, "signatures/confirm.html", {"signature": signature}))
 
 
@@ -223,7 +225,12 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
         render(
             request,
             "signatures/thanks.html",
-            {"signature": signature, "tally": tally_for_statement(signature.statement_id), "token": token},
+            {
+                "signature": signature,
+                # Read now, not from the cache: the signer has just been counted and looks for it.
+                "tally": tally_for_statement(signature.statement_id, fresh=True),
+                "token": token,
+            },
         )
     )
 
@@ -235,7 +242,8 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
         return ref
     signature = _signature_or_404(ref)
     if request.method == "POST":
-        signature_withdraw(signature_id=ref.signature_id, statement_id=ref.statement_id)
+        if signature_withdraw(signature_id=ref.signature_id, statement_id=ref.statement_id):
+            tally_for_statement(ref.statement_id, fresh=True)  # the statement page shows the change at once
         return _private(render(request, "signatures/withdrawn.html", {"signature": signature}))
     if signature.status == Signature.Status.WITHDRAWN:
         return _private(render(request, "signatures/withdrawn.html", {"signature": signature}))

@@ -38,7 +38,8 @@ status is non-zero if either fails.
     psql -h 127.0.0.1 -U postgres -c "DROP DATABASE bench_sign"
 
 Knobs: BENCH_SIGNERS (2000 per phase), BENCH_CONCURRENCY (16), BENCH_WORKERS (4 gunicorn workers),
-BENCH_THREADS (1: sync workers; more: gthread workers with that many threads), BENCH_TOKENS
+BENCH_THREADS (1: sync workers; more: gthread workers with that many threads), BENCH_DB_WORKERS
+(1: how many ``manage.py db_worker`` processes send the mail), BENCH_TOKENS
 (mail,computed), BENCH_MAIL_TIMEOUT (60 s without a new mail before giving up on the rest).
 """
 
@@ -81,6 +82,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 # worker's threads only take turns on its GIL, and on SQLite they queue more writers on its one
 # write lock.
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+DB_WORKERS = int(os.environ.get("BENCH_DB_WORKERS", "1"))
 PHASES = [phase.strip() for phase in os.environ.get("BENCH_TOKENS", "mail,computed").split(",") if phase.strip()]
 MAIL_TIMEOUT = float(os.environ.get("BENCH_MAIL_TIMEOUT", "60"))
 SLUG = "library-opening-hours"
@@ -143,13 +145,13 @@ def database_backends() -> list[int]:
 @dataclass
 class Servers:
     gunicorn: subprocess.Popen[bytes]
-    worker: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]]
 
     def cpu(self) -> dict[str, dict[int, float]]:
         """CPU seconds so far, per process, of each group of processes; ``machine`` is all cores' busy time."""
         return {
             "gunicorn": cpu_seconds(process_tree(self.gunicorn.pid)),
-            "db_worker": cpu_seconds([self.worker.pid]),
+            "db_worker": cpu_seconds([worker.pid for worker in self.workers]),
             "database": cpu_seconds(database_backends()),
             "benchmark": cpu_seconds([os.getpid()]),
             "machine": {0: machine_cpu_seconds()},
@@ -157,7 +159,11 @@ class Servers:
 
     def memory(self) -> tuple[float, float, int]:
         gunicorn = process_tree(self.gunicorn.pid)
-        return resident_memory_mib(gunicorn), resident_memory_mib([self.worker.pid]), len(gunicorn)
+        return (
+            resident_memory_mib(gunicorn),
+            resident_memory_mib([worker.pid for worker in self.workers]),
+            len(gunicorn),
+        )
 
 
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
@@ -643,17 +649,18 @@ def main() -> int:
             smtp.start()
             smtp_started = True
             processes.append(subprocess.Popen(gunicorn, cwd=ROOT, env=env))
-            processes.append(
-                subprocess.Popen([*manage, "db_worker", "--no-reload", "--verbosity", "0"], cwd=ROOT, env=env)
-            )
-            servers = Servers(gunicorn=processes[0], worker=processes[1])
+            for _ in range(DB_WORKERS):
+                processes.append(
+                    subprocess.Popen([*manage, "db_worker", "--no-reload", "--verbosity", "0"], cwd=ROOT, env=env)
+                )
+            servers = Servers(gunicorn=processes[0], workers=processes[1:])
             wait_until_ready(port, processes)
             baseline = public_counts(port)[0]
 
             database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
             kind = f"gthread workers × {THREADS} threads" if THREADS > 1 else "sync workers"
             print(
-                f"{database}, gunicorn with {WORKERS} {kind}, 1 db_worker, SMTP on loopback, "
+                f"{database}, gunicorn with {WORKERS} {kind}, {DB_WORKERS} db_worker(s), SMTP on loopback, "
                 f"{CONCURRENCY} clients, {SIGNERS} signers per phase, statement {SLUG}"
             )
             run_tag = secrets.token_hex(3)

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "undersigned.statements",
     "undersigned.notifications",
     "undersigned.signatures",
+    "undersigned.organisations",
     "django_countries",
 ]
 

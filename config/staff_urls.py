@@ -5,6 +5,8 @@ from django.urls import path
 from undersigned.accounts import views as account_views
 from undersigned.commissions import views as commission_views
 from undersigned.federation import views as federation_views
+from undersigned.organisations import staff_views as organisation_views
+from undersigned.organisations.directory_urls import staff_patterns as directory_patterns
 from undersigned.statements import staff_views as statement_views
 
 app_name = "staff"
@@ -20,4 +22,6 @@ urlpatterns = [
     path("statements/<slug:slug>/actions/", statement_views.statement_action, name="statement_action"),
     path("statements/<slug:slug>/translations/new/", statement_views.translation_new, name="translation_new"),
     path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
+    path("sign-ons/", organisation_views.review_queue_page, name="sign_on_queue"),
+    *directory_patterns,
 ]

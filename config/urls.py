@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:sign_in", query_string=True)),
     path("admin/", admin.site.urls),
     path("", include("undersigned.signatures.urls")),
+    path("", include("undersigned.organisations.urls")),
     path("", include("undersigned.notifications.urls")),
     path("", include("undersigned.statements.urls")),
     path("", include("undersigned.federation.urls")),

@@ -18,11 +18,17 @@ class CommissionForm(PerLanguageFieldsMixin):
         max_length=80,
         help_text=_("Lower-case letters, digits and hyphens, for example labour-mobility."),
     )
+    members_skip_review = forms.BooleanField(
+        label=_("Member organisations' one-click endorsements are published without review"),
+        help_text=_("Sign-ons by anyone else are always reviewed."),
+        required=False,
+    )
 
     def __init__(self, *args: Any, commission: Commission | None, languages: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if commission is not None:
             self.fields["slug"].initial = commission.slug
+            self.fields["members_skip_review"].initial = commission.members_skip_review
         self.add_language_fields(
             languages,
             [LanguageField("name", _("Name"), 200), LanguageField("mandate", _("Mandate"), 4000, multiline=True)],

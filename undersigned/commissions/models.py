@@ -9,6 +9,11 @@ class Commission(models.Model):
     """An issuing body of the federation. Its name and mandate are written per language."""
 
     slug = models.SlugField(_("short name in addresses"), max_length=80, unique=True)
+    members_skip_review = models.BooleanField(
+        _("member organisations' sign-ons need no review"),
+        default=False,
+        help_text=_("A verified contact of a member organisation then endorses with one click, approved at once."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

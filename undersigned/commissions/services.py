@@ -47,13 +47,19 @@ def _store_texts(commission: Commission, texts: Mapping[str, CommissionTextInput
         raise DomainError("name_required", _("Give the commission a name in at least one language."))
 
 
-def commission_create(*, actor: User | None, slug: str, texts: Mapping[str, CommissionTextInput]) -> Commission:
+def commission_create(
+    *,
+    actor: User | None,
+    slug: str,
+    texts: Mapping[str, CommissionTextInput],
+    members_skip_review: bool = False,
+) -> Commission:
     """A new commission. ``actor`` None means the operator's command line."""
     _require_secretariat(actor)
     slug = _clean_slug(slug)
     try:
         with transaction.atomic():
-            commission = Commission.objects.create(slug=slug)
+            commission = Commission.objects.create(slug=slug, members_skip_review=members_skip_review)
             _store_texts(commission, texts)
     except IntegrityError:
         if Commission.objects.filter(slug=slug).exists():
@@ -63,7 +69,12 @@ def commission_create(*, actor: User | None, slug: str, texts: Mapping[str, Comm
 
 
 def commission_update(
-    *, actor: User | None, commission: Commission, slug: str, texts: Mapping[str, CommissionTextInput]
+    *,
+    actor: User | None,
+    commission: Commission,
+    slug: str,
+    texts: Mapping[str, CommissionTextInput],
+    members_skip_review: bool | None = None,
 ) -> Commission:
     """Rename or retranslate a commission. All or nothing: a rejected edit leaves it as it was."""
     _require_secretariat(actor)
@@ -71,9 +82,15 @@ def commission_update(
     try:
         with transaction.atomic():
             locked = Commission.objects.select_for_update().get(pk=commission.pk)
+            changed = []
             if locked.slug != slug:
                 locked.slug = slug
-                locked.save(update_fields=["slug"])
+                changed.append("slug")
+            if members_skip_review is not None and locked.members_skip_review != members_skip_review:
+                locked.members_skip_review = members_skip_review
+                changed.append("members_skip_review")
+            if changed:
+                locked.save(update_fields=changed)
             _store_texts(locked, texts)
     except IntegrityError:
         if Commission.objects.filter(slug=slug).exclude(pk=commission.pk).exists():

@@ -39,10 +39,19 @@ def _save_commission(request: HttpRequest, actor: User, commission: Commission |
         if form.is_valid():
             try:
                 if commission is None:
-                    commission_create(actor=actor, slug=form.cleaned_data["slug"], texts=form.localised_texts())
+                    commission_create(
+                        actor=actor,
+                        slug=form.cleaned_data["slug"],
+                        texts=form.localised_texts(),
+                        members_skip_review=form.cleaned_data["members_skip_review"],
+                    )
                 else:
                     commission_update(
-                        actor=actor, commission=commission, slug=form.cleaned_data["slug"], texts=form.localised_texts()
+                        actor=actor,
+                        commission=commission,
+                        slug=form.cleaned_data["slug"],
+                        texts=form.localised_texts(),
+                        members_skip_review=form.cleaned_data["members_skip_review"],
                     )
             except DomainError as error:
                 field = "slug" if error.code in {"slug_taken", "invalid_slug"} else None

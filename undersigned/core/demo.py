@@ -1,4 +1,5 @@
-"""Neutral demo content: a federation, two commissions, two staff accounts and three statements.
+"""Neutral demo content: a federation, two commissions, two staff accounts, three statements and
+four member organisations, three of which endorse a statement.
 
 Loading is idempotent: what exists already is left exactly as it is, so a demo site that someone
 has edited keeps their edits.
@@ -6,11 +7,14 @@ has edited keeps their edits.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from PIL import Image, ImageDraw
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
@@ -20,6 +24,17 @@ from undersigned.core.crypto import new_identity
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
+from undersigned.organisations.logos import process_logo
+from undersigned.organisations.models import Logo, Organisation, OrganisationType
+from undersigned.organisations.services import (
+    OrganisationInput,
+    SignOnInput,
+    member_endorse,
+    organisation_save,
+    sign_on_confirm,
+    sign_on_submit,
+)
+from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.services import trustee_add, trustees_for
 from undersigned.statements.importer import parse_press_release
 from undersigned.statements.models import Statement
@@ -145,7 +160,89 @@ def demo_load() -> list[DemoAccount]:
     libraries = Commission.objects.get(slug="public-libraries")
     if not CommissionMembership.objects.filter(commission=libraries, user=editor).exists():
         commission_member_add(actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR)
+    _load_demo_organisations()
     return accounts
+
+
+# name, short name, country, type, website and email domain, colour of the drawn logo
+DEMO_MEMBERS = [
+    ("Friends of the Reading Room", "FRR", "FR", "association", "reading-room.example", (32, 96, 160)),
+    ("Neighbourhood Libraries Network", "NLN", "ES", "network", "libraries-network.example", (160, 64, 32)),
+    ("Community Study Circles", "CSC", "MA", "community-group", "study-circles.example", (40, 130, 70)),
+    ("Union of Library Workers", "ULW", "DE", "union", "library-workers.example", (120, 40, 120)),
+]
+# A member contact of the demo signs in at /organisations/members/sign-in/ with any address at this domain.
+DEMO_MEMBER_DOMAIN = DEMO_MEMBERS[0][4]
+
+
+def _demo_logo(colour: tuple[int, int, int]) -> Logo:
+    """A plain drawn mark, re-encoded like an uploaded logo."""
+    image = Image.new("RGB", (240, 160), colour)
+    ImageDraw.Draw(image).ellipse((70, 30, 170, 130), fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    logo = process_logo(buffer.getvalue())
+    stored, _created = Logo.objects.get_or_create(
+        sha256=logo.sha256, defaults={"image": logo.png, "width": logo.width, "height": logo.height}
+    )
+    return stored
+
+
+def _load_demo_organisations() -> None:
+    """Member organisations in the directory; three endorse the open library statement, and one
+    organisation's sign-on waits in the editors' review queue."""
+    if Organisation.objects.exists():
+        return
+    ensure_builtin_types()
+    members = []
+    for name, short_name, country, kind, domain, colour in DEMO_MEMBERS:
+        members.append(
+            organisation_save(
+                actor=None,
+                organisation=None,
+                data=OrganisationInput(
+                    name=name,
+                    short_name=short_name,
+                    country=country,
+                    type=OrganisationType.objects.get(code=kind),
+                    website=f"https://{domain}/",
+                    description="A sample member organisation of the demo federation.",
+                    is_member=True,
+                    member_since=date(2019, 1, 1),
+                    email_domains=(domain,),
+                    logo=_demo_logo(colour),
+                ),
+            )
+        )
+    libraries = Commission.objects.get(slug="public-libraries")
+    Commission.objects.filter(pk=libraries.pk).update(members_skip_review=True)
+    statement = Statement.objects.select_related("commission").get(slug="library-opening-hours")
+    for organisation in members[:3]:
+        member_endorse(
+            statement=statement,
+            organisation=organisation,
+            email=f"contact@{organisation.website_domain}",
+            language="en",
+        )
+    revision = statement.texts.get(language=statement.original_language).published_revision
+    if revision is None:  # the statement was unpublished by hand on this demo site
+        return
+    pending = sign_on_submit(
+        statement=statement,
+        revision=revision,
+        data=SignOnInput(
+            name="Riverside Parents' Association",
+            country="PT",
+            type=OrganisationType.objects.get(code="association"),
+            website="https://riverside-parents.example/",
+            contact_name="Demo Contact",
+            contact_role="Secretary",
+            contact_email="contact@riverside-parents.example",
+        ),
+        network_hash="0" * 64,
+        language="en",
+    )
+    sign_on_confirm(sign_on_id=pending.pk, statement_id=statement.pk)
 
 
 DEMO_STATEMENTS = {

@@ -26,6 +26,11 @@ class FederationForm(PerLanguageFieldsMixin):
         help_text=_("Readers can switch between these; the default language must be one of them."),
     )
     contact_email = forms.EmailField(label=_("Contact address"), required=False)
+    members_skip_review = forms.BooleanField(
+        label=_("Member organisations' one-click endorsements of the federation's own statements are published without review"),
+        help_text=_("Sign-ons by anyone else are always reviewed. Each commission decides for its own statements."),
+        required=False,
+    )
 
     def __init__(self, *args: Any, federation: Federation | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,6 +46,7 @@ class FederationForm(PerLanguageFieldsMixin):
             self.fields["default_language"].initial = federation.default_language
             self.fields["offered_languages"].initial = federation.offered_languages
             self.fields["contact_email"].initial = federation.contact_email
+            self.fields["members_skip_review"].initial = federation.members_skip_review
         else:
             self.fields["offered_languages"].initial = interface_language_codes()
 

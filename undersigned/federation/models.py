@@ -16,6 +16,14 @@ class Federation(models.Model):
         help_text=_("Interface languages offered in the language switcher."),
     )
     contact_email = models.EmailField(_("contact address"), blank=True)
+    members_skip_review = models.BooleanField(
+        _("member organisations' sign-ons need no review"),
+        default=False,
+        help_text=_(
+            "For statements of the federation as a whole: a verified contact of a member organisation "
+            "then endorses with one click, approved at once."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -41,6 +41,7 @@ def federation_update(
     offered_languages: Sequence[str],
     contact_email: str,
     texts: Mapping[str, LocalisedText],
+    members_skip_review: bool | None = None,
 ) -> Federation:
     """Create or update the site's identity. ``actor`` None means the operator's command line.
 
@@ -76,7 +77,11 @@ def federation_update(
         federation.default_language = default_language
         federation.offered_languages = offered
         federation.contact_email = contact_email
-        federation.save(update_fields=["default_language", "offered_languages", "contact_email", "updated_at"])
+        if members_skip_review is not None:
+            federation.members_skip_review = members_skip_review
+        federation.save(
+            update_fields=["default_language", "offered_languages", "contact_email", "members_skip_review", "updated_at"]
+        )
         for language, text in texts.items():
             if language not in interface:
                 continue

@@ -140,6 +140,7 @@ def federation_edit(request: HttpRequest) -> HttpResponse:
                     offered_languages=form.cleaned_data["offered_languages"],
                     contact_email=form.cleaned_data["contact_email"],
                     texts=form.localised_texts(),
+                    members_skip_review=form.cleaned_data["members_skip_review"],
                 )
             except DomainError as error:
                 form.add_error(None, error.message)

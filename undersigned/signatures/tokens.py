@@ -9,19 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core import signing
+from undersigned.core.links import dump_ids, load_ids
 
 CONFIRM_DAYS = 7
 _CONFIRM_SALT = "undersigned.signatures.confirm"
 _WITHDRAW_SALT = "undersigned.signatures.withdraw"
-
-
-class TokenExpiredError(Exception):
-    pass
-
-
-class TokenInvalidError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -31,19 +23,12 @@ class SignatureRef:
 
 
 def _dump(ref: SignatureRef, salt: str) -> str:
-    return signing.TimestampSigner(salt=salt).sign_object([ref.signature_id, ref.statement_id], compress=False)
+    return dump_ids([ref.signature_id, ref.statement_id], salt=salt)
 
 
 def _load(token: str, salt: str, max_age: timedelta | None) -> SignatureRef:
-    try:
-        value = signing.TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)
-    except signing.SignatureExpired:
-        raise TokenExpiredError from None
-    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError):
-        raise TokenInvalidError from None
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(item, int) for item in value)):
-        raise TokenInvalidError
-    return SignatureRef(signature_id=value[0], statement_id=value[1])
+    signature_id, statement_id = load_ids(token, salt=salt, count=2, max_age=max_age)
+    return SignatureRef(signature_id=signature_id, statement_id=statement_id)
 
 
 def confirm_token(ref: SignatureRef) -> str:

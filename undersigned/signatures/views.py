@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
+from undersigned.core.links import TokenExpiredError, TokenInvalidError
 from undersigned.core.network import network_hash
 from undersigned.signatures import proof_of_work
 from undersigned.signatures.addresses import email_hash
@@ -24,8 +25,6 @@ from undersigned.signatures.services import signature_confirm, signature_submit,
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tokens import (
     SignatureRef,
-    TokenExpiredError,
-    TokenInvalidError,
     read_confirm_token,
     read_withdraw_token,
     withdraw_token,

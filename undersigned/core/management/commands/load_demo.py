@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from undersigned.core.demo import demo_load, demo_trustee_keys_dir
+from undersigned.core.demo import DEMO_MEMBER_DOMAIN, demo_load, demo_trustee_keys_dir
 from undersigned.core.exceptions import DomainError
 
 
@@ -30,6 +30,10 @@ class Command(BaseCommand):
         for account in accounts:
             state = "created" if account.created else "already there, password unchanged"
             self.stdout.write(f"  {account.role:<12} {account.email:<26} password: {account.password}  ({state})")
+        self.stdout.write(
+            "A member organisation's contact endorses with one click: ask for a sign-in link at "
+            f"{settings.SITE_URL}/organisations/members/sign-in/ with any address @{DEMO_MEMBER_DOMAIN}"
+        )
         self.stdout.write(
             f"WARNING: the demo trustees' private keys are in {demo_trustee_keys_dir()}. That is for the demo "
             "only: on a real site private keys never touch the server. Open an export with\n"

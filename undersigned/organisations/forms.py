@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import time
+from typing import Any, cast
+
+from django import forms
+from django.core import signing
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.organisations.models import OrganisationType
+from undersigned.organisations.services import SignOnInput
+from undersigned.organisations.types import type_label
+from undersigned.signatures.addresses import InvalidAddressError, normalise_email
+from undersigned.signatures.forms import (
+    MAX_FORM_AGE_SECONDS,
+    MIN_FILL_SECONDS,
+    CountrySelect,
+    _known_country,
+    _no_control_characters,
+)
+
+_STARTED_SALT = "undersigned.organisations.form-started"
+
+
+def sign_on_started_token() -> str:
+    return signing.dumps(int(time.time()), salt=_STARTED_SALT)
+
+
+class OrganisationTypeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: OrganisationType) -> str:
+        return type_label(obj)
+
+
+class HttpUrlField(forms.URLField):
+    """A website address: http or https only (no javascript:, data: or ftp: links on public pages)."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+class SignOnForm(forms.Form):
+    """An organisation's sign-on. Field order is the order on the page."""
+
+    name = forms.CharField(label=_("Organisation's name"), max_length=200)
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=2,
+        validators=[_known_country],
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
+    )
+    type = OrganisationTypeField(
+        label=_("Type of organisation"), queryset=OrganisationType.objects.all(), empty_label=_("Choose a type")
+    )
+    website = HttpUrlField(
+        label=_("Website (optional)"),
+        max_length=300,
+        required=False,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"dir": "ltr", "autocomplete": "url"}),
+    )
+    logo = forms.FileField(
+        label=_("Logo (optional)"),
+        required=False,
+        help_text=_("PNG, JPEG or WebP, at most 2 MB. It is shown at a small fixed size."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    contact_name = forms.CharField(label=_("Contact person's name"), max_length=200)
+    contact_role = forms.CharField(label=_("Their role in the organisation"), max_length=120)
+    contact_email = forms.EmailField(
+        label=_("Contact email address"),
+        max_length=254,
+        help_text=_("We send the confirmation link here. It is never shown and never shared."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
+    )
+    consent = forms.BooleanField(
+        label=_("We agree that our organisation's name is published under this statement."),
+        error_messages={"required": _("Tick this box: a sign-on is published with the organisation's name.")},
+    )
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+    started = forms.CharField(widget=forms.HiddenInput)
+    # Hidden from people, filled in by simple bots.
+    fax = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("name", "contact_name", "contact_role"):
+            self.fields[name].validators.append(_no_control_characters)
+
+    def clean_contact_email(self) -> str:
+        email: str = self.cleaned_data["contact_email"]
+        try:
+            normalise_email(email)
+        except InvalidAddressError:
+            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
+        return email
+
+    def _clean_plain(self, name: str) -> str:
+        value = " ".join(self.cleaned_data[name].split())
+        if "<" in value or ">" in value:
+            raise forms.ValidationError(_("Names cannot contain < or >."))
+        if not value:
+            raise forms.ValidationError(_("This field is required."))
+        return value
+
+    def clean_name(self) -> str:
+        return self._clean_plain("name")
+
+    def clean_contact_name(self) -> str:
+        return self._clean_plain("contact_name")
+
+    def clean_contact_role(self) -> str:
+        return self._clean_plain("contact_role")
+
+    def is_probably_a_bot(self) -> bool:
+        if self.data.get("fax"):
+            return True
+        try:
+            started = int(signing.loads(self.data.get("started", ""), salt=_STARTED_SALT, max_age=MAX_FORM_AGE_SECONDS))
+        except (signing.BadSignature, TypeError, ValueError):
+            return True
+        return time.time() - started < MIN_FILL_SECONDS
+
+    def sign_on_input(self, logo: Any = None) -> SignOnInput:
+        data = self.cleaned_data
+        return SignOnInput(
+            name=data["name"],
+            country=data["country"],
+            type=data["type"],
+            website=data["website"] or "",
+            contact_name=data["contact_name"],
+            contact_role=data["contact_role"],
+            contact_email=data["contact_email"],
+            logo=logo,
+        )
+
+
+class MemberSignInForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address at your organisation"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
+    )
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        try:
+            normalise_email(email)
+        except InvalidAddressError:
+            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
+        return email.strip()
+
+
+class ReviewForm(forms.Form):
+    """The review queue's form: the chosen sign-ons, the action, and a reason for a rejection."""
+
+    chosen = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = forms.CharField(label=_("Reason for a rejection (sent to the contact)"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["chosen"]).choices = [(pk, str(pk)) for pk in choices]

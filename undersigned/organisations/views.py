@@ -1,0 +1,364 @@
+"""Public pages of organisations' sign-ons: the sign-on form, the contact's confirmation and
+withdrawal links, and the member contacts' sign-in and one-click endorsement."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from undersigned.core import ratelimit
+from undersigned.core.exceptions import DomainError
+from undersigned.core.links import TokenExpiredError, TokenInvalidError
+from undersigned.core.network import network_hash
+from undersigned.notifications.services import mail_enqueue
+from undersigned.organisations.forms import MemberSignInForm, SignOnForm, sign_on_started_token
+from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError, logo_from_upload
+from undersigned.organisations.models import Organisation, SignOn
+from undersigned.organisations.services import (
+    contact_email_hash,
+    member_endorse,
+    member_organisations_for,
+    sign_on_confirm,
+    sign_on_submit,
+    sign_on_withdraw,
+)
+from undersigned.organisations.tokens import (
+    SIGN_IN_MINUTES,
+    SignOnRef,
+    read_confirm_token,
+    read_sign_in_token,
+    read_withdraw_token,
+    sign_in_token,
+)
+from undersigned.signatures.views import _private
+from undersigned.statements.models import Revision, Statement
+from undersigned.statements.presentation import reader_language_preferences
+from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts
+
+# Anything larger than a logo and the form's fields is refused before the body is read.
+MAX_SIGN_ON_REQUEST_BYTES = MAX_LOGO_BYTES + 64 * 1024
+NETWORK_PER_STATEMENT = (30, 600)
+NETWORK_SITE_WIDE = (120, 600)
+SIGN_IN_PER_NETWORK = (10, 600)
+SIGN_IN_PER_ADDRESS = (3, 3600)
+MEMBER_SESSION_KEY = "member_contact"
+
+
+def _statement_and_revision_or_404(request: HttpRequest, slug: str) -> tuple[Statement, Revision]:
+    statement = Statement.objects.select_related("commission").filter(slug=slug, status__in=PUBLIC_STATUSES).first()
+    if statement is None:
+        raise Http404
+    chosen = choose_text(
+        published_texts(statement),
+        original_language=statement.original_language,
+        preferences=reader_language_preferences(request),
+    )
+    if chosen is None:
+        raise Http404
+    return statement, chosen.revision
+
+
+def _too_large(request: HttpRequest) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_SIGN_ON_REQUEST_BYTES
+    except ValueError:
+        return True
+
+
+def _form_page(
+    request: HttpRequest,
+    statement: Statement,
+    revision: Revision,
+    form: SignOnForm,
+    status: int = 200,
+    problem: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "organisations/sign_on.html",
+        {
+            "statement": statement,
+            "revision": revision,
+            "form": form,
+            "open": statement.takes_signatures(),
+            "problem": problem,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
+    statement, revision = _statement_and_revision_or_404(request, slug)
+    empty = SignOnForm(initial={"revision": revision.pk, "started": sign_on_started_token()})
+    if request.method != "POST":
+        return _form_page(request, statement, revision, empty, status=200 if statement.takes_signatures() else 410)
+    if not statement.takes_signatures():
+        return _form_page(request, statement, revision, empty, status=410)
+    if _too_large(request):
+        # The body is not read: a 50 MB upload costs the server nothing but this answer.
+        problem = _("The logo is larger than 2 MB. Choose a smaller file and fill in the form again.")
+        response = _form_page(request, statement, revision, empty, status=413, problem=problem)
+        response.headers["Connection"] = "close"
+        return response
+    form = SignOnForm(request.POST, request.FILES)
+    if form.is_probably_a_bot():
+        data = request.POST.copy()
+        data["started"], data["fax"] = sign_on_started_token(), ""
+        form = SignOnForm(data)
+        form.is_valid()
+        form.add_error(None, _("The form was sent back too quickly. Check your details and send it again."))
+        return _form_page(request, statement, revision, form, status=400)
+    if not form.is_valid():
+        return _form_page(request, statement, revision, form, status=400)
+    shown = (
+        Revision.objects.select_related("text")
+        .filter(pk=form.cleaned_data["revision"], text__statement=statement)
+        .first()
+    )
+    if shown is None:
+        form.add_error(None, _("This form belongs to another statement. Reload the page and sign on again."))
+        return _form_page(request, statement, revision, form, status=400)
+    network = network_hash(request)
+    limits = [
+        (f"sign-on:network:{network[:32]}:{statement.pk}", *NETWORK_PER_STATEMENT),
+        (f"sign-on:network:{network[:32]}", *NETWORK_SITE_WIDE),
+    ]
+    if not ratelimit.allow_all(limits):
+        return render(request, "organisations/message.html", {"statement": statement, "kind": "too_many"}, status=429)
+    logo = None
+    if form.cleaned_data.get("logo"):
+        try:
+            logo = logo_from_upload(form.cleaned_data["logo"])
+        except LogoError as error:
+            form.add_error("logo", error.message)
+            return _form_page(request, statement, revision, form, status=400)
+    try:
+        sign_on_submit(
+            statement=statement,
+            revision=shown,
+            data=form.sign_on_input(logo),
+            network_hash=network,
+            language=get_language() or "en",
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _form_page(request, statement, revision, form, status=error.status)
+    return render(request, "organisations/message.html", {"statement": statement, "kind": "check_email"})
+
+
+def _ref_or_error(request: HttpRequest, token: str, reader: object) -> SignOnRef | HttpResponse:
+    try:
+        return reader(token)  # type: ignore[operator]
+    except TokenExpiredError:
+        return _private(render(request, "organisations/message.html", {"kind": "expired"}, status=410))
+    except TokenInvalidError:
+        raise Http404 from None
+
+
+def _sign_on_or_404(ref: SignOnRef) -> SignOn:
+    sign_on = (
+        SignOn.objects.select_related("statement", "revision")
+        .filter(pk=ref.sign_on_id, statement_id=ref.statement_id)
+        .first()
+    )
+    if sign_on is None:
+        raise Http404
+    return sign_on
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; only its POST confirms, so mail scanners that open links change nothing."""
+    ref = _ref_or_error(request, token, read_confirm_token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    if request.method == "POST":
+        try:
+            confirmed = sign_on_confirm(sign_on_id=ref.sign_on_id, statement_id=ref.statement_id)
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404 from None
+            return _private(
+                render(
+                    request,
+                    "organisations/message.html",
+                    {"kind": "error", "message": error.message},
+                    status=error.status,
+                )
+            )
+        return _private(
+            render(
+                request,
+                "organisations/message.html",
+                {"kind": "confirmed", "sign_on": confirmed, "statement": confirmed.statement},
+            )
+        )
+    sign_on = _sign_on_or_404(ref)
+    return _private(render(request, "organisations/confirm.html", {"sign_on": sign_on}))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_error(request, token, read_withdraw_token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    sign_on = _sign_on_or_404(ref)
+    if request.method == "POST":
+        sign_on_withdraw(sign_on_id=ref.sign_on_id, statement_id=ref.statement_id)
+        sign_on.refresh_from_db()
+    return _private(render(request, "organisations/withdraw.html", {"sign_on": sign_on}))
+
+
+# --- Member contacts ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_sign_in(request: HttpRequest) -> HttpResponse:
+    """Asks for an address and mails a sign-in link if it is a verified contact of a member.
+
+    The answer is the same whether or not it is, so the page does not tell who is a contact.
+    """
+    form = MemberSignInForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "organisations/member_sign_in.html", {"form": form}, status=400 if form.errors else 200)
+    email = form.cleaned_data["email"]
+    network = network_hash(request)
+    limits = [
+        (f"member-sign-in:network:{network[:32]}", *SIGN_IN_PER_NETWORK),
+        (f"member-sign-in:address:{contact_email_hash(email)[:32]}", *SIGN_IN_PER_ADDRESS),
+    ]
+    if ratelimit.allow_all(limits) and member_organisations_for(email):
+        mail_enqueue(
+            name="member_sign_in",
+            to=email,
+            language=get_language() or "en",
+            context={
+                "sign_in_url": settings.SITE_URL
+                + reverse("organisations:member_sign_in_link", args=[sign_in_token(email)]),
+                "minutes": SIGN_IN_MINUTES,
+            },
+        )
+    return render(request, "organisations/message.html", {"kind": "sign_in_sent"})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; its POST signs in, once: a link is spent by its first use."""
+    try:
+        email = read_sign_in_token(token)
+    except TokenExpiredError:
+        return _private(render(request, "organisations/message.html", {"kind": "sign_in_expired"}, status=410))
+    except TokenInvalidError:
+        raise Http404 from None
+    if request.method != "POST":
+        return _private(render(request, "organisations/member_sign_in_link.html"))
+    spent_key = "member-link:" + hashlib.sha256(token.encode()).hexdigest()
+    if not ratelimit.first_time(spent_key, ttl_seconds=SIGN_IN_MINUTES * 60 + 60):
+        return _private(render(request, "organisations/message.html", {"kind": "sign_in_used"}, status=410))
+    organisations = member_organisations_for(email)
+    if not organisations:
+        return _private(render(request, "organisations/message.html", {"kind": "not_a_member_contact"}, status=403))
+    request.session.cycle_key()
+    request.session[MEMBER_SESSION_KEY] = {"token": token}
+    return HttpResponseRedirect(reverse("organisations:member_home"))
+
+
+def _member_email(request: HttpRequest) -> str | None:
+    """The signed-in member contact's address, from the (still unexpired) link kept in the session."""
+    stored = request.session.get(MEMBER_SESSION_KEY)
+    if not isinstance(stored, dict) or not isinstance(stored.get("token"), str):
+        return None
+    try:
+        return read_sign_in_token(stored["token"])
+    except (TokenExpiredError, TokenInvalidError):
+        request.session.pop(MEMBER_SESSION_KEY, None)
+        return None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_home(request: HttpRequest) -> HttpResponse:
+    email = _member_email(request)
+    if email is None:
+        return HttpResponseRedirect(reverse("organisations:member_sign_in"))
+    organisations = member_organisations_for(email)
+    if request.method == "POST":
+        return _member_endorse(request, email, organisations)
+    open_statements = [
+        statement
+        for statement in Statement.objects.filter(status=Statement.Status.PUBLISHED)
+        .select_related("commission")
+        .order_by("-published_at")
+        if statement.takes_signatures()
+    ]
+    endorsed = {
+        (sign_on.statement_id, sign_on.organisation_id): sign_on
+        for sign_on in SignOn.objects.filter(
+            statement__in=open_statements, organisation__in=organisations, status__in=SignOn.ACTIVE_STATUSES
+        )
+    }
+    rows = []
+    preferences = reader_language_preferences(request)
+    for statement in open_statements:
+        chosen = choose_text(
+            published_texts(statement), original_language=statement.original_language, preferences=preferences
+        )
+        if chosen is None:
+            continue
+        rows.append(
+            {
+                "statement": statement,
+                "revision": chosen.revision,
+                "organisations": [
+                    {"organisation": organisation, "sign_on": endorsed.get((statement.pk, organisation.pk))}
+                    for organisation in organisations
+                ],
+            }
+        )
+    return _private(render(request, "organisations/member_home.html", {"rows": rows, "organisations": organisations}))
+
+
+def _member_endorse(request: HttpRequest, email: str, organisations: list[Organisation]) -> HttpResponse:
+    try:
+        statement_id, organisation_id = (
+            int(request.POST.get("statement", "")),
+            int(request.POST.get("organisation", "")),
+        )
+    except ValueError:
+        messages.error(request, _("Choose a statement and an organisation."))
+        return HttpResponseRedirect(reverse("organisations:member_home"))
+    organisation = next((item for item in organisations if item.pk == organisation_id), None)
+    statement = Statement.objects.select_related("commission").filter(pk=statement_id).first()
+    if organisation is None or statement is None:
+        raise Http404
+    try:
+        sign_on = member_endorse(
+            statement=statement, organisation=organisation, email=email, language=get_language() or "en"
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if sign_on.status == SignOn.Status.APPROVED:
+            messages.success(
+                request, _("%(organisation)s now endorses this statement.") % {"organisation": organisation.name}
+            )
+        else:
+            messages.success(
+                request,
+                _("%(organisation)s's endorsement is waiting for review.") % {"organisation": organisation.name},
+            )
+    return HttpResponseRedirect(reverse("organisations:member_home"))
+
+
+@require_POST
+def member_sign_out(request: HttpRequest) -> HttpResponse:
+    request.session.pop(MEMBER_SESSION_KEY, None)
+    return HttpResponseRedirect(reverse("organisations:member_sign_in"))

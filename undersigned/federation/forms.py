@@ -27,7 +27,9 @@ class FederationForm(PerLanguageFieldsMixin):
     )
     contact_email = forms.EmailField(label=_("Contact address"), required=False)
     members_skip_review = forms.BooleanField(
-        label=_("Member organisations' one-click endorsements of the federation's own statements are published without review"),
+        label=_(
+            "Member organisations' one-click endorsements of the federation's own statements are published without review"
+        ),
         help_text=_("Sign-ons by anyone else are always reviewed. Each commission decides for its own statements."),
         required=False,
     )

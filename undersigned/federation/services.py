@@ -80,7 +80,13 @@ def federation_update(
         if members_skip_review is not None:
             federation.members_skip_review = members_skip_review
         federation.save(
-            update_fields=["default_language", "offered_languages", "contact_email", "members_skip_review", "updated_at"]
+            update_fields=[
+                "default_language",
+                "offered_languages",
+                "contact_email",
+                "members_skip_review",
+                "updated_at",
+            ]
         )
         for language, text in texts.items():
             if language not in interface:

@@ -25,5 +25,7 @@ class Command(BaseCommand):
         slugs = dict(Statement.objects.filter(pk__in=ids).values_list("pk", "slug"))
         for what, differences in (("confirmed signatures", signatures), ("approved sign-ons", sign_ons)):
             for statement_id, country, counted, rows in differences:
-                self.stderr.write(f"{slugs.get(statement_id, statement_id)} [{country}]: counted {counted}, {what} {rows}")
+                self.stderr.write(
+                    f"{slugs.get(statement_id, statement_id)} [{country}]: counted {counted}, {what} {rows}"
+                )
         raise CommandError(f"{len(signatures) + len(sign_ons)} count(s) disagree with the rows")

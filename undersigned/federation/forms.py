@@ -27,9 +27,7 @@ class FederationForm(PerLanguageFieldsMixin):
     )
     contact_email = forms.EmailField(label=_("Contact address"), required=False)
     members_skip_review = forms.BooleanField(
-        label=_(
-            "Member organisations' one-click endorsements of the federation's own statements are published without review"
-        ),
+        label=_("Member organisations' one-click endorsements of federation statements need no review"),
         help_text=_("Sign-ons by anyone else are always reviewed. Each commission decides for its own statements."),
         required=False,
     )

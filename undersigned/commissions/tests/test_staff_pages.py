@@ -64,3 +64,16 @@ def test_editor_workspace_lists_their_commission(client):
     content = client.get("/staff/").content.decode()
     assert "Commission on Public Libraries" in content
     assert "Federation details" not in content
+
+
+def test_secretariat_lets_a_commissions_members_endorse_without_review(client):
+    CommissionTextFactory.create(commission__slug="libraries")
+    client.force_login(secretariat())
+    page = client.get("/staff/commissions/libraries/").content.decode()
+    assert 'name="members_skip_review"' in page and "checked" not in page.split('name="members_skip_review"')[1][:40]
+    data = {"slug": "libraries", "name_en": "Commission on Public Libraries", "members_skip_review": "on"}
+    assert client.post("/staff/commissions/libraries/", data).status_code == 302
+    assert Commission.objects.get().members_skip_review
+    del data["members_skip_review"]
+    assert client.post("/staff/commissions/libraries/", data).status_code == 302
+    assert not Commission.objects.get().members_skip_review

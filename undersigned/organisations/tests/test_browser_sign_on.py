@@ -83,7 +83,7 @@ def test_an_organisation_signs_on_is_confirmed_approved_and_listed_under_its_cou
     expect(section.get_by_role("heading", name="Spain (1)")).to_be_visible()
     expect(section).to_contain_text("Neighbourhood Readers' Association")
     expect(section).to_contain_text("Association")
-    expect(page.locator(".tally--organisations .tally__number")).to_have_text("1")
+    expect(page.locator(".tally__organisations")).to_have_text("1")
     expect(page.locator("body")).not_to_contain_text("rosa@readers.example.org")
     logo = section.locator("img.sign-on__logo")
     expect(logo).to_have_js_property("naturalWidth", 200)

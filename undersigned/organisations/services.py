@@ -42,6 +42,7 @@ from undersigned.organisations.models import (
     SignOn,
     SignOnTally,
 )
+from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
@@ -264,7 +265,7 @@ def _remember_verified_contact(sign_on: SignOn) -> None:
 def forget_sign_ons(statement_id: int) -> None:
     """Approvals are few and people look for them at once: the cached count and list go."""
     with contextlib.suppress(*CACHE_ERRORS):
-        cache.delete_many([tally_cache_key(statement_id), list_cache_key(statement_id)])
+        cache.delete_many([tally_cache_key(statement_id), list_cache_key(statement_id), *section_keys(statement_id)])
 
 
 def _tally_change(sign_on: SignOn, delta: int) -> None:

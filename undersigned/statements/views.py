@@ -13,7 +13,7 @@ from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
-from undersigned.organisations.selectors import approved_sign_ons, sign_on_count
+from undersigned.organisations.presentation import statement_sign_ons
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.signatures.views import sign_form_context
 from undersigned.statements.canonical import canonical_bytes_of
@@ -111,8 +111,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "statement": statement,
             "tally": tally,
             "top_countries": top_countries(tally),
-            "sign_on_count": sign_on_count(statement.pk),
-            "sign_on_groups": approved_sign_ons(statement.pk),
+            "sign_ons": statement_sign_ons(statement.pk),
             "text": readable,
             "state": state,
             "opens_on": long_date(statement.opens_at.date() if statement.opens_at else None, interface_language),

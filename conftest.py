@@ -31,6 +31,38 @@ def _fresh_cache() -> None:
     forget_checked_identity()
 
 
+@pytest.fixture(autouse=True)
+def _no_language_left_active() -> Iterator[None]:
+    # A view or command that activates a language must not leave it to the next test in the thread.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_lifts_the_ledger_triggers() -> None:
+    """Tests that commit are followed by a flush that DELETEs every row; on SQLite the ledger's
+    append-only triggers would refuse it, so the flush lifts them for its own statements."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    from undersigned.ledger.triggers import sqlite_create_statements, sqlite_drop_statements
+
+    flush = DatabaseOperations.sql_flush
+
+    def sql_flush_around_ledger_triggers(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not statements or not any(table.startswith("ledger_") for table in tables):
+            return statements
+        return [*sqlite_drop_statements(), *statements, *sqlite_create_statements()]
+
+    DatabaseOperations.sql_flush = sql_flush_around_ledger_triggers  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def redis_url() -> str:
     """A Redis database of this test process's own (``make test`` starts a throwaway server)."""

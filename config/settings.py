@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "undersigned.notifications",
     "undersigned.signatures",
     "undersigned.organisations",
+    "undersigned.ledger",
     "django_countries",
 ]
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from undersigned.core.public_ids import new_public_id
 from undersigned.statements.models import Revision, Statement
 
 
@@ -117,6 +118,7 @@ class SignOn(models.Model):
     ACTIVE_STATUSES = (Status.PENDING, Status.AWAITING_MODERATION, Status.APPROVED)
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="sign_ons")
+    public_id = models.CharField(max_length=20, unique=True, default=new_public_id)
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="sign_ons"

@@ -33,6 +33,7 @@ from undersigned.core.crypto import keyed_hash, seal, server_decrypt, server_enc
 from undersigned.core.exceptions import DomainError
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import CACHE_ERRORS
+from undersigned.ledger.services import record_event
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import (
     Logo,
@@ -470,6 +471,12 @@ def _decide(*, actor: User, sign_on_ids: Iterable[int], approve: bool, reason: s
             if not won:
                 continue
             changed += 1
+            record_event(
+                statement_id=sign_on.statement_id,
+                kind="sign_on.approved" if approve else "sign_on.rejected",
+                subject=sign_on.public_id,
+                country=str(sign_on.country),
+            )
             if approve:
                 _tally_change(sign_on, +1)
                 _remember_verified_contact(sign_on)
@@ -518,6 +525,12 @@ def sign_on_withdraw(*, sign_on_id: int, statement_id: int) -> bool:
         )
         if was_counted:
             _tally_change(sign_on, -1)
+            record_event(
+                statement_id=statement_id,
+                kind="sign_on.withdrawn",
+                subject=sign_on.public_id,
+                country=str(sign_on.country),
+            )
             audit.record(actor=None, action="sign_on.withdrawn", subject=sign_on, detail={"statement": statement_id})
     return True
 
@@ -612,6 +625,13 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
             )
             if approve:
                 _tally_change(sign_on, +1)
+                record_event(
+                    statement_id=statement.pk,
+                    kind="sign_on.approved",
+                    subject=sign_on.public_id,
+                    country=str(sign_on.country),
+                    detail={"without_review": True},
+                )
                 audit.record(
                     actor=None,
                     action="sign_on.approved",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from undersigned.commissions.models import Commission
+from undersigned.core.public_ids import new_public_id
 from undersigned.statements.models import Revision, Statement
 
 
@@ -42,6 +43,7 @@ class Signature(models.Model):
         PENDING = "pending", _("Waiting for confirmation")
         CONFIRMED = "confirmed", _("Confirmed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        INVALIDATED = "invalidated", _("Invalidated")
 
     class NameShown(models.TextChoices):
         FULL = "full", _("My full name")
@@ -50,6 +52,9 @@ class Signature(models.Model):
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="signatures")
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="+")
+    # The signature's name in the public ledger and on the signer's receipt: random, so it links
+    # to nothing else.
+    public_id = models.CharField(max_length=20, unique=True, default=new_public_id)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     email_hash = models.CharField(max_length=64)
     country = CountryField()
@@ -70,7 +75,8 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "email_hash"], name="one_signature_per_address"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "confirmed", "withdrawn"]), name="signature_status_known"
+                condition=Q(status__in=["pending", "confirmed", "withdrawn", "invalidated"]),
+                name="signature_status_known",
             ),
             models.CheckConstraint(
                 condition=~Q(status="confirmed") | Q(confirmed_at__isnull=False), name="confirmed_has_date"

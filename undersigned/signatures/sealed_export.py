@@ -20,6 +20,8 @@ from django.db import transaction
 from undersigned.accounts.models import User
 from undersigned.core import audit
 from undersigned.core.crypto import open_sealed
+from undersigned.core.public_ids import new_public_id
+from undersigned.ledger.services import record_event
 from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement
 
@@ -72,6 +74,13 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path)
             count += 1
         archive.writestr("signatures.csv", table.getvalue())
         audit.record(actor=actor, action="signatures.exported", subject=statement, detail={"records": count})
+        # Public too: anyone can see that, when and how many sealed records left the server.
+        record_event(
+            statement_id=statement.pk,
+            kind="personal_data.exported",
+            subject=new_public_id(),
+            detail={"records": count, "by": "operator" if actor is None else "staff"},
+        )
     return count
 
 

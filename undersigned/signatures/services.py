@@ -25,6 +25,7 @@ from undersigned.commissions.models import Commission
 from undersigned.core import audit
 from undersigned.core.crypto import SealingError, parse_recipient, seal
 from undersigned.core.exceptions import DomainError
+from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.signatures.addresses import email_hash
@@ -205,6 +206,9 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
         country = _confirm_if_pending(signature_id=signature_id, statement_id=statement_id, now=now)
         if country is not None:
             tally_change(statement_id=statement_id, country=country, delta=1)
+            record_event(
+                statement_id=statement_id, kind="signature.confirmed", subject=signature.public_id, country=country
+            )
             signature.status, signature.confirmed_at, signature.country = Signature.Status.CONFIRMED, now, country
             return signature
         # Not pending any more: confirmed before (or just now, by a concurrent request), or withdrawn.
@@ -213,6 +217,12 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
             raise DomainError("not_found", _("This signature no longer exists."), status=404)
         if current.status == Signature.Status.WITHDRAWN:
             raise DomainError("withdrawn", _("This signature was withdrawn. Sign again to be counted."), status=410)
+        if current.status == Signature.Status.INVALIDATED:
+            raise DomainError(
+                "invalidated",
+                _("This signature was set aside by the statement's moderators and is not counted."),
+                status=410,
+            )
     return current
 
 
@@ -245,7 +255,11 @@ def signature_withdraw(*, signature_id: int, statement_id: int) -> bool:
         signature = (
             Signature.objects.select_for_update()
             .filter(pk=signature_id, statement_id=statement_id)
-            .filter(Q(status=Signature.Status.PENDING) | Q(status=Signature.Status.CONFIRMED))
+            .filter(
+                Q(status=Signature.Status.PENDING)
+                | Q(status=Signature.Status.CONFIRMED)
+                | Q(status=Signature.Status.INVALIDATED)
+            )
             .first()
         )
         if signature is None:
@@ -260,4 +274,84 @@ def signature_withdraw(*, signature_id: int, statement_id: int) -> bool:
         )
         if was_counted:
             tally_change(statement_id=statement_id, country=str(signature.country), delta=-1)
+            record_event(
+                statement_id=statement_id,
+                kind="signature.withdrawn",
+                subject=signature.public_id,
+                country=str(signature.country),
+            )
     return True
+
+
+# --- Moderation ---------------------------------------------------------------------------------
+
+MAX_REASON_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ModerationOutcome:
+    changed: int
+    skipped: int
+
+
+def _moderate(
+    *, actor: User | None, statement: Statement, signature_ids: list[int], reason: str, invalidate: bool
+) -> ModerationOutcome:
+    """Invalidates (confirmed → invalidated) or restores (invalidated → confirmed) the chosen
+    signatures of one statement in one transaction: each change moves the count, and is one
+    ledger event and one audit event. Signatures in any other state are left as they are."""
+    from undersigned.statements.selectors import can_manage_statement
+
+    if actor is not None and not can_manage_statement(actor, statement):
+        raise DomainError("forbidden", _("You can moderate only the statements you manage."), status=403)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError("reason_required", _("Give the reason: it is published on the transparency page."))
+    if len(reason) > MAX_REASON_LENGTH:
+        raise DomainError("reason_too_long", _("Keep the reason under 200 characters."))
+    ids = sorted(set(signature_ids))
+    if not ids:
+        raise DomainError("nothing_chosen", _("Choose at least one signature."))
+    source, target = (
+        (Signature.Status.CONFIRMED, Signature.Status.INVALIDATED)
+        if invalidate
+        else (Signature.Status.INVALIDATED, Signature.Status.CONFIRMED)
+    )
+    changed = 0
+    with transaction.atomic():
+        rows = list(
+            Signature.objects.select_for_update()
+            .filter(pk__in=ids, statement=statement, status=source)
+            .order_by("pk")
+            .values_list("pk", "public_id", "country")
+        )
+        for pk, public_id, country in rows:
+            Signature.objects.filter(pk=pk).update(status=target)
+            tally_change(statement_id=statement.pk, country=str(country), delta=-1 if invalidate else +1)
+            record_event(
+                statement_id=statement.pk,
+                kind="signature.invalidated" if invalidate else "signature.restored",
+                subject=public_id,
+                country=str(country),
+                detail={"reason": reason},
+            )
+            audit.record(
+                actor=actor,
+                action="signature.invalidated" if invalidate else "signature.restored",
+                subject=statement,
+                detail={"signature": public_id, "reason": reason},
+            )
+            changed += 1
+    return ModerationOutcome(changed=changed, skipped=len(ids) - changed)
+
+
+def signatures_invalidate(
+    *, actor: User | None, statement: Statement, signature_ids: list[int], reason: str
+) -> ModerationOutcome:
+    return _moderate(actor=actor, statement=statement, signature_ids=signature_ids, reason=reason, invalidate=True)
+
+
+def signatures_restore(
+    *, actor: User | None, statement: Statement, signature_ids: list[int], reason: str
+) -> ModerationOutcome:
+    return _moderate(actor=actor, statement=statement, signature_ids=signature_ids, reason=reason, invalidate=False)

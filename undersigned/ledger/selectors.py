@@ -1,0 +1,203 @@
+"""Reading and checking the count ledger: a statement's head, its export, and the verification
+that recomputes the chain and the counts and compares them with the head and the counters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from undersigned.ledger.chain import GENESIS, apply, chain_hash, empty_counts
+from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
+from undersigned.statements.models import Statement
+
+
+def head_of(statement_id: int) -> Checkpoint | None:
+    return Checkpoint.objects.filter(statement_id=statement_id).order_by("-seq").first()
+
+
+def head_document(statement: Statement) -> dict[str, Any]:
+    """What the transparency page publishes as the head, and what the stand-alone script compares."""
+    head = head_of(statement.pk)
+    return {
+        "statement": statement.slug,
+        "seq": head.seq if head else 0,
+        "hash": head.hash if head else GENESIS,
+        "counts": head.counts if head else empty_counts(),
+        "sealed_at": head.sealed_at.isoformat() if head else None,
+    }
+
+
+def entry_document(entry: LedgerEntry, slug: str) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "statement": slug,
+        "kind": entry.kind,
+        "subject": entry.subject,
+        "country": entry.country,
+        "at": entry.at,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
+    }
+
+
+def export_lines(statement: Statement, *, up_to: int | None = None) -> Iterator[str]:
+    """The statement's ledger as JSON Lines, in order, up to ``up_to`` (the head's seq when None)."""
+    entries = LedgerEntry.objects.filter(statement=statement).order_by("seq")
+    if up_to is not None:
+        entries = entries.filter(seq__lte=up_to)
+    for entry in entries.iterator(chunk_size=2000):
+        yield json.dumps(entry_document(entry, statement.slug), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def find_entry(subject: str) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(subject=subject).select_related("statement").order_by("-seq").first()
+
+
+@dataclass
+class Verification:
+    statement: str
+    entries: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_seq: int | None = None
+
+    def fail(self, seq: int | None, problem: str) -> None:
+        if self.first_bad_seq is None and seq is not None:
+            self.first_bad_seq = seq
+        self.problems.append(problem)
+
+
+def verify_statement(statement: Statement, live_counts: dict[str, Any] | None) -> Verification:
+    """Recomputes the chain of ``statement`` from its entries and compares it with its heads; then
+    compares the counts the log gives, with the still pending events, with ``live_counts``."""
+    result = Verification(statement=statement.slug)
+    counts = empty_counts()
+    prev_hash, expected_seq = GENESIS, 1
+    checkpoints = {point.seq: point for point in Checkpoint.objects.filter(statement=statement)}
+    for entry in LedgerEntry.objects.filter(statement=statement).order_by("seq").iterator(chunk_size=2000):
+        result.entries += 1
+        document = entry_document(entry, statement.slug)
+        if entry.seq != expected_seq:
+            result.fail(expected_seq, f"entry {expected_seq} is missing (the next is {entry.seq})")
+            expected_seq = entry.seq
+        if entry.prev_hash != prev_hash:
+            result.fail(entry.seq, f"entry {entry.seq} does not follow the one before it")
+        if chain_hash(prev_hash, document) != entry.hash:
+            result.fail(entry.seq, f"entry {entry.seq} was changed after it was sealed")
+        prev_hash = entry.hash
+        apply(counts, entry.kind, entry.country)
+        point = checkpoints.pop(entry.seq, None)
+        if point is not None:
+            if point.hash != entry.hash:
+                result.fail(entry.seq, f"the head published at entry {entry.seq} has another hash")
+            if point.counts != counts:
+                result.fail(entry.seq, f"the counts published at entry {entry.seq} differ from the log's")
+        expected_seq += 1
+    for seq in sorted(checkpoints):
+        result.fail(seq, f"a head was published at entry {seq}, which the log does not have")
+    if live_counts is not None:
+        for event in PendingEvent.objects.filter(statement=statement).order_by("pk"):
+            apply(counts, event.kind, event.country)
+        for name in ("signatures", "organisations"):
+            if counts[name] != live_counts[name]:
+                result.fail(
+                    None,
+                    f"the {name} counted ({live_counts[name]['total']}, by country {live_counts[name]['by_country']}) "
+                    f"differ from the log ({counts[name]['total']}, by country {counts[name]['by_country']})",
+                )
+    return result
+
+
+def live_counts(statement_id: int) -> dict[str, Any]:
+    """The counters as the pages show them, read now (not from the cache)."""
+    from undersigned.organisations.models import SignOnTally
+    from undersigned.signatures.tallies import tally_for_statement
+
+    tally = tally_for_statement(statement_id, fresh=True)
+    organisations: dict[str, int] = {}
+    for row in SignOnTally.objects.filter(statement_id=statement_id):
+        if row.approved:
+            organisations[row.country] = organisations.get(row.country, 0) + int(row.approved)
+    return {
+        "signatures": {"total": tally.total, "by_country": dict(tally.by_country)},
+        "organisations": {"total": sum(organisations.values()), "by_country": organisations},
+    }
+
+
+def verify_all() -> list[Verification]:
+    """Every statement's ledger against its counters, each read in one consistent snapshot."""
+    results = []
+    for statement in Statement.objects.order_by("pk"):
+        fresh_transaction = not connection.in_atomic_block
+        with transaction.atomic():
+            if connection.vendor == "postgresql" and fresh_transaction:
+                connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            results.append(verify_statement(statement, live_counts(statement.pk)))
+    return results
+
+
+# --- What the transparency page shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str
+    total: int
+
+
+def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
+    """The confirmed signatures at the end of each hour (the last 48 with a head) and of each day,
+    from the published heads: each head carries the counts the log gave when it was sealed."""
+    hourly: dict[str, int] = {}
+    daily: dict[str, int] = {}
+    heads = Checkpoint.objects.filter(statement_id=statement_id).order_by("seq").values_list("sealed_at", "counts")
+    for sealed_at, counts in heads.iterator(chunk_size=5000):
+        total = int(counts["signatures"]["total"])
+        hourly[sealed_at.strftime("%Y-%m-%d %H:00")] = total
+        daily[sealed_at.strftime("%Y-%m-%d")] = total
+    hours = [Point(label, total) for label, total in hourly.items()][-48:]
+    days = [Point(label, total) for label, total in daily.items()]
+    return hours, days
+
+
+def removals(statement_id: int) -> list[tuple[str, str, int]]:
+    """(kind, reason, how many) of the log's invalidations and withdrawals."""
+    rows: dict[tuple[str, str], int] = {}
+    kinds = ["signature.invalidated", "signature.withdrawn", "signature.restored", "signature.held"]
+    for kind, detail in LedgerEntry.objects.filter(statement_id=statement_id, kind__in=kinds).values_list(
+        "kind", "detail"
+    ):
+        key = (kind, str((detail or {}).get("reason", "")))
+        rows[key] = rows.get(key, 0) + 1
+    return [(kind, reason, count) for (kind, reason), count in sorted(rows.items())]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    public_id: str
+    state: str  # counted, not_counted, pending_seal, unconfirmed, unknown
+    seq: int | None = None
+    kind: str = ""
+
+
+def receipt_of(statement: Statement, public_id: str) -> Receipt:
+    """Whether the signature or sign-on with ``public_id`` is counted, by the log (nothing personal)."""
+    from undersigned.ledger.chain import EFFECTS
+
+    entry = LedgerEntry.objects.filter(statement=statement, subject=public_id).order_by("-seq").first()
+    pending = PendingEvent.objects.filter(statement=statement, subject=public_id).order_by("-pk").first()
+    if pending is not None and pending.kind in EFFECTS:
+        counted = EFFECTS[pending.kind][1] > 0
+        return Receipt(public_id, "pending_seal" if counted else "not_counted", None, pending.kind)
+    if entry is not None:
+        counted = entry.kind in EFFECTS and EFFECTS[entry.kind][1] > 0
+        return Receipt(public_id, "counted" if counted else "not_counted", entry.seq, entry.kind)
+    from undersigned.signatures.models import Signature
+
+    if Signature.objects.filter(statement=statement, public_id=public_id).exists():
+        return Receipt(public_id, "unconfirmed")
+    return Receipt(public_id, "unknown")

@@ -1,0 +1,84 @@
+"""The public transparency page of a statement, its ledger export and head, and the script that
+re-checks them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from undersigned.core.public_ids import normalise_public_id
+from undersigned.ledger.charts import line_chart
+from undersigned.ledger.selectors import counts_over_time, export_lines, head_document, receipt_of, removals
+from undersigned.signatures.tallies import tally_for_statement, top_countries
+from undersigned.statements.models import Statement
+from undersigned.statements.selectors import PUBLIC_STATUSES
+
+SCRIPT = Path(settings.BASE_DIR) / "tools" / "verify_statement.py"
+
+
+def _public_statement_or_404(slug: str) -> Statement:
+    statement = Statement.objects.filter(slug=slug, status__in=PUBLIC_STATUSES).first()
+    if statement is None:
+        raise Http404
+    return statement
+
+
+@require_safe
+def transparency(request: HttpRequest, slug: str) -> HttpResponse:
+    statement = _public_statement_or_404(slug)
+    head = head_document(statement)
+    hours, days = counts_over_time(statement.pk)
+    tally = tally_for_statement(statement.pk)
+    receipt = None
+    asked = request.GET.get("receipt", "")
+    if asked:
+        receipt = receipt_of(statement, normalise_public_id(asked))
+    return render(
+        request,
+        "ledger/transparency.html",
+        {
+            "statement": statement,
+            "head": head,
+            "tally": tally,
+            "countries": top_countries(tally, limit=300),
+            "hourly_chart": line_chart(hours, title=_("Confirmed signatures at the end of each hour")),
+            "daily_chart": line_chart(days, title=_("Confirmed signatures at the end of each day")),
+            "removals": removals(statement.pk),
+            "receipt": receipt,
+            "asked": asked[:40],
+        },
+    )
+
+
+@require_safe
+def head(request: HttpRequest, slug: str) -> JsonResponse:
+    response = JsonResponse(head_document(_public_statement_or_404(slug)), json_dumps_params={"ensure_ascii": False})
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-head.json"'
+    return response
+
+
+@require_safe
+def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """The ledger up to a head, as JSON Lines; ``?seq=`` picks an earlier head, by default the latest."""
+    statement = _public_statement_or_404(slug)
+    try:
+        up_to = int(request.GET["seq"]) if "seq" in request.GET else head_document(statement)["seq"]
+    except ValueError:
+        up_to = head_document(statement)["seq"]
+    response = StreamingHttpResponse(
+        export_lines(statement, up_to=up_to), content_type="application/x-ndjson; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-ledger-{up_to}.jsonl"'
+    return response
+
+
+@require_safe
+def script(request: HttpRequest) -> FileResponse:
+    response = FileResponse(SCRIPT.open("rb"), content_type="text/x-python; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="verify_statement.py"'
+    return response

@@ -1,0 +1,84 @@
+"""The transparency page, the export and head it links to, and the signer's receipt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from undersigned.ledger.services import seal_pending
+from undersigned.signatures.services import signatures_invalidate
+from undersigned.signatures.tests.conftest import build_open_statement, sign
+from undersigned.signatures.tokens import SignatureRef, withdraw_token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def target(libraries):
+    return build_open_statement(libraries)
+
+
+def test_the_page_shows_the_count_the_head_the_chart_and_the_removals(client, target):
+    signatures = [sign(target, email=f"p{n}@example.org", country="FR", confirm=True) for n in range(3)]
+    signatures_invalidate(
+        actor=None, statement=target.statement, signature_ids=[signatures[0].pk], reason="burst from one network"
+    )
+    seal_pending()
+    page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
+    assert '<span class="tally__number">2</span>' in page
+    assert "<svg" in page and "polyline" in page and "<script" not in page.split("<main", 1)[1]
+    assert "burst from one network" in page
+    head = client.get(f"/statements/{target.statement.slug}/transparency/head.json").json()
+    assert head["seq"] == 4 and head["hash"] in page
+    assert head["counts"]["signatures"] == {"total": 2, "by_country": {"FR": 2}}
+    export = b"".join(client.get(f"/statements/{target.statement.slug}/transparency/ledger.jsonl").streaming_content)
+    lines = [json.loads(line) for line in export.decode().splitlines()]
+    assert [line["seq"] for line in lines] == [1, 2, 3, 4] and lines[-1]["hash"] == head["hash"]
+    assert client.get("/transparency/verify_statement.py").status_code == 200
+
+
+def test_the_statement_page_links_to_it(client, target):
+    assert (
+        f"/statements/{target.statement.slug}/transparency/"
+        in client.get(f"/statements/{target.statement.slug}/").content.decode()
+    )
+
+
+def test_a_receipt_from_the_thank_you_page_is_found_counted(client, target):
+    signature = sign(target, email="ana@example.org", confirm=True)
+    token = withdraw_token(SignatureRef(signature_id=signature.pk, statement_id=target.statement.pk))
+    thanks = client.get(f"/signatures/thanks/{token}/").content.decode()
+    assert signature.public_id in thanks
+    seal_pending()
+    typed = signature.public_id.lower()[:8] + "-" + signature.public_id.lower()[8:]
+    page = client.get(f"/statements/{target.statement.slug}/transparency/", {"receipt": typed}).content.decode()
+    assert "This signature is counted: it is entry 1 of the log." in page
+    assert (
+        "No signature"
+        in client.get(f"/statements/{target.statement.slug}/transparency/", {"receipt": "x" * 5000}).content.decode()
+    )
+
+
+def test_drafts_have_no_transparency_page(client, libraries):
+    from undersigned.statements.models import Statement
+
+    target = build_open_statement(libraries)
+    Statement.objects.filter(pk=target.statement.pk).update(status=Statement.Status.DRAFT)
+    assert client.get(f"/statements/{target.statement.slug}/transparency/").status_code == 404
+    assert client.get(f"/statements/{target.statement.slug}/transparency/head.json").status_code == 404
+
+
+def test_an_earlier_head_can_be_exported(client, target):
+    sign(target, email="a@example.org", confirm=True)
+    seal_pending()
+    sign(target, email="b@example.org", confirm=True)
+    seal_pending()
+    export = b"".join(
+        client.get(f"/statements/{target.statement.slug}/transparency/ledger.jsonl", {"seq": "1"}).streaming_content
+    )
+    assert len(export.decode().splitlines()) == 1
+    bad = b"".join(
+        client.get(f"/statements/{target.statement.slug}/transparency/ledger.jsonl", {"seq": "x"}).streaming_content
+    )
+    assert len(bad.decode().splitlines()) == 2

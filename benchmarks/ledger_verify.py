@@ -80,7 +80,10 @@ def main() -> int:
             runs.append(time.perf_counter() - started)
         print(f"{outcome.sealed} events sealed in {sealing:.1f} s ({outcome.sealed / sealing:.0f} events/s)")
         print(f"export: {export.stat().st_size / 1e6:.1f} MB written in {exporting:.1f} s")
-        print(f"verify_statement.py: exit {result.returncode}, {sorted(runs)[1]:.2f} s (median of 3): {result.stdout.strip()}")
+        print(
+            f"verify_statement.py: exit {result.returncode}, {sorted(runs)[1]:.2f} s (median of 3): "
+            + result.stdout.strip()
+        )
         return result.returncode
 
 

@@ -85,6 +85,8 @@ try:
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
     HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
     HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+    # A signature whose fraud signals add up to this score is held for review, not counted.
+    FRAUD_HOLD_SCORE = env_int("FRAUD_HOLD_SCORE", 3, minimum=1)
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or f"Undersigned <noreply@{_site_parts.hostname}>"
     LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

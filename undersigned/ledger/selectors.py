@@ -167,7 +167,13 @@ def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
 def removals(statement_id: int) -> list[tuple[str, str, int]]:
     """(kind, reason, how many) of the log's invalidations and withdrawals."""
     rows: dict[tuple[str, str], int] = {}
-    kinds = ["signature.invalidated", "signature.withdrawn", "signature.restored", "signature.held"]
+    kinds = [
+        "signature.invalidated",
+        "signature.withdrawn",
+        "signature.restored",
+        "signature.held",
+        "signature.dismissed",
+    ]
     for kind, detail in LedgerEntry.objects.filter(statement_id=statement_id, kind__in=kinds).values_list(
         "kind", "detail"
     ):

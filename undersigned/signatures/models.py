@@ -44,6 +44,7 @@ class Signature(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         INVALIDATED = "invalidated", _("Invalidated")
+        HELD = "held", _("Held for review")
 
     class NameShown(models.TextChoices):
         FULL = "full", _("My full name")
@@ -66,6 +67,11 @@ class Signature(models.Model):
     proof_of_work = models.BooleanField(default=False, help_text="Whether the browser solved the proof of work.")
     language = models.CharField(max_length=16)
     mails_sent = models.PositiveSmallIntegerField(default=0)
+    # Fraud signals (see ``signatures.fraud``): their names and the score they add up to. A short
+    # keyed hash of the normalised name groups near-identical names without keeping the name.
+    signals = models.JSONField(default=list, blank=True)
+    score = models.PositiveSmallIntegerField(default=0)
+    name_key = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -75,7 +81,7 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "email_hash"], name="one_signature_per_address"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "confirmed", "withdrawn", "invalidated"]),
+                condition=Q(status__in=["pending", "confirmed", "withdrawn", "invalidated", "held"]),
                 name="signature_status_known",
             ),
             models.CheckConstraint(

@@ -28,6 +28,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
+from undersigned.signatures import fraud
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature, Trustee
 from undersigned.signatures.tallies import tally_change
@@ -145,6 +146,14 @@ def signature_submit(
         raise DomainError("no_trustee", _("Signatures cannot be stored safely right now."), status=503)
     hashed = email_hash(signer.email)
     sealed = _seal_contact(statement, signer, public_keys)
+    key = fraud.name_key(signer.name)
+    signals = fraud.signals_at_signing(
+        statement_id=statement.pk,
+        email=signer.email,
+        network_hash=network_hash,
+        name_key=key,
+        proof_of_work=proof_of_work,
+    )
     fields = {
         "revision": revision,
         "country": signer.country,
@@ -155,6 +164,9 @@ def signature_submit(
         "network_hash": network_hash,
         "proof_of_work": proof_of_work,
         "language": language,
+        "signals": signals,
+        "score": fraud.score_of(signals),
+        "name_key": key,
     }
     try:
         # The insert comes first in its transaction, so a duplicate address rolls back nothing else
@@ -203,13 +215,25 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
         )
     with transaction.atomic():
         now = timezone.now()
-        country = _confirm_if_pending(signature_id=signature_id, statement_id=statement_id, now=now)
+        signals = fraud.signals_at_confirmation(list(signature.signals), signature.created_at, now)
+        score = fraud.score_of(signals)
+        held = score >= settings.FRAUD_HOLD_SCORE
+        status = Signature.Status.HELD if held else Signature.Status.CONFIRMED
+        country = _confirm_if_pending(
+            signature_id=signature_id, statement_id=statement_id, now=now, status=status, signals=signals, score=score
+        )
         if country is not None:
-            tally_change(statement_id=statement_id, country=country, delta=1)
-            record_event(
-                statement_id=statement_id, kind="signature.confirmed", subject=signature.public_id, country=country
-            )
-            signature.status, signature.confirmed_at, signature.country = Signature.Status.CONFIRMED, now, country
+            if held:  # confirmed by its signer, but not counted until a moderator clears it
+                record_event(
+                    statement_id=statement_id, kind="signature.held", subject=signature.public_id, country=country
+                )
+            else:
+                tally_change(statement_id=statement_id, country=country, delta=1)
+                record_event(
+                    statement_id=statement_id, kind="signature.confirmed", subject=signature.public_id, country=country
+                )
+            signature.status, signature.confirmed_at, signature.country = status, now, country
+            signature.signals, signature.score = signals, score
             return signature
         # Not pending any more: confirmed before (or just now, by a concurrent request), or withdrawn.
         current = Signature.objects.filter(pk=signature_id, statement_id=statement_id).first()
@@ -226,8 +250,11 @@ def signature_confirm(*, signature_id: int, statement_id: int) -> Signature:
     return current
 
 
-def _confirm_if_pending(*, signature_id: int, statement_id: int, now: datetime) -> str | None:
-    """Confirms the signature if it is pending, in one statement; its country if it changed, else None.
+def _confirm_if_pending(
+    *, signature_id: int, statement_id: int, now: datetime, status: str, signals: list[str], score: int
+) -> str | None:
+    """Confirms (or holds) the signature if it is pending, in one statement; its country if it
+    changed, else None.
 
     The conditional UPDATE is what makes confirming exactly-once: of concurrent requests, only one
     finds the row still pending. RETURNING gives the country the row had when it changed.
@@ -235,11 +262,13 @@ def _confirm_if_pending(*, signature_id: int, statement_id: int, now: datetime) 
     table = connection.ops.quote_name(Signature._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, confirmed_at = %s "  # noqa: S608  (quoted table name)
+            f"UPDATE {table} SET status = %s, confirmed_at = %s, signals = %s, score = %s "  # noqa: S608  (quoted table name)
             "WHERE id = %s AND statement_id = %s AND status = %s RETURNING country",
             [
-                Signature.Status.CONFIRMED,
+                status,
                 connection.ops.adapt_datetimefield_value(now),
+                json.dumps(signals),
+                score,
                 signature_id,
                 statement_id,
                 Signature.Status.PENDING,
@@ -312,35 +341,33 @@ def _moderate(
     ids = sorted(set(signature_ids))
     if not ids:
         raise DomainError("nothing_chosen", _("Choose at least one signature."))
-    source, target = (
-        (Signature.Status.CONFIRMED, Signature.Status.INVALIDATED)
+    # Invalidating takes a counted (confirmed) or a held signature; restoring clears an
+    # invalidated or a held one. Only a change between counted and not counted moves the count.
+    sources = (
+        [Signature.Status.CONFIRMED, Signature.Status.HELD]
         if invalidate
-        else (Signature.Status.INVALIDATED, Signature.Status.CONFIRMED)
+        else [Signature.Status.INVALIDATED, Signature.Status.HELD]
     )
+    target = Signature.Status.INVALIDATED if invalidate else Signature.Status.CONFIRMED
     changed = 0
     with transaction.atomic():
         rows = list(
             Signature.objects.select_for_update()
-            .filter(pk__in=ids, statement=statement, status=source)
+            .filter(pk__in=ids, statement=statement, status__in=sources)
             .order_by("pk")
-            .values_list("pk", "public_id", "country")
+            .values_list("pk", "public_id", "country", "status")
         )
-        for pk, public_id, country in rows:
+        for pk, public_id, country, status in rows:
             Signature.objects.filter(pk=pk).update(status=target)
-            tally_change(statement_id=statement.pk, country=str(country), delta=-1 if invalidate else +1)
+            if status == Signature.Status.HELD and invalidate:
+                kind = "signature.dismissed"  # held, so never counted: the count does not move
+            else:
+                kind = "signature.invalidated" if invalidate else "signature.restored"
+                tally_change(statement_id=statement.pk, country=str(country), delta=-1 if invalidate else +1)
             record_event(
-                statement_id=statement.pk,
-                kind="signature.invalidated" if invalidate else "signature.restored",
-                subject=public_id,
-                country=str(country),
-                detail={"reason": reason},
+                statement_id=statement.pk, kind=kind, subject=public_id, country=str(country), detail={"reason": reason}
             )
-            audit.record(
-                actor=actor,
-                action="signature.invalidated" if invalidate else "signature.restored",
-                subject=statement,
-                detail={"signature": public_id, "reason": reason},
-            )
+            audit.record(actor=actor, action=kind, subject=statement, detail={"signature": public_id, "reason": reason})
             changed += 1
     return ModerationOutcome(changed=changed, skipped=len(ids) - changed)
 

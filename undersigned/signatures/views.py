@@ -185,12 +185,12 @@ def _ref_or_error(request: HttpRequest, token: str, reader: object) -> Signature
         raise Http404 from None
 
 
-def _signature_or_404(ref: SignatureRef, status: str | None = None) -> Signature:
+def _signature_or_404(ref: SignatureRef, statuses: tuple[str, ...] = ()) -> Signature:
     """The signature a link names, with what its pages show; the statement must match the link's."""
     signatures = Signature.objects.select_related("statement", "revision").filter(
         pk=ref.signature_id, statement_id=ref.statement_id
     )
-    signature = (signatures.filter(status=status) if status else signatures).first()
+    signature = (signatures.filter(status__in=statuses) if statuses else signatures).first()
     if signature is None:
         raise Http404
     return signature
@@ -219,7 +219,7 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     ref = _ref_or_error(request, token, read_withdraw_token)
     if isinstance(ref, HttpResponse):
         return ref
-    signature = _signature_or_404(ref, status=Signature.Status.CONFIRMED)
+    signature = _signature_or_404(ref, statuses=(Signature.Status.CONFIRMED, Signature.Status.HELD))
     return _private(
         render(
             request,

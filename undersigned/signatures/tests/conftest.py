@@ -116,7 +116,7 @@ def sign(target: OpenStatement, *, email: str, confirm: bool = False, **signer: 
             **{"name": "Ada Lovelace", "country": "GB", **signer},
             email=email,
         ),
-        network_hash="0" * 64,
+        network_hash=email_hash(email),  # one network per address, as in the field
         language="en",
         proof_of_work=False,
     )

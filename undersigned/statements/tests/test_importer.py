@@ -173,12 +173,13 @@ def test_every_demo_statement_parses_fully(path):
 
 
 def _lines_of(text: str) -> list[str]:
-    """The non-blank lines of ``text`` as the importer sees them, end marks removed, in order."""
-    from undersigned.statements.importer import _strip_end_marks
+    """The non-blank lines of ``text`` as the importer sees them (a line of invisible characters
+    only, such as a soft hyphen, is blank), end marks removed, in order."""
+    from undersigned.statements.importer import _strip_end_marks, is_blank
 
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_strip_end_marks(line.rstrip(" \t")) for line in normalised.split("\n")]
-    return [line.strip() for line in lines if line.strip()]
+    return [line.strip() for line in lines if not is_blank(line)]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,97 @@
+"""Fraud signals of a signature, kept with it; their weights add up to a score. A signature whose
+score reaches ``FRAUD_HOLD_SCORE`` is held for review when confirmed: not counted until a moderator
+clears it. Signals never decide alone what is fraud: they sort the review queue.
+
+- ``disposable_domain``: the address is at a throwaway-mail domain (the ``disposable-email-domains``
+  package's list, updated by upgrading the package);
+- ``network_burst``: many signatures of this statement from the same /24 or /48 within minutes;
+- ``similar_names``: many signatures of this statement with the same name (compared by a short
+  keyed hash of the normalised name, so no name is kept) within the hour;
+- ``fast_confirmation``: confirmed sooner after signing than a person opening an email can;
+- ``no_proof_of_work``: the browser did not solve the proof of work (no JavaScript, or a script).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.utils import timezone
+
+from undersigned.core.crypto import keyed_hash
+from undersigned.signatures.addresses import normalise_email
+
+WEIGHTS = {
+    "disposable_domain": 3,
+    "network_burst": 2,
+    "similar_names": 2,
+    "fast_confirmation": 1,
+    "no_proof_of_work": 1,
+}
+BURST_WINDOW = timedelta(minutes=10)
+BURST_SIZE = 20
+NAMES_WINDOW = timedelta(hours=1)
+NAMES_SIZE = 5
+FAST_CONFIRMATION = timedelta(seconds=5)
+
+
+@cache
+def _disposable_domains() -> frozenset[str]:
+    from disposable_email_domains import blocklist
+
+    return frozenset(blocklist)
+
+
+def is_disposable(email: str) -> bool:
+    domain = normalise_email(email).rpartition("@")[2]
+    parts = domain.split(".")
+    # A subdomain of a listed domain is as disposable as the domain.
+    return any(".".join(parts[index:]) in _disposable_domains() for index in range(len(parts) - 1))
+
+
+def name_key(name: str) -> str:
+    """Eight hex digits of a keyed hash of the name folded to letters: groups near-identical names
+    ("Ana Pérez", "ana perez ") and keeps too little to tell the name."""
+    folded = "".join(
+        character
+        for character in unicodedata.normalize("NFKD", name.casefold())
+        if unicodedata.category(character)[0] == "L"
+    )
+    return keyed_hash("signer-name", folded)[:8] if folded else ""
+
+
+def signals_at_signing(
+    *, statement_id: int, email: str, network_hash: str, name_key: str, proof_of_work: bool, now: datetime | None = None
+) -> list[str]:
+    from undersigned.signatures.models import Signature
+
+    now = now or timezone.now()
+    found = []
+    if is_disposable(email):
+        found.append("disposable_domain")
+    same_statement = Signature.objects.filter(statement_id=statement_id)
+    if (
+        same_statement.filter(network_hash=network_hash, created_at__gte=now - BURST_WINDOW)[:BURST_SIZE].count()
+        >= BURST_SIZE
+    ):
+        found.append("network_burst")
+    if (
+        name_key
+        and same_statement.filter(name_key=name_key, created_at__gte=now - NAMES_WINDOW)[:NAMES_SIZE].count()
+        >= NAMES_SIZE
+    ):
+        found.append("similar_names")
+    if not proof_of_work:
+        found.append("no_proof_of_work")
+    return found
+
+
+def signals_at_confirmation(signals: list[str], signed_at: datetime, now: datetime) -> list[str]:
+    if now - signed_at < FAST_CONFIRMATION and "fast_confirmation" not in signals:
+        return [*signals, "fast_confirmation"]
+    return list(signals)
+
+
+def score_of(signals: list[str]) -> int:
+    return sum(WEIGHTS.get(signal, 0) for signal in signals)

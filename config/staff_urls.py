@@ -7,6 +7,7 @@ from undersigned.commissions import views as commission_views
 from undersigned.federation import views as federation_views
 from undersigned.organisations import staff_views as organisation_views
 from undersigned.organisations.directory_urls import staff_patterns as directory_patterns
+from undersigned.signatures import staff_views as signature_views
 from undersigned.statements import staff_views as statement_views
 
 app_name = "staff"
@@ -23,5 +24,6 @@ urlpatterns = [
     path("statements/<slug:slug>/translations/new/", statement_views.translation_new, name="translation_new"),
     path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
     path("sign-ons/", organisation_views.review_queue_page, name="sign_on_queue"),
+    path("statements/<slug:slug>/signatures/", signature_views.signature_queue, name="signature_queue"),
     *directory_patterns,
 ]

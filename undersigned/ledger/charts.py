@@ -32,7 +32,8 @@ def line_chart(points: list[Point], *, title: str) -> SafeString:
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
         "<title>{title}</title>"
         '<line class="chart__axis" x1="{m}" y1="{base}" x2="{right}" y2="{base}"/>'
-        '<text class="chart__label" x="{m}" y="{top_y}">{top}</text>'
+        '<text class="chart__label chart__label--end" x="{left}" y="{top_label}">{top}</text>'
+        '<text class="chart__label chart__label--end" x="{left}" y="{base}">0</text>'
         '<text class="chart__label" x="{m}" y="{label_y}">{first}</text>'
         '<text class="chart__label chart__label--end" x="{right}" y="{label_y}">{last}</text>'
         '<polyline class="chart__line" points="{line}"/>{dots}</svg>',
@@ -42,7 +43,8 @@ def line_chart(points: list[Point], *, title: str) -> SafeString:
         m=MARGIN,
         base=HEIGHT - MARGIN,
         right=WIDTH - MARGIN,
-        top_y=MARGIN - 8,
+        left=MARGIN - 6,
+        top_label=MARGIN + 4,
         top=top,
         label_y=HEIGHT - 10,
         first=points[0].label,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -157,10 +158,16 @@ def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
     heads = Checkpoint.objects.filter(statement_id=statement_id).order_by("seq").values_list("sealed_at", "counts")
     for sealed_at, counts in heads.iterator(chunk_size=5000):
         total = int(counts["signatures"]["total"])
-        hourly[sealed_at.strftime("%Y-%m-%d %H:00")] = total
+        hour_end = sealed_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        hourly[hour_end.strftime("%Y-%m-%d %H:%M")] = total
         daily[sealed_at.strftime("%Y-%m-%d")] = total
     hours = [Point(label, total) for label, total in hourly.items()][-48:]
     days = [Point(label, total) for label, total in daily.items()]
+    published = Statement.objects.filter(pk=statement_id).values_list("published_at", flat=True).first()
+    if published and hours and len(hours) == len(hourly):  # the whole story fits: start it at zero
+        hours.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))
+    if published and days:
+        days.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))
     return hours, days
 
 

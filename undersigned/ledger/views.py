@@ -33,7 +33,7 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _public_statement_or_404(slug)
     head = head_document(statement)
     hours, days = counts_over_time(statement.pk)
-    tally = tally_for_statement(statement.pk)
+    tally = tally_for_statement(statement.pk, fresh=True)  # this page is about the count: read it now
     receipt = None
     asked = request.GET.get("receipt", "")
     if asked:

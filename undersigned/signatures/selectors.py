@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from undersigned.signatures.models import Signature
@@ -13,3 +15,38 @@ def public_signatures(*, statement_id: int) -> QuerySet[Signature]:
         .only("display_name", "country", "confirmed_at")
         .order_by("-confirmed_at", "-pk")
     )
+
+
+MODERATED_STATUSES = (
+    Signature.Status.HELD,
+    Signature.Status.CONFIRMED,
+    Signature.Status.INVALIDATED,
+)
+
+
+def moderation_queryset(
+    *,
+    statement_id: int,
+    status: str = "",
+    signal: str = "",
+    network: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Signature]:
+    """The statement's confirmed, held or invalidated signatures matching the moderators' filter,
+    newest first. ``network`` is the start of the keyed hash of the /24 or /48 they came from."""
+    signatures = Signature.objects.filter(statement_id=statement_id, status__in=MODERATED_STATUSES)
+    if status:
+        signatures = signatures.filter(status=status)
+    if signal:
+        # JSON containment is not on SQLite: the signal's quoted name in the stored list does the same.
+        signatures = signatures.filter(signals__icontains=f'"{signal}"')
+    if network:
+        signatures = signatures.filter(network_hash__startswith=network)
+    if since:
+        signatures = signatures.filter(created_at__gte=since)
+    if until:
+        signatures = signatures.filter(created_at__lt=until)
+    return signatures.only(
+        "pk", "public_id", "status", "country", "signals", "score", "network_hash", "created_at", "confirmed_at"
+    ).order_by("-created_at", "-pk")

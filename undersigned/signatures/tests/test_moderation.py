@@ -1,0 +1,96 @@
+"""The moderators' queue: filter by network, signal, status and time; invalidate or restore a
+batch with a recorded reason, each signature one ledger event, all in one transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from undersigned.core.crypto import keyed_hash
+from undersigned.core.testing import editor, secretariat
+from undersigned.ledger.models import PendingEvent
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
+from undersigned.signatures.tallies import tally_for_statement
+from undersigned.signatures.tests.conftest import signature_of
+
+pytestmark = pytest.mark.django_db
+
+BURST_NETWORK = "b" * 64
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def signer(target, number: int, network: str) -> Signature:
+    email = f"person{number}@example.org"
+    signature_submit(
+        statement=target.statement,
+        revision=target.revision,
+        signer=SignerInput(name=f"Person {LETTERS[number % 26]}{LETTERS[number // 26]}", email=email, country="FR"),
+        network_hash=network,
+        language="en",
+        proof_of_work=True,
+    )
+    signature = signature_of(target.statement, email)
+    # Confirmed a minute later, as a person reading their mail would.
+    Signature.objects.filter(pk=signature.pk).update(created_at=signature.created_at - timedelta(minutes=1))
+    return signature_confirm(signature_id=signature.pk, statement_id=target.statement.pk)
+
+
+def make_burst(target, size: int = 24, others: int = 3) -> None:
+    for number in range(size):
+        signer(target, number, BURST_NETWORK)
+    for number in range(size, size + others):
+        signer(target, number, keyed_hash("network", str(number)))
+
+
+def queue_url(target) -> str:
+    return f"/staff/statements/{target.statement.slug}/signatures/"
+
+
+def test_an_editor_invalidates_a_whole_burst_by_its_network(client, open_statement):
+    make_burst(open_statement)
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 27
+    client.force_login(editor(open_statement.commission))
+    page = client.get(queue_url(open_statement), {"network": BURST_NETWORK[:8]})
+    assert page.status_code == 200 and "24 signatures match." in page.content.decode()
+    flagged = client.get(queue_url(open_statement), {"signal": "network_burst"}).content.decode()
+    assert "4 signatures match." in flagged  # the 21st to the 24th
+    response = client.post(
+        queue_url(open_statement) + f"?network={BURST_NETWORK[:8]}",
+        {"action": "invalidate", "reason": "Burst from one network", "every_match": "on"},
+    )
+    assert response.status_code == 302
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 3
+    assert (
+        PendingEvent.objects.filter(kind="signature.invalidated", detail__reason="Burst from one network").count() == 24
+    )
+
+
+def test_a_batch_needs_a_reason_and_changes_nothing_without_one(client, open_statement):
+    make_burst(open_statement, size=2, others=0)
+    client.force_login(editor(open_statement.commission))
+    ids = [str(pk) for pk in Signature.objects.values_list("pk", flat=True)]
+    response = client.post(queue_url(open_statement), {"action": "invalidate", "reason": " ", "chosen": ids})
+    assert response.status_code == 400 and "Give the reason" in response.content.decode()
+    assert set(Signature.objects.values_list("status", flat=True)) == {Signature.Status.CONFIRMED}
+
+
+def test_chosen_signatures_are_restored(client, open_statement):
+    make_burst(open_statement, size=3, others=0)
+    client.force_login(secretariat())
+    ids = [str(pk) for pk in Signature.objects.order_by("pk").values_list("pk", flat=True)]
+    client.post(queue_url(open_statement), {"action": "invalidate", "reason": "test", "chosen": ids})
+    client.post(queue_url(open_statement), {"action": "restore", "reason": "checked", "chosen": ids[:1]})
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
+
+
+def test_others_cannot_moderate_and_bad_filters_are_explained(client, open_statement, mobility):
+    make_burst(open_statement, size=1, others=0)
+    client.force_login(editor(mobility))
+    assert client.get(queue_url(open_statement)).status_code == 404
+    client.post(queue_url(open_statement), {"action": "invalidate", "reason": "x", "every_match": "on"})
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
+    client.force_login(editor(open_statement.commission))
+    bad = client.get(queue_url(open_statement), {"network": "<script>", "since": "yesterday"})
+    assert bad.status_code == 400 and "network code" in bad.content.decode()

@@ -5,6 +5,7 @@ from django.urls import path
 from undersigned.accounts import views as account_views
 from undersigned.commissions import views as commission_views
 from undersigned.federation import views as federation_views
+from undersigned.ledger import staff_views as ledger_views
 from undersigned.organisations import staff_views as organisation_views
 from undersigned.organisations.directory_urls import staff_patterns as directory_patterns
 from undersigned.signatures import staff_views as signature_views
@@ -25,5 +26,6 @@ urlpatterns = [
     path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
     path("sign-ons/", organisation_views.review_queue_page, name="sign_on_queue"),
     path("statements/<slug:slug>/signatures/", signature_views.signature_queue, name="signature_queue"),
+    path("statements/<slug:slug>/milestones/", ledger_views.milestones, name="statement_milestones"),
     *directory_patterns,
 ]

@@ -22,7 +22,13 @@ EFFECTS: dict[str, tuple[str, int]] = {
     "sign_on.withdrawn": ("organisations", -1),
 }
 # Recorded for the record, changing no count.
-NEUTRAL_KINDS = {"sign_on.rejected", "signature.held", "signature.dismissed", "personal_data.exported"}
+NEUTRAL_KINDS = {
+    "sign_on.rejected",
+    "signature.held",
+    "signature.dismissed",
+    "personal_data.exported",
+    "milestone.reached",
+}
 KINDS = set(EFFECTS) | NEUTRAL_KINDS
 
 

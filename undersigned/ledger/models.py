@@ -60,3 +60,21 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id} head #{self.seq}"
+
+
+class Milestone(models.Model):
+    """A count the issuing body looks forward to; its crossing is written to the ledger by the
+    sealing that sees the count reach it."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="milestones")
+    count = models.PositiveIntegerField()
+    reached_at = models.DateTimeField(null=True, blank=True)
+    reached_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["count"]
+        constraints = [models.UniqueConstraint(fields=["statement", "count"], name="milestone_once")]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.count}"

@@ -3,6 +3,7 @@ that recomputes the chain and the counts and compares them with the head and the
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -214,3 +215,32 @@ def receipt_of(statement: Statement, public_id: str) -> Receipt:
     if Signature.objects.filter(statement=statement, public_id=public_id).exists():
         return Receipt(public_id, "unconfirmed")
     return Receipt(public_id, "unknown")
+
+
+@dataclass(frozen=True)
+class MilestoneView:
+    count: int
+    reached_at: Any
+    reached_seq: int | None
+
+
+def milestones_of(statement_id: int) -> list[MilestoneView]:
+    """The statement's milestones, cached for a few seconds: the statement page shows the next one."""
+    from django.core.cache import cache
+
+    from undersigned.federation.selectors import CACHE_ERRORS
+    from undersigned.ledger.models import Milestone
+
+    key = f"milestones:{statement_id}"
+    try:
+        cached: list[MilestoneView] | None = cache.get(key)
+    except CACHE_ERRORS:
+        cached = None
+    if cached is None:
+        cached = [
+            MilestoneView(milestone.count, milestone.reached_at, milestone.reached_seq)
+            for milestone in Milestone.objects.filter(statement_id=statement_id)
+        ]
+        with contextlib.suppress(*CACHE_ERRORS):
+            cache.set(key, cached, 5)
+    return cached

@@ -11,10 +11,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from undersigned.core import ratelimit
+from undersigned.accounts.models import User
+from undersigned.core import audit, ratelimit
+from undersigned.core.exceptions import DomainError
 from undersigned.ledger.chain import GENESIS, KINDS, apply, chain_hash, empty_counts
-from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
+from undersigned.ledger.models import Checkpoint, LedgerEntry, Milestone, PendingEvent
 from undersigned.statements.models import Statement
 
 logger = logging.getLogger(__name__)
@@ -95,33 +98,67 @@ def _chain(statement_id: int, events: list[PendingEvent]) -> None:
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
     counts = head.counts if head else empty_counts()
     slug = Statement.objects.values_list("slug", flat=True).get(pk=statement_id)
+    waiting = list(Milestone.objects.filter(statement_id=statement_id, reached_at__isnull=True).order_by("count"))
     entries = []
-    for event in events:
+
+    def append(kind: str, subject: str, country: str, detail: dict[str, Any], at: str) -> None:
+        nonlocal seq, prev_hash
         seq += 1
         body = {
             "seq": seq,
             "statement": slug,
-            "kind": event.kind,
-            "subject": event.subject,
-            "country": event.country,
-            "at": _iso(event.at),
-            "detail": event.detail,
+            "kind": kind,
+            "subject": subject,
+            "country": country,
+            "at": at,
+            "detail": detail,
         }
         digest = chain_hash(prev_hash, body)
         entries.append(
             LedgerEntry(
                 statement_id=statement_id,
                 seq=seq,
-                kind=event.kind,
-                subject=event.subject,
-                country=event.country,
-                detail=event.detail,
-                at=body["at"],
+                kind=kind,
+                subject=subject,
+                country=country,
+                detail=detail,
+                at=at,
                 prev_hash=prev_hash,
                 hash=digest,
             )
         )
-        apply(counts, event.kind, event.country)
         prev_hash = digest
+
+    for event in events:
+        at = _iso(event.at)
+        append(event.kind, event.subject, event.country, event.detail, at)
+        apply(counts, event.kind, event.country)
+        while waiting and counts["signatures"]["total"] >= waiting[0].count:
+            milestone = waiting.pop(0)
+            append("milestone.reached", f"milestone-{milestone.count}", "", {"count": milestone.count}, at)
+            Milestone.objects.filter(pk=milestone.pk).update(reached_at=event.at, reached_seq=seq)
     LedgerEntry.objects.bulk_create(entries)
     Checkpoint.objects.create(statement_id=statement_id, seq=seq, hash=prev_hash, counts=counts)
+
+
+MAX_MILESTONES = 20
+
+
+def milestones_set(*, actor: User | None, statement: Statement, counts: list[int]) -> list[Milestone]:
+    """The statement's milestones become ``counts``; those already reached stay as they are, with
+    their record in the ledger."""
+    from undersigned.statements.selectors import can_manage_statement
+
+    if actor is not None and not can_manage_statement(actor, statement):
+        raise DomainError("forbidden", _("Only the statement's editors set its milestones."), status=403)
+    wanted = sorted(set(counts))
+    if any(count < 1 or count > 1_000_000_000 for count in wanted):
+        raise DomainError("bad_count", _("A milestone is a whole number from 1 to 1,000,000,000."))
+    if len(wanted) > MAX_MILESTONES:
+        raise DomainError("too_many", _("Set at most 20 milestones."))
+    with transaction.atomic():
+        Milestone.objects.filter(statement=statement, reached_at__isnull=True).exclude(count__in=wanted).delete()
+        for count in wanted:
+            Milestone.objects.get_or_create(statement=statement, count=count)
+        audit.record(actor=actor, action="milestones.set", subject=statement, detail={"counts": wanted})
+    return list(Milestone.objects.filter(statement=statement))

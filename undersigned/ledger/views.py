@@ -13,7 +13,14 @@ from django.views.decorators.http import require_safe
 
 from undersigned.core.public_ids import normalise_public_id
 from undersigned.ledger.charts import line_chart
-from undersigned.ledger.selectors import counts_over_time, export_lines, head_document, receipt_of, removals
+from undersigned.ledger.selectors import (
+    counts_over_time,
+    export_lines,
+    head_document,
+    milestones_of,
+    receipt_of,
+    removals,
+)
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.statements.models import Statement
 from undersigned.statements.selectors import PUBLIC_STATUSES
@@ -49,6 +56,7 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
             "hourly_chart": line_chart(hours, title=_("Confirmed signatures at the end of each hour")),
             "daily_chart": line_chart(days, title=_("Confirmed signatures at the end of each day")),
             "removals": removals(statement.pk),
+            "milestones": milestones_of(statement.pk),
             "receipt": receipt,
             "asked": asked[:40],
         },

@@ -288,6 +288,7 @@ def signature_withdraw(*, signature_id: int, statement_id: int) -> bool:
                 Q(status=Signature.Status.PENDING)
                 | Q(status=Signature.Status.CONFIRMED)
                 | Q(status=Signature.Status.INVALIDATED)
+                | Q(status=Signature.Status.HELD)
             )
             .first()
         )

@@ -19,6 +19,7 @@ from undersigned.core.audit import events_for
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
+from undersigned.ledger.models import Milestone
 from undersigned.statements.forms import (
     ImportForm,
     LanguageChoiceForm,
@@ -156,6 +157,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "statements/staff/overview.html",
         {
             "statement": statement,
+            "milestones": list(Milestone.objects.filter(statement=statement)),
             "issuing_body": issuing_body_name(statement.commission, _language()),
             "texts": [
                 {

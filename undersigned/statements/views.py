@@ -13,6 +13,7 @@ from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
+from undersigned.ledger.selectors import milestones_of
 from undersigned.organisations.presentation import statement_sign_ons
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.signatures.views import sign_form_context
@@ -112,6 +113,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "tally": tally,
             "top_countries": top_countries(tally),
             "sign_ons": statement_sign_ons(statement.pk),
+            "next_milestone": next((m.count for m in milestones_of(statement.pk) if m.reached_at is None), None),
             "text": readable,
             "state": state,
             "opens_on": long_date(statement.opens_at.date() if statement.opens_at else None, interface_language),

@@ -258,3 +258,37 @@ def test_checkpoints_are_append_only_too(target):
     signed(target, 0)
     seal_pending()
     assert Checkpoint.objects.count() == 1
+
+
+def test_crossing_a_milestone_is_written_to_the_log_once(target, client):
+    from undersigned.ledger.models import Milestone
+    from undersigned.ledger.services import milestones_set
+
+    milestones_set(actor=None, statement=target.statement, counts=[2, 5])
+    for number in range(3):
+        signed(target, number)
+    seal_pending()
+    milestone = Milestone.objects.get(count=2)
+    assert milestone.reached_seq == 3 and milestone.reached_at is not None
+    assert LedgerEntry.objects.get(seq=3).kind == "milestone.reached"
+    assert not Milestone.objects.get(count=5).reached_at
+    signature_withdraw(signature_id=Signature.objects.first().pk, statement_id=target.statement.pk)
+    signed(target, 9)
+    seal_pending()
+    assert LedgerEntry.objects.filter(kind="milestone.reached").count() == 1  # reached once, for good
+    assert_everything_agrees(target)
+    page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
+    assert "entry 3 of the log" in page and "not reached yet" in page
+    assert "Next milestone: 5 signatures" in client.get(f"/statements/{target.statement.slug}/").content.decode()
+
+
+def test_an_editor_sets_milestones_and_bad_ones_are_explained(client, target):
+    client.force_login(editor(target.commission))
+    url = f"/staff/statements/{target.statement.slug}/milestones/"
+    client.post(url, {"milestones": "1000, 5000; 10.000"})
+    from undersigned.ledger.models import Milestone
+
+    assert list(Milestone.objects.values_list("count", flat=True)) == [1000, 5000, 10000]
+    response = client.post(url, {"milestones": "many"}, follow=True)
+    assert "whole numbers" in response.content.decode()
+    assert Milestone.objects.count() == 3

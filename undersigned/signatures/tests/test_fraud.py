@@ -109,3 +109,13 @@ def test_the_thank_you_page_of_a_held_signature_says_it_waits_for_a_check(client
     token = withdraw_token(SignatureRef(signature_id=signature.pk, statement_id=signature.statement_id))
     page = client.get(f"/signatures/thanks/{token}/").content.decode()
     assert "moderators take a look" in page and signature.public_id in page
+
+
+def test_a_held_signature_can_be_withdrawn_by_its_signer(open_statement):
+    from undersigned.signatures.services import signature_withdraw
+
+    held = confirm_later(submit(open_statement, "held@mailinator.com"))
+    assert signature_withdraw(signature_id=held.pk, statement_id=held.statement_id)
+    held.refresh_from_db()
+    assert held.status == Signature.Status.WITHDRAWN and bytes(held.sealed_contact) == b""
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 0

@@ -25,7 +25,9 @@ from undersigned.signatures.addresses import normalise_email
 WEIGHTS = {
     "disposable_domain": 3,
     "network_burst": 2,
-    "similar_names": 2,
+    # Weak alone: common names repeat on a statement that many sign; with no proof of work and a
+    # confirmation within seconds it adds up to what automated signing looks like.
+    "similar_names": 1,
     "fast_confirmation": 1,
     "no_proof_of_work": 1,
 }

@@ -21,6 +21,7 @@ from undersigned.ledger.selectors import (
     receipt_of,
     removals,
 )
+from undersigned.signatures.models import Signature
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.statements.models import Statement
 from undersigned.statements.selectors import PUBLIC_STATUSES
@@ -57,6 +58,7 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
             "daily_chart": line_chart(days, title=_("Confirmed signatures at the end of each day")),
             "removals": removals(statement.pk),
             "milestones": milestones_of(statement.pk),
+            "held": Signature.objects.filter(statement=statement, status=Signature.Status.HELD).count(),
             "receipt": receipt,
             "asked": asked[:40],
         },

@@ -120,6 +120,7 @@ def _mail(signature: Signature, statement: Statement, revision: Revision, to: st
             "statement_url": settings.SITE_URL + reverse("statements:read", args=[statement.slug]),
             "confirm_url": settings.SITE_URL + reverse("signatures:confirm", args=[confirm_token(ref)]),
             "withdraw_url": settings.SITE_URL + reverse("signatures:withdraw", args=[withdraw_token(ref)]),
+            "receipt": signature.public_id,
         },
     )
 

@@ -82,3 +82,20 @@ def test_an_earlier_head_can_be_exported(client, target):
         client.get(f"/statements/{target.statement.slug}/transparency/ledger.jsonl", {"seq": "x"}).streaming_content
     )
     assert len(bad.decode().splitlines()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_confirmation_mail_carries_the_receipt_number(libraries, smtp_server, run_tasks):
+    target = build_open_statement(libraries)
+    signature = sign(target, email="mail@example.org")
+    run_tasks()
+    assert signature.public_id in smtp_server.text_of(smtp_server.messages[-1])
+
+
+def test_the_page_says_how_many_are_held(client, target):
+    from undersigned.signatures.models import Signature
+
+    sign(target, email="a@example.org", confirm=True)
+    Signature.objects.update(status=Signature.Status.HELD)
+    page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
+    assert "1 confirmed signature is held for review now" in page

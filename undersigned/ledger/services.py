@@ -38,9 +38,17 @@ def record_event(
     transaction.on_commit(schedule_sealing)
 
 
+_scheduled_window = -1  # the last window this process enqueued a sealing for (or saw enqueued)
+
+
 def schedule_sealing() -> None:
-    """Enqueues one sealing task per ``SEAL_DELAY_SECONDS`` window, however many events arrive."""
+    """Enqueues one sealing task per ``SEAL_DELAY_SECONDS`` window, however many events arrive:
+    each process asks the shared store once per window, not once per event."""
+    global _scheduled_window
     window = int(timezone.now().timestamp() // SEAL_DELAY_SECONDS)
+    if window == _scheduled_window:
+        return
+    _scheduled_window = window
     if not ratelimit.first_time(f"ledger-seal:{window}", ttl_seconds=SEAL_DELAY_SECONDS * 3):
         return
     from undersigned.ledger.tasks import seal_ledger

@@ -94,6 +94,7 @@ class Signature(models.Model):
         indexes = [
             models.Index(fields=["statement", "status", "confirmed_at"], name="signature_public_list"),
             models.Index(fields=["statement", "network_hash", "created_at"], name="signature_network"),
+            models.Index(fields=["statement", "name_key", "created_at"], name="signature_name_key"),
         ]
 
     def __str__(self) -> str:

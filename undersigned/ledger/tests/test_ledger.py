@@ -292,3 +292,14 @@ def test_an_editor_sets_milestones_and_bad_ones_are_explained(client, target):
     response = client.post(url, {"milestones": "many"}, follow=True)
     assert "whole numbers" in response.content.decode()
     assert Milestone.objects.count() == 3
+
+
+def test_one_sealing_is_enqueued_per_window_however_many_events(target, monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    from undersigned.ledger import services
+
+    monkeypatch.setattr(services, "_scheduled_window", -1)
+    for _ in range(5):
+        services.schedule_sealing()
+    assert DBTaskResult.objects.filter(task_path="undersigned.ledger.tasks.seal_ledger").count() == 1

@@ -83,8 +83,8 @@ def test_task_results_hold_no_address(confirmed):
     assert ("undersigned.notifications.tasks.deliver_mail", "sent") in [
         (result.task_path, result.return_value) for result in results
     ]
-    # The other is the ledger's sealing, which waits a moment to chain events in a batch.
-    assert {result.task_path for result in results} == {
+    # Any other is the ledger's sealing, which waits a moment to chain events in a batch.
+    assert {result.task_path for result in results} <= {
         "undersigned.notifications.tasks.deliver_mail",
         "undersigned.ledger.tasks.seal_ledger",
     }

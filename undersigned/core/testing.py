@@ -91,4 +91,7 @@ def trustee_for(commission: Commission | None, name: str = "Tess Trustee") -> tu
     """A trustee of the issuing body, with the private identity a test needs to open sealed data."""
     identity, public_key = new_identity()
     trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
+    from undersigned.signatures.services import forget_sealing_keys
+
+    forget_sealing_keys()
     return trustee, identity

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -72,6 +73,27 @@ def trustees_for(commission_id: int | None) -> list[Trustee]:
     return list(trustees.filter(commission_id=commission_id))
 
 
+# The keys signers' contact data is sealed to, per issuing body, as each process last read them:
+# a busy sign form reads them once every few seconds instead of once per signature. A trustee
+# added here is seen at once by this process and within that time by the others.
+TRUSTEE_KEYS_SECONDS = 5.0
+_trustee_keys: dict[int | None, tuple[float, list[str]]] = {}
+
+
+def sealing_keys_for(commission_id: int | None) -> list[str]:
+    cached = _trustee_keys.get(commission_id)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < TRUSTEE_KEYS_SECONDS:
+        return cached[1]
+    keys = [trustee.public_key for trustee in trustees_for(commission_id)]
+    _trustee_keys[commission_id] = (now, keys)
+    return keys
+
+
+def forget_sealing_keys() -> None:
+    _trustee_keys.clear()
+
+
 def trustee_add(*, actor: User | None, commission: Commission | None, name: str, public_key: str) -> Trustee:
     """Register a trustee's public key (``age1…``). ``actor`` None means the operator's command line."""
     if actor is not None and not actor.is_secretariat:
@@ -86,6 +108,7 @@ def trustee_add(*, actor: User | None, commission: Commission | None, name: str,
     try:
         with transaction.atomic():
             trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
+            transaction.on_commit(forget_sealing_keys)
             audit.record(actor=actor, action="trustee.added", subject=trustee, detail={"public_key": public_key})
     except IntegrityError:
         raise DomainError("key_taken", _("This public key is already registered for this issuing body.")) from None
@@ -141,7 +164,7 @@ def signature_submit(
         raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
     if revision.text.statement_id != statement.pk:
         raise DomainError("wrong_revision", _("This form belongs to another statement. Reload the page."))
-    public_keys = [trustee.public_key for trustee in trustees_for(statement.commission_id)]
+    public_keys = sealing_keys_for(statement.commission_id)
     if not public_keys:
         logger.error("statement %s takes signatures but its issuing body has no trustee", statement.pk)
         raise DomainError("no_trustee", _("Signatures cannot be stored safely right now."), status=503)

@@ -118,6 +118,22 @@ def sign_form_context(
     return {"sign_form": form, "requires_proof_of_work": statement.requires_proof_of_work}
 
 
+# Published revisions never change: each process keeps the ones it has been asked for.
+_REVISIONS: dict[int, Revision] = {}
+
+
+def _revision_of(statement: Statement, revision_id: int) -> Revision | None:
+    revision = _REVISIONS.get(revision_id)
+    if revision is None:
+        revision = Revision.objects.select_related("text").filter(pk=revision_id).first()
+        if revision is None:
+            return None
+        if len(_REVISIONS) > 1024:
+            _REVISIONS.clear()
+        _REVISIONS[revision_id] = revision
+    return revision if revision.text.statement_id == statement.pk else None
+
+
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement_to_sign_or_404(slug)
@@ -134,11 +150,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
     if not form.is_valid():
         return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
-    revision = (
-        Revision.objects.select_related("text")
-        .filter(pk=form.cleaned_data["revision"], text__statement=statement)
-        .first()
-    )
+    revision = _revision_of(statement, form.cleaned_data["revision"])
     if revision is None:
         form.add_error(None, _("This form belongs to another statement. Reload the page and sign again."))
         return _answer(request, statement, "form.html", {"sign_form": form}, status=400)

@@ -87,6 +87,12 @@ try:
     HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
     # A signature whose fraud signals add up to this score is held for review, not counted.
     FRAUD_HOLD_SCORE = env_int("FRAUD_HOLD_SCORE", 3, minimum=1)
+    # A MaxMind-format country database (GeoLite2-Country.mmdb or similar) for the fraud signal of a
+    # country that does not match the signer's network. Optional; none is shipped.
+    _geoip = env_str("GEOIP_DATABASE")
+    GEOIP_DATABASE = Path(_geoip) if _geoip else None
+    if GEOIP_DATABASE is not None and not GEOIP_DATABASE.is_file():
+        raise ConfigurationError(f"GEOIP_DATABASE {GEOIP_DATABASE} is not a readable file")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or f"Undersigned <noreply@{_site_parts.hostname}>"
     LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -35,7 +35,14 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DEBUG", "perhaps"), ("DATABASE_URL", "mysql://db/x"), ("REDIS_URL", "localhost:6379"), ("DATA_KEYS", "abc")],
+    [
+        ("DEBUG", "perhaps"),
+        ("DATABASE_URL", "mysql://db/x"),
+        ("REDIS_URL", "localhost:6379"),
+        ("DATA_KEYS", "abc"),
+        ("FRAUD_HOLD_SCORE", "high"),
+        ("GEOIP_DATABASE", "/nowhere/countries.mmdb"),
+    ],
 )
 def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):
     env = {**production_environment(tmp_path), variable: value}

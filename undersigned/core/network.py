@@ -8,12 +8,16 @@ server key, is enough to rate-limit and to spot bursts, and reveals no one.
 from __future__ import annotations
 
 import ipaddress
+import logging
+from functools import cache
 
+import maxminddb
 from django.conf import settings
 from django.http import HttpRequest
 
 from undersigned.core.crypto import keyed_hash
 
+logger = logging.getLogger(__name__)
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
 
@@ -53,3 +57,29 @@ def network_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) ->
 def network_hash(request: HttpRequest) -> str:
     """A keyed hash of the client's network; the same network always gives the same hash."""
     return keyed_hash("network", network_of(client_address(request)))
+
+
+@cache
+def _geoip_reader(path: str) -> maxminddb.Reader:
+    return maxminddb.open_database(path)
+
+
+def network_country(request: HttpRequest) -> str | None:
+    """The country of the client's address by the local GeoIP database (``GEOIP_DATABASE``, a
+    MaxMind-format country file the operator installs; none is shipped), or None. The address is
+    looked up in memory and never kept."""
+    if not settings.GEOIP_DATABASE:
+        return None
+    address = client_address(request)
+    if address is None:
+        return None
+    try:
+        record = _geoip_reader(str(settings.GEOIP_DATABASE)).get(address)
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError):
+        logger.warning("the GeoIP database cannot be read")
+        return None
+    if not isinstance(record, dict):
+        return None
+    country = record.get("country") or record.get("registered_country") or {}
+    code = country.get("iso_code") if isinstance(country, dict) else None
+    return code if isinstance(code, str) and len(code) == 2 else None

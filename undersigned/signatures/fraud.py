@@ -8,7 +8,9 @@ clears it. Signals never decide alone what is fraud: they sort the review queue.
 - ``similar_names``: many signatures of this statement with the same name (compared by a short
   keyed hash of the normalised name, so no name is kept) within the hour;
 - ``fast_confirmation``: confirmed sooner after signing than a person opening an email can;
-- ``no_proof_of_work``: the browser did not solve the proof of work (no JavaScript, or a script).
+- ``no_proof_of_work``: the browser did not solve the proof of work (no JavaScript, or a script);
+- ``country_mismatch``: the country given is not the one of the signer's network, by a local GeoIP
+  database when the operator configures one (``GEOIP_DATABASE``). Weak: people sign from abroad.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ WEIGHTS = {
     "similar_names": 1,
     "fast_confirmation": 1,
     "no_proof_of_work": 1,
+    "country_mismatch": 1,
 }
 BURST_WINDOW = timedelta(minutes=10)
 BURST_SIZE = 20
@@ -65,7 +68,15 @@ def name_key(name: str) -> str:
 
 
 def signals_at_signing(
-    *, statement_id: int, email: str, network_hash: str, name_key: str, proof_of_work: bool, now: datetime | None = None
+    *,
+    statement_id: int,
+    email: str,
+    network_hash: str,
+    name_key: str,
+    proof_of_work: bool,
+    country: str = "",
+    network_country: str | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     from undersigned.signatures.models import Signature
 
@@ -86,6 +97,8 @@ def signals_at_signing(
         found.append("similar_names")
     if not proof_of_work:
         found.append("no_proof_of_work")
+    if network_country and country and network_country != country:
+        found.append("country_mismatch")
     return found
 
 

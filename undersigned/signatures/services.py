@@ -156,6 +156,7 @@ def signature_submit(
     network_hash: str,
     language: str,
     proof_of_work: bool,
+    network_country: str | None = None,
 ) -> None:
     """Store a pending signature and send its confirmation; or, for a known address, send the
     confirmation again (at most a few times). Returns nothing: the caller must answer every case
@@ -177,6 +178,8 @@ def signature_submit(
         network_hash=network_hash,
         name_key=key,
         proof_of_work=proof_of_work,
+        country=signer.country,
+        network_country=network_country,
     )
     fields = {
         "revision": revision,

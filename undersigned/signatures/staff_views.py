@@ -31,6 +31,7 @@ SIGNAL_LABELS = {
     "similar_names": _("Many identical names"),
     "fast_confirmation": _("Confirmed within seconds"),
     "no_proof_of_work": _("No proof of work"),
+    "country_mismatch": _("Country not that of the network"),
 }
 PAGE_SIZE = 100
 

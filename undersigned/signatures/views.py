@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.links import TokenExpiredError, TokenInvalidError
-from undersigned.core.network import network_hash
+from undersigned.core.network import network_country, network_hash
 from undersigned.signatures import proof_of_work
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.forms import SignForm, form_started_token
@@ -181,6 +181,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             network_hash=network,
             language=get_language() or "en",
             proof_of_work=solved,
+            network_country=network_country(request),
         )
     except DomainError as error:
         form.add_error(None, error.message)

@@ -119,3 +119,30 @@ def test_a_held_signature_can_be_withdrawn_by_its_signer(open_statement):
     held.refresh_from_db()
     assert held.status == Signature.Status.WITHDRAWN and bytes(held.sealed_contact) == b""
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 0
+
+
+def test_a_country_that_is_not_the_networks_is_a_signal_when_a_geoip_database_is_configured(
+    client, open_statement, settings, tmp_path
+):
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet  # type: ignore[import-untyped]
+
+    from undersigned.signatures.tests.conftest import form_data
+
+    database = tmp_path / "countries.mmdb"
+    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-Country")
+    writer.insert_network(IPSet(["203.0.113.0/24"]), {"country": {"iso_code": "DE"}})
+    writer.to_db_file(str(database))
+    settings.GEOIP_DATABASE = database
+    for email, country in (("far@example.org", "FR"), ("near@example.org", "DE")):
+        data = form_data(open_statement.revision, email=email, country=country, name=f"Person {country}")
+        assert client.post(open_statement.sign_url, data, REMOTE_ADDR="203.0.113.7").status_code == 200
+    assert "country_mismatch" in signature_of(open_statement.statement, "far@example.org").signals
+    assert "country_mismatch" not in signature_of(open_statement.statement, "near@example.org").signals
+    settings.GEOIP_DATABASE = None
+    client.post(
+        open_statement.sign_url,
+        form_data(open_statement.revision, email="off@example.org", country="FR"),
+        REMOTE_ADDR="203.0.113.8",
+    )
+    assert "country_mismatch" not in signature_of(open_statement.statement, "off@example.org").signals

@@ -38,11 +38,15 @@ def _fresh_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_language_left_active() -> Iterator[None]:
-    # A view or command that activates a language must not leave it to the next test in the thread.
+    # A view or command that activates a language must not leave it to the next test in the thread;
+    # the mail connection a worker keeps open is for this test's mail server only.
     yield
     from django.utils import translation
 
+    from undersigned.notifications.services import _close_connection
+
     translation.deactivate()
+    _close_connection()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -215,9 +215,10 @@ def signature_submit(
             signature.save()
             _mail(signature, statement, revision, signer.email, "signature_confirm")
         elif signature.mails_sent < MAX_MAILS_PER_SIGNATURE:
-            template = (
-                "signature_confirm" if signature.status == Signature.Status.PENDING else "signature_already_confirmed"
-            )
+            template = {
+                Signature.Status.PENDING: "signature_confirm",
+                Signature.Status.CONFIRMED: "signature_already_confirmed",
+            }.get(Signature.Status(signature.status), "signature_not_counted")  # held or invalidated
             _mail(signature, statement, signature.revision, signer.email, template)
             Signature.objects.filter(pk=signature.pk).update(mails_sent=F("mails_sent") + 1)
         else:

@@ -146,3 +146,14 @@ def test_a_country_that_is_not_the_networks_is_a_signal_when_a_geoip_database_is
         REMOTE_ADDR="203.0.113.8",
     )
     assert "country_mismatch" not in signature_of(open_statement.statement, "off@example.org").signals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_again_while_held_says_the_signature_is_not_counted(open_statement, smtp_server, run_tasks):
+    held = confirm_later(submit(open_statement, "again@mailinator.com"))
+    assert held.status == Signature.Status.HELD
+    run_tasks()
+    submit(open_statement, "again@mailinator.com")
+    run_tasks()
+    text = smtp_server.text_of(smtp_server.messages[-1])
+    assert "not counted at the moment" in text and held.public_id in text

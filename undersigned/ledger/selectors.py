@@ -21,9 +21,10 @@ def head_of(statement_id: int) -> Checkpoint | None:
     return Checkpoint.objects.filter(statement_id=statement_id).order_by("-seq").first()
 
 
-def head_document(statement: Statement) -> dict[str, Any]:
-    """What the transparency page publishes as the head, and what the stand-alone script compares."""
-    head = head_of(statement.pk)
+def head_document(statement: Statement, seq: int | None = None) -> dict[str, Any]:
+    """What the transparency page publishes as the head (the latest, or the one at ``seq``), and
+    what the stand-alone script compares."""
+    head = head_of(statement.pk) if seq is None else Checkpoint.objects.filter(statement=statement, seq=seq).first()
     return {
         "statement": statement.slug,
         "seq": head.seq if head else 0,

@@ -35,7 +35,9 @@ def record_event(
     PendingEvent.objects.create(
         statement_id=statement_id, kind=kind, subject=subject, country=country, detail=detail or {}
     )
-    transaction.on_commit(schedule_sealing)
+    # Robust: the change has committed; a queue that is down must not turn it into an error page
+    # (the next change, or `seal_ledger`, seals what is pending).
+    transaction.on_commit(schedule_sealing, robust=True)
 
 
 _scheduled_window = -1  # the last window this process enqueued a sealing for (or saw enqueued)
@@ -48,12 +50,11 @@ def schedule_sealing() -> None:
     window = int(timezone.now().timestamp() // SEAL_DELAY_SECONDS)
     if window == _scheduled_window:
         return
-    _scheduled_window = window
-    if not ratelimit.first_time(f"ledger-seal:{window}", ttl_seconds=SEAL_DELAY_SECONDS * 3):
-        return
-    from undersigned.ledger.tasks import seal_ledger
+    if ratelimit.first_time(f"ledger-seal:{window}", ttl_seconds=SEAL_DELAY_SECONDS * 3):
+        from undersigned.ledger.tasks import seal_ledger
 
-    seal_ledger.using(run_after=timezone.now() + timedelta(seconds=SEAL_DELAY_SECONDS)).enqueue()
+        seal_ledger.using(run_after=timezone.now() + timedelta(seconds=SEAL_DELAY_SECONDS)).enqueue()
+    _scheduled_window = window
 
 
 def _iso(moment: Any) -> str:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from undersigned.core.public_ids import normalise_public_id
 from undersigned.ledger.charts import line_chart
+from undersigned.ledger.models import Checkpoint
 from undersigned.ledger.selectors import (
     counts_over_time,
     export_lines,
@@ -65,9 +66,20 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _seq(request: HttpRequest) -> int | None:
+    raw = request.GET.get("seq", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 @require_safe
 def head(request: HttpRequest, slug: str) -> JsonResponse:
-    response = JsonResponse(head_document(_public_statement_or_404(slug)), json_dumps_params={"ensure_ascii": False})
+    """The latest head, or with ``?seq=`` the head published at that entry (so a download of the
+    log and of its head agree however many heads were sealed in between)."""
+    statement = _public_statement_or_404(slug)
+    seq = _seq(request)
+    if seq is not None and not Checkpoint.objects.filter(statement=statement, seq=seq).exists():
+        raise Http404
+    response = JsonResponse(head_document(statement, seq), json_dumps_params={"ensure_ascii": False})
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-head.json"'
     return response
 
@@ -76,10 +88,8 @@ def head(request: HttpRequest, slug: str) -> JsonResponse:
 def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """The ledger up to a head, as JSON Lines; ``?seq=`` picks an earlier head, by default the latest."""
     statement = _public_statement_or_404(slug)
-    try:
-        up_to = int(request.GET["seq"]) if "seq" in request.GET else head_document(statement)["seq"]
-    except ValueError:
-        up_to = head_document(statement)["seq"]
+    seq = _seq(request)
+    up_to = seq if seq is not None else head_document(statement)["seq"]
     response = StreamingHttpResponse(
         export_lines(statement, up_to=up_to), content_type="application/x-ndjson; charset=utf-8"
     )

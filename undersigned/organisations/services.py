@@ -453,7 +453,12 @@ def _decide(*, actor: User, sign_on_ids: Iterable[int], approve: bool, reason: s
     ids = sorted(set(sign_on_ids))
     if not ids:
         raise DomainError("nothing_chosen", _("Choose at least one sign-on."))
-    sign_ons = list(SignOn.objects.select_related("statement", "revision").filter(pk__in=ids).order_by("pk"))
+    # In the order of their counters, so concurrent reviews take them in the same order.
+    sign_ons = list(
+        SignOn.objects.select_related("statement", "revision")
+        .filter(pk__in=ids)
+        .order_by("statement_id", "country", "type_id", "pk")
+    )
     if len(sign_ons) != len(ids) or not all(can_manage_statement(actor, s.statement) for s in sign_ons):
         raise DomainError("forbidden", _("You can review only the sign-ons of statements you manage."), status=403)
     target = SignOn.Status.APPROVED if approve else SignOn.Status.REJECTED

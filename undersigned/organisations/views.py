@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.core import ratelimit
@@ -95,6 +96,10 @@ def _form_page(
     )
 
 
+# The CSRF middleware reads the whole body to find the token, so this view is exempt from it and
+# checks the token itself (``_sign_on_posted``) once the size is known to be small: an oversized
+# upload is refused unread.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     statement, revision = _statement_and_revision_or_404(request, slug)
@@ -109,6 +114,11 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
         response = _form_page(request, statement, revision, empty, status=413, problem=problem)
         response.headers["Connection"] = "close"
         return response
+    return _sign_on_posted(request, statement, revision)
+
+
+@csrf_protect
+def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revision) -> HttpResponse:
     form = SignOnForm(request.POST, request.FILES)
     if form.is_probably_a_bot():
         data = request.POST.copy()

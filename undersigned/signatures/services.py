@@ -386,18 +386,24 @@ def _moderate(
             .order_by("pk")
             .values_list("pk", "public_id", "country", "status")
         )
+        deltas: dict[str, int] = {}
         for pk, public_id, country, status in rows:
             Signature.objects.filter(pk=pk).update(status=target)
             if status == Signature.Status.HELD and invalidate:
                 kind = "signature.dismissed"  # held, so never counted: the count does not move
             else:
                 kind = "signature.invalidated" if invalidate else "signature.restored"
-                tally_change(statement_id=statement.pk, country=str(country), delta=-1 if invalidate else +1)
+                deltas[str(country)] = deltas.get(str(country), 0) + (-1 if invalidate else +1)
             record_event(
                 statement_id=statement.pk, kind=kind, subject=public_id, country=str(country), detail={"reason": reason}
             )
             audit.record(actor=actor, action=kind, subject=statement, detail={"signature": public_id, "reason": reason})
             changed += 1
+        # One change per country, in country order: concurrent batches take the counters in the
+        # same order (no deadlock) and hold them only for these last statements.
+        for country, delta in sorted(deltas.items()):
+            if delta:
+                tally_change(statement_id=statement.pk, country=country, delta=delta)
     return ModerationOutcome(changed=changed, skipped=len(ids) - changed)
 
 

@@ -69,7 +69,10 @@ class QueueFilter(forms.Form):
 class ModerationForm(forms.Form):
     action = forms.ChoiceField(choices=[("invalidate", _("Invalidate")), ("restore", _("Restore"))])
     reason = forms.CharField(
-        label=_("Reason (published on the transparency page)"), max_length=MAX_REASON_LENGTH, required=False
+        label=_("Reason (published on the transparency page)"),
+        help_text=_("For example: a burst from one network. Write no one's name: the public log keeps it for good."),
+        max_length=MAX_REASON_LENGTH,
+        required=False,
     )
     every_match = forms.BooleanField(required=False)
 
@@ -89,10 +92,18 @@ def signature_queue(request: HttpRequest, slug: str) -> HttpResponse:
     matching = moderation_queryset(statement_id=statement.pk, **criteria)
     action_form = ModerationForm(request.POST or None)
     if request.method == "POST":
-        if action_form.is_valid():
+        if data_is_valid := action_form.is_valid():
             data = action_form.cleaned_data
-            chosen = [int(pk) for pk in request.POST.getlist("chosen") if pk.isdigit()]
-            ids = list(matching.values_list("pk", flat=True)) if data["every_match"] else chosen
+            chosen = [int(pk) for pk in request.POST.getlist("chosen") if pk.isascii() and pk.isdigit()]
+            if data["every_match"] and (filters.errors or not criteria):
+                # Never "every signature of the statement" by accident: a batch needs a valid filter.
+                action_form.add_error(None, _("Filter the list first: a whole batch needs a filter."))
+                data_is_valid = False
+            up_to = request.POST.get("up_to", "")
+            # Only what the page showed: signatures that arrived since are not in the batch.
+            shown = matching.filter(pk__lte=int(up_to)) if up_to.isascii() and up_to.isdigit() else matching.none()
+            ids = list(shown.values_list("pk", flat=True)) if data["every_match"] else chosen
+        if data_is_valid:
             change = signatures_invalidate if data["action"] == "invalidate" else signatures_restore
             try:
                 outcome = change(actor=actor, statement=statement, signature_ids=ids, reason=data["reason"])
@@ -129,6 +140,7 @@ def signature_queue(request: HttpRequest, slug: str) -> HttpResponse:
             "rows": rows,
             "total": page.paginator.count,
             "query": query.urlencode(),
+            "up_to": matching.values_list("pk", flat=True).order_by("-pk").first() or 0,
         },
         status=400 if action_form.errors or filters.errors else 200,
     )

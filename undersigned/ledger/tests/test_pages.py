@@ -99,3 +99,15 @@ def test_the_page_says_how_many_are_held(client, target):
     Signature.objects.update(status=Signature.Status.HELD)
     page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
     assert "1 confirmed signature is held for review now" in page
+
+
+def test_the_log_and_the_head_of_one_moment_stay_together(client, target):
+    sign(target, email="a@example.org", confirm=True)
+    seal_pending()
+    page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
+    assert "ledger.jsonl?seq=1" in page and "head.json?seq=1" in page
+    sign(target, email="b@example.org", confirm=True)
+    seal_pending()  # a new head between the page and the downloads
+    head = client.get(f"/statements/{target.statement.slug}/transparency/head.json", {"seq": "1"}).json()
+    assert head["seq"] == 1 and head["counts"]["signatures"]["total"] == 1
+    assert client.get(f"/statements/{target.statement.slug}/transparency/head.json", {"seq": "7"}).status_code == 404

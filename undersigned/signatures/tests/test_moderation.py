@@ -56,9 +56,10 @@ def test_an_editor_invalidates_a_whole_burst_by_its_network(client, open_stateme
     assert page.status_code == 200 and "24 signatures match." in page.content.decode()
     flagged = client.get(queue_url(open_statement), {"signal": "network_burst"}).content.decode()
     assert "4 signatures match." in flagged  # the 21st to the 24th
+    up_to = page.context["up_to"]
     response = client.post(
         queue_url(open_statement) + f"?network={BURST_NETWORK[:8]}",
-        {"action": "invalidate", "reason": "Burst from one network", "every_match": "on"},
+        {"action": "invalidate", "reason": "Burst from one network", "every_match": "on", "up_to": up_to},
     )
     assert response.status_code == 302
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 3
@@ -94,3 +95,21 @@ def test_others_cannot_moderate_and_bad_filters_are_explained(client, open_state
     client.force_login(editor(open_statement.commission))
     bad = client.get(queue_url(open_statement), {"network": "<script>", "since": "yesterday"})
     assert bad.status_code == 400 and "network code" in bad.content.decode()
+
+
+def test_a_whole_batch_needs_a_valid_filter_and_takes_only_what_the_page_showed(client, open_statement):
+    make_burst(open_statement, size=3, others=2)
+    client.force_login(editor(open_statement.commission))
+    everything = {"action": "invalidate", "reason": "test", "every_match": "on", "up_to": "999999"}
+    assert client.post(queue_url(open_statement), everything).status_code == 400  # no filter
+    assert client.post(queue_url(open_statement) + "?network=ABCD", everything).status_code == 400  # invalid one
+    nothing = client.post(queue_url(open_statement), {**everything, "every_match": "", "chosen": ["²"]})
+    assert nothing.status_code == 400 and "Choose at least one signature" in nothing.content.decode()
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 5
+    shown = client.get(queue_url(open_statement), {"network": BURST_NETWORK[:8]}).context["up_to"]
+    signer(open_statement, 50, BURST_NETWORK)  # arrives after the page was drawn
+    response = client.post(
+        queue_url(open_statement) + f"?network={BURST_NETWORK[:8]}", {**everything, "up_to": str(shown)}
+    )
+    assert response.status_code == 302
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 3  # 2 others + the late one

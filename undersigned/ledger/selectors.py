@@ -194,23 +194,27 @@ def removals(statement_id: int) -> list[tuple[str, str, int]]:
 @dataclass(frozen=True)
 class Receipt:
     public_id: str
-    state: str  # counted, not_counted, pending_seal, unconfirmed, unknown
+    state: str  # counted, pending_seal, held, not_counted, unconfirmed, unknown
     seq: int | None = None
     kind: str = ""
 
 
 def receipt_of(statement: Statement, public_id: str) -> Receipt:
-    """Whether the signature or sign-on with ``public_id`` is counted, by the log (nothing personal)."""
+    """Whether the signature or sign-on with ``public_id`` is counted, by its latest event (nothing
+    personal): the newest pending one if any, else the newest in the log."""
     from undersigned.ledger.chain import EFFECTS
 
-    entry = LedgerEntry.objects.filter(statement=statement, subject=public_id).order_by("-seq").first()
     pending = PendingEvent.objects.filter(statement=statement, subject=public_id).order_by("-pk").first()
-    if pending is not None and pending.kind in EFFECTS:
-        counted = EFFECTS[pending.kind][1] > 0
-        return Receipt(public_id, "pending_seal" if counted else "not_counted", None, pending.kind)
-    if entry is not None:
-        counted = entry.kind in EFFECTS and EFFECTS[entry.kind][1] > 0
-        return Receipt(public_id, "counted" if counted else "not_counted", entry.seq, entry.kind)
+    entry = LedgerEntry.objects.filter(statement=statement, subject=public_id).order_by("-seq").first()
+    latest_kind = pending.kind if pending is not None else entry.kind if entry is not None else None
+    if latest_kind is not None:
+        if latest_kind == "signature.held":
+            state = "held"
+        elif latest_kind in EFFECTS and EFFECTS[latest_kind][1] > 0:
+            state = "pending_seal" if pending is not None else "counted"
+        else:
+            state = "not_counted"
+        return Receipt(public_id, state, None if pending is not None else entry.seq if entry else None, latest_kind)
     from undersigned.signatures.models import Signature
 
     if Signature.objects.filter(statement=statement, public_id=public_id).exists():

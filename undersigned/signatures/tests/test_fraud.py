@@ -157,3 +157,17 @@ def test_signing_again_while_held_says_the_signature_is_not_counted(open_stateme
     run_tasks()
     text = smtp_server.text_of(smtp_server.messages[-1])
     assert "not counted at the moment" in text and held.public_id in text
+
+
+def test_the_receipt_of_a_held_signature_says_it_is_held(open_statement):
+    from undersigned.ledger.selectors import receipt_of
+    from undersigned.ledger.services import seal_pending
+
+    held = confirm_later(submit(open_statement, "receipt@mailinator.com"))
+    assert receipt_of(open_statement.statement, held.public_id).state == "held"
+    seal_pending()
+    assert receipt_of(open_statement.statement, held.public_id).state == "held"
+    signatures_restore(actor=None, statement=open_statement.statement, signature_ids=[held.pk], reason="checked")
+    assert receipt_of(open_statement.statement, held.public_id).state == "pending_seal"
+    seal_pending()
+    assert receipt_of(open_statement.statement, held.public_id).state == "counted"

@@ -301,7 +301,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr}},
+    # Every line passes through the redaction filter: no address or personal link reaches a log.
+    "filters": {"redact": {"()": "undersigned.core.log_redaction.RedactPersonalData"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr, "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # A request for another host is a scanner's, not an incident: counted by the proxy, not logged here.

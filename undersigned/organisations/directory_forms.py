@@ -18,8 +18,7 @@ from undersigned.organisations.forms import HttpUrlField, OrganisationTypeField
 from undersigned.organisations.logos import MAX_LOGO_BYTES
 from undersigned.organisations.models import Logo, Organisation, OrganisationType
 from undersigned.organisations.services import OrganisationInput, clean_email_domains
-from undersigned.signatures.addresses import InvalidAddressError, normalise_email
-from undersigned.signatures.forms import _no_control_characters
+from undersigned.signatures.forms import CompleteEmailField, _no_control_characters
 
 MAX_EMAIL_DOMAINS_CHARACTERS = 4000
 
@@ -156,19 +155,11 @@ class ContactForm(forms.Form):
         required=False,
         validators=[_no_control_characters],
     )
-    contact_email = forms.EmailField(
+    contact_email = CompleteEmailField(
         label=_("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"dir": "ltr", "autocomplete": "off"}),
     )
-
-    def clean_contact_email(self) -> str:
-        email: str = self.cleaned_data["contact_email"]
-        try:
-            normalise_email(email)
-        except InvalidAddressError:
-            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
-        return email
 
 
 class OrganisationTypeForm(forms.Form):

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services import SignOnInput
 from undersigned.organisations.types import type_label
-from undersigned.signatures.addresses import InvalidAddressError, normalise_email
 from undersigned.signatures.forms import (
     MAX_FORM_AGE_SECONDS,
     MIN_FILL_SECONDS,
+    CompleteEmailField,
     CountrySelect,
     _known_country,
     _no_control_characters,
@@ -66,7 +66,7 @@ class SignOnForm(forms.Form):
     )
     contact_name = forms.CharField(label=_("Contact person's name"), max_length=200)
     contact_role = forms.CharField(label=_("Their role in the organisation"), max_length=120)
-    contact_email = forms.EmailField(
+    contact_email = CompleteEmailField(
         label=_("Contact email address"),
         max_length=254,
         help_text=_("We send the confirmation link here. It is never shown and never shared."),
@@ -85,14 +85,6 @@ class SignOnForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("name", "contact_name", "contact_role"):
             self.fields[name].validators.append(_no_control_characters)
-
-    def clean_contact_email(self) -> str:
-        email: str = self.cleaned_data["contact_email"]
-        try:
-            normalise_email(email)
-        except InvalidAddressError:
-            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
-        return email
 
     def _clean_plain(self, name: str) -> str:
         value = " ".join(self.cleaned_data[name].split())
@@ -135,19 +127,11 @@ class SignOnForm(forms.Form):
 
 
 class MemberSignInForm(forms.Form):
-    email = forms.EmailField(
+    email = CompleteEmailField(
         label=_("Your email address at your organisation"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
     )
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        try:
-            normalise_email(email)
-        except InvalidAddressError:
-            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
-        return email.strip()
 
 
 class ReviewForm(forms.Form):

@@ -30,6 +30,20 @@ def _no_control_characters(value: str) -> None:
         raise forms.ValidationError(_("Remove the invisible control characters from this field."))
 
 
+class CompleteEmailField(forms.EmailField):
+    """An email address complete enough to be sent to and recognised again: a name, one @ and a
+    domain with a dot (Django's own check lets ``name@host`` through)."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)  # Django's own checks and messages first
+        if value:
+            try:
+                normalise_email(value)
+            except InvalidAddressError:
+                raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
+        return str(value)
+
+
 class CountrySelect(forms.Select):
     """The country list, built (localised and sorted) only when the form is drawn, not when a sign
     POST is checked: a signer's country is checked by a lookup instead."""
@@ -48,7 +62,7 @@ class SignForm(forms.Form):
     """The individual sign form. Field order is the order on the page."""
 
     name = forms.CharField(label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(
+    email = CompleteEmailField(
         label=_("Your email address"),
         max_length=254,
         help_text=_("To confirm your signature. It is never shown and never shared."),
@@ -84,14 +98,6 @@ class SignForm(forms.Form):
         self.fields["name"].validators.append(_no_control_characters)
         self.fields["city"].validators.append(_no_control_characters)
         self.fields["affiliation"].validators.append(_no_control_characters)
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        try:
-            normalise_email(email)
-        except InvalidAddressError:
-            raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
-        return email
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

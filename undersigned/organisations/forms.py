@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import time
 from typing import Any, cast
 
 from django import forms
-from django.core import signing
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -12,19 +10,19 @@ from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services import SignOnInput
 from undersigned.organisations.types import type_label
 from undersigned.signatures.forms import (
-    MAX_FORM_AGE_SECONDS,
-    MIN_FILL_SECONDS,
     CompleteEmailField,
     CountrySelect,
     _known_country,
     _no_control_characters,
+    form_started_token,
+    looks_automated,
 )
 
 _STARTED_SALT = "undersigned.organisations.form-started"
 
 
 def sign_on_started_token() -> str:
-    return signing.dumps(int(time.time()), salt=_STARTED_SALT)
+    return form_started_token(_STARTED_SALT)
 
 
 class OrganisationTypeField(forms.ModelChoiceField):
@@ -104,13 +102,7 @@ class SignOnForm(forms.Form):
         return self._clean_plain("contact_role")
 
     def is_probably_a_bot(self) -> bool:
-        if self.data.get("fax"):
-            return True
-        try:
-            started = int(signing.loads(self.data.get("started", ""), salt=_STARTED_SALT, max_age=MAX_FORM_AGE_SECONDS))
-        except (signing.BadSignature, TypeError, ValueError):
-            return True
-        return time.time() - started < MIN_FILL_SECONDS
+        return looks_automated(self.data, honeypot="fax", salt=_STARTED_SALT)
 
     def sign_on_input(self, logo: Any = None) -> SignOnInput:
         data = self.cleaned_data

@@ -4,6 +4,7 @@ withdrawal links, and the member contacts' sign-in and one-click endorsement."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -39,7 +40,7 @@ from undersigned.organisations.tokens import (
     read_withdraw_token,
     sign_in_token,
 )
-from undersigned.signatures.views import _private
+from undersigned.signatures.views import _private, read_link
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import reader_language_preferences
 from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts
@@ -165,13 +166,10 @@ def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revisi
     return render(request, "organisations/message.html", {"statement": statement, "kind": "check_email"})
 
 
-def _ref_or_error(request: HttpRequest, token: str, reader: object) -> SignOnRef | HttpResponse:
-    try:
-        return reader(token)  # type: ignore[operator]
-    except TokenExpiredError:
-        return _private(render(request, "organisations/message.html", {"kind": "expired"}, status=410))
-    except TokenInvalidError:
-        raise Http404 from None
+def _ref_or_error(request: HttpRequest, token: str, reader: Callable[[str], SignOnRef]) -> SignOnRef | HttpResponse:
+    return read_link(
+        token, reader, lambda: render(request, "organisations/message.html", {"kind": "expired"}, status=410)
+    )
 
 
 def _sign_on_or_404(ref: SignOnRef) -> SignOn:

@@ -18,8 +18,20 @@ MAX_FORM_AGE_SECONDS = 24 * 60 * 60
 _STARTED_SALT = "undersigned.signatures.form-started"
 
 
-def form_started_token() -> str:
-    return signing.dumps(int(time.time()), salt=_STARTED_SALT)
+def form_started_token(salt: str = _STARTED_SALT) -> str:
+    return signing.dumps(int(time.time()), salt=salt)
+
+
+def looks_automated(data: Any, *, honeypot: str, salt: str = _STARTED_SALT) -> bool:
+    """True for the hidden ``honeypot`` field filled in, or a form sent back faster than a person
+    can fill it (its ``started`` token, made by ``form_started_token(salt)``, is too recent or bad)."""
+    if data.get(honeypot):
+        return True
+    try:
+        started = int(signing.loads(data.get("started", ""), salt=salt, max_age=MAX_FORM_AGE_SECONDS))
+    except (signing.BadSignature, TypeError, ValueError):
+        return True
+    return time.time() - started < MIN_FILL_SECONDS
 
 
 def _no_control_characters(value: str) -> None:
@@ -106,14 +118,7 @@ class SignForm(forms.Form):
         return name
 
     def is_probably_a_bot(self) -> bool:
-        """True for the honeypot filled in, or a form sent back faster than a person can fill it."""
-        if self.data.get("website"):
-            return True
-        try:
-            started = int(signing.loads(self.data.get("started", ""), salt=_STARTED_SALT, max_age=MAX_FORM_AGE_SECONDS))
-        except (signing.BadSignature, TypeError, ValueError):
-            return True
-        return time.time() - started < MIN_FILL_SECONDS
+        return looks_automated(self.data, honeypot="website")
 
     def signer(self) -> SignerInput:
         data = self.cleaned_data

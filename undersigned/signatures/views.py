@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
@@ -32,6 +35,7 @@ from undersigned.signatures.tokens import (
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.selectors import PUBLIC_STATUSES, statement_for_reading
 
+Ref = TypeVar("Ref")
 # (limit, window in seconds). Generous: whole offices, campuses and mobile carriers share a network.
 NETWORK_PER_STATEMENT = (120, 600)
 NETWORK_SITE_WIDE = (600, 600)
@@ -189,13 +193,21 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     return _answer(request, statement, "check_email.html", {}, status=200)
 
 
-def _ref_or_error(request: HttpRequest, token: str, reader: object) -> SignatureRef | HttpResponse:
+def read_link(token: str, reader: Callable[[str], Ref], expired: Callable[[], HttpResponse]) -> Ref | HttpResponse:
+    """What a personal link names; ``expired()`` (sent as a private page) for an expired link;
+    404 for a forged, altered or foreign one."""
     try:
-        return reader(token)  # type: ignore[operator]
+        return reader(token)
     except TokenExpiredError:
-        return _private(render(request, "signatures/link_expired.html", status=410))
+        return _private(expired())
     except TokenInvalidError:
         raise Http404 from None
+
+
+def _ref_or_error(
+    request: HttpRequest, token: str, reader: Callable[[str], SignatureRef]
+) -> SignatureRef | HttpResponse:
+    return read_link(token, reader, lambda: render(request, "signatures/link_expired.html", status=410))
 
 
 def _signature_or_404(ref: SignatureRef, statuses: tuple[str, ...] = ()) -> Signature:

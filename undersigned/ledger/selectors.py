@@ -3,7 +3,6 @@ that recomputes the chain and the counts and compares them with the head and the
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -231,21 +230,14 @@ class MilestoneView:
 
 def milestones_of(statement_id: int) -> list[MilestoneView]:
     """The statement's milestones, cached for a few seconds: the statement page shows the next one."""
-    from django.core.cache import cache
-
-    from undersigned.federation.selectors import CACHE_ERRORS
+    from undersigned.core.caching import cached
     from undersigned.ledger.models import Milestone
 
-    key = f"milestones:{statement_id}"
-    try:
-        cached: list[MilestoneView] | None = cache.get(key)
-    except CACHE_ERRORS:
-        cached = None
-    if cached is None:
-        cached = [
+    return cached(
+        f"milestones:{statement_id}",
+        5,
+        lambda: [
             MilestoneView(milestone.count, milestone.reached_at, milestone.reached_seq)
             for milestone in Milestone.objects.filter(statement_id=statement_id)
-        ]
-        with contextlib.suppress(*CACHE_ERRORS):
-            cache.set(key, cached, 5)
-    return cached
+        ],
+    )

@@ -3,16 +3,14 @@ for a few seconds: every reader of a viral statement sees the same list."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from undersigned.federation.selectors import CACHE_ERRORS
+from undersigned.core.caching import cached
 from undersigned.organisations.selectors import CACHE_SECONDS, approved_sign_ons, sign_on_count
 
 
@@ -32,18 +30,14 @@ def section_keys(statement_id: int) -> list[str]:
 
 def statement_sign_ons(statement_id: int) -> StatementSignOns:
     language = get_language() or settings.LANGUAGE_CODE
-    key = _section_key(statement_id, language)
-    try:
-        cached: tuple[int, str] | None = cache.get(key)
-    except CACHE_ERRORS:
-        cached = None
-    if cached is None:
+
+    def render() -> tuple[int, str]:
         count = sign_on_count(statement_id)
         html = render_to_string(
             "organisations/includes/statement_sign_ons.html",
             {"sign_on_count": count, "sign_on_groups": approved_sign_ons(statement_id) if count.total else []},
         )
-        cached = (count.total, html)
-        with contextlib.suppress(*CACHE_ERRORS):
-            cache.set(key, cached, CACHE_SECONDS)
-    return StatementSignOns(total=cached[0], html=mark_safe(cached[1]))  # noqa: S308  (our template's output)
+        return count.total, html
+
+    total, html = cached(_section_key(statement_id, language), CACHE_SECONDS, render)
+    return StatementSignOns(total=total, html=mark_safe(html))  # noqa: S308  (our template's output)

@@ -3,19 +3,17 @@ review queue with its duplicate flags."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet, Sum
 from django_countries import countries
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import CommissionMembership
-from undersigned.federation.selectors import CACHE_ERRORS
+from undersigned.core.caching import cached
 from undersigned.organisations.models import Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.types import type_label
 
@@ -77,16 +75,7 @@ def list_cache_key(statement_id: int) -> str:
 
 
 def _cached(key: str, read: Callable[[], T]) -> T:
-    try:
-        cached: T | None = cache.get(key)
-    except CACHE_ERRORS:
-        cached = None
-    if cached is not None:
-        return cached
-    value = read()
-    with contextlib.suppress(*CACHE_ERRORS):
-        cache.set(key, value, CACHE_SECONDS)
-    return value
+    return cached(key, CACHE_SECONDS, read)
 
 
 def _counters(statement_id: int) -> list[tuple[str, str, str, int]]:

@@ -10,15 +10,13 @@ rows afresh and put that count in the cache.
 
 from __future__ import annotations
 
-import contextlib
 import random
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 
-from undersigned.federation.selectors import CACHE_ERRORS
+from undersigned.core.caching import cached
 from undersigned.signatures.models import Signature, TallyShard
 
 SHARDS = 16
@@ -52,24 +50,18 @@ def tally_for_statement(statement_id: int, *, fresh: bool = False) -> Tally:
 
     At most ``CACHE_SECONDS`` old, or read now with ``fresh`` (and cached for the next readers).
     """
-    if not fresh:
-        try:
-            cached: Tally | None = cache.get(_cache_key(statement_id))
-        except CACHE_ERRORS:
-            cached = None
-        if cached is not None:
-            return cached
-    rows = (
-        TallyShard.objects.filter(statement_id=statement_id)
-        .values("country")
-        .annotate(confirmed=Sum("confirmed"))
-        .order_by()
-    )
-    by_country = {row["country"]: int(row["confirmed"]) for row in rows if row["confirmed"]}
-    tally = Tally(total=sum(by_country.values()), by_country=by_country)
-    with contextlib.suppress(*CACHE_ERRORS):
-        cache.set(_cache_key(statement_id), tally, CACHE_SECONDS)
-    return tally
+
+    def read() -> Tally:
+        rows = (
+            TallyShard.objects.filter(statement_id=statement_id)
+            .values("country")
+            .annotate(confirmed=Sum("confirmed"))
+            .order_by()
+        )
+        by_country = {row["country"]: int(row["confirmed"]) for row in rows if row["confirmed"]}
+        return Tally(total=sum(by_country.values()), by_country=by_country)
+
+    return cached(_cache_key(statement_id), CACHE_SECONDS, read, fresh=fresh)
 
 
 @dataclass(frozen=True)

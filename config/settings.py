@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "undersigned.signatures",
     "undersigned.organisations",
     "undersigned.ledger",
+    "undersigned.privacy",
     "django_countries",
 ]
 

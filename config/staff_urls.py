@@ -8,6 +8,7 @@ from undersigned.federation import views as federation_views
 from undersigned.ledger import staff_views as ledger_views
 from undersigned.organisations import staff_views as organisation_views
 from undersigned.organisations.directory_urls import staff_patterns as directory_patterns
+from undersigned.privacy.staff_urls import staff_patterns as privacy_patterns
 from undersigned.signatures import staff_views as signature_views
 from undersigned.statements import staff_views as statement_views
 
@@ -28,4 +29,5 @@ urlpatterns = [
     path("statements/<slug:slug>/signatures/", signature_views.signature_queue, name="signature_queue"),
     path("statements/<slug:slug>/milestones/", ledger_views.milestones, name="statement_milestones"),
     *directory_patterns,
+    *privacy_patterns,
 ]

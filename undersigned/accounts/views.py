@@ -11,6 +11,7 @@ from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import SignInForm
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.federation.selectors import federation_identity
+from undersigned.statements.permissions import moderates_anything
 
 
 class SignInView(auth_views.LoginView):
@@ -44,4 +45,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         default_language=identity.default_language,
         member=actor,
     )
-    return render(request, "accounts/dashboard.html", {"commissions": commissions, "actor": actor})
+    return render(
+        request,
+        "accounts/dashboard.html",
+        {"commissions": commissions, "actor": actor, "moderates": moderates_anything(actor)},
+    )

@@ -42,11 +42,13 @@ class CommissionText(models.Model):
 
 
 class CommissionMembership(models.Model):
-    """A staff user's role in one commission: editors publish, translators translate."""
+    """A staff user's role in one commission. What each role may do is in ``statements.permissions``."""
 
     class Role(models.TextChoices):
         EDITOR = "editor", _("Editor")
+        MODERATOR = "moderator", _("Moderator")
         TRANSLATOR = "translator", _("Translator")
+        VIEWER = "viewer", _("Viewer")
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -56,7 +58,10 @@ class CommissionMembership(models.Model):
         verbose_name = _("commission membership")
         constraints = [
             models.UniqueConstraint(fields=["commission", "user"], name="commission_membership_once"),
-            models.CheckConstraint(condition=models.Q(role__in=["editor", "translator"]), name="commission_role_known"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["editor", "moderator", "translator", "viewer"]),
+                name="commission_role_known",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,17 +14,14 @@ from django.views.decorators.http import require_POST
 from undersigned.accounts.access import staff_member
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import milestones_set
-from undersigned.statements.selectors import access_statement
+from undersigned.statements.permissions import Capability, statement_for_staff
 
 
 @login_required
 @require_POST
 def milestones(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    try:
-        statement = access_statement(actor=actor, slug=slug)
-    except DomainError:
-        raise Http404 from None
+    statement = statement_for_staff(actor, slug, Capability.MANAGE)
     raw = request.POST.get("milestones", "")[:1000]
     parts = [part for part in re.split(r"[\s,;]+", raw.replace("\u00a0", " ")) if part]
     numbers = [part.replace(".", "").replace("'", "") for part in parts]

@@ -12,7 +12,6 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django_countries import countries
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import CommissionMembership
 from undersigned.core.caching import cached
 from undersigned.organisations.models import Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.types import type_label
@@ -154,14 +153,13 @@ def sign_on_tally_differences() -> list[tuple[int, str, int, int]]:
 
 
 def reviewable_sign_ons(actor: User) -> QuerySet[SignOn]:
-    """Sign-ons of the statements ``actor`` manages: all for the secretariat, else their commissions'."""
+    """Sign-ons of the statements ``actor`` moderates: all for the secretariat, else their commissions'."""
+    from undersigned.statements.permissions import Capability, commissions_where
+
     sign_ons = SignOn.objects.select_related("statement", "type", "organisation")
     if actor.is_secretariat:
         return sign_ons
-    commissions = CommissionMembership.objects.filter(user=actor, role=CommissionMembership.Role.EDITOR).values(
-        "commission_id"
-    )
-    return sign_ons.filter(statement__commission_id__in=commissions)
+    return sign_ons.filter(statement__commission_id__in=commissions_where(actor, Capability.MODERATE))
 
 
 @dataclass(frozen=True)

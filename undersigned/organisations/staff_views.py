@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import ngettext
@@ -16,6 +17,7 @@ from undersigned.organisations.models import SignOn
 from undersigned.organisations.selectors import queue_counts, review_queue, reviewable_sign_ons
 from undersigned.organisations.services import sign_ons_approve, sign_ons_reject
 from undersigned.statements.models import Statement
+from undersigned.statements.permissions import moderates_anything
 
 STATUS_TABS = (SignOn.Status.AWAITING_MODERATION, SignOn.Status.APPROVED, SignOn.Status.REJECTED, SignOn.Status.PENDING)
 
@@ -24,6 +26,8 @@ STATUS_TABS = (SignOn.Status.AWAITING_MODERATION, SignOn.Status.APPROVED, SignOn
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_queue_page(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
+    if not moderates_anything(actor):
+        raise PermissionDenied
     status = request.GET.get("status", SignOn.Status.AWAITING_MODERATION)
     if status not in STATUS_TABS:
         status = SignOn.Status.AWAITING_MODERATION

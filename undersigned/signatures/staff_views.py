@@ -8,9 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -23,7 +22,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.selectors import MODERATED_STATUSES, moderation_queryset
 from undersigned.signatures.services import MAX_REASON_LENGTH, signatures_invalidate, signatures_restore
 from undersigned.signatures.tallies import tally_for_statement
-from undersigned.statements.selectors import access_statement, can_manage_statement
+from undersigned.statements.permissions import Capability, statement_for_staff
 
 SIGNAL_LABELS = {
     "disposable_domain": _("Throwaway email domain"),
@@ -81,12 +80,7 @@ class ModerationForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def signature_queue(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    try:
-        statement = access_statement(actor=actor, slug=slug)
-    except DomainError:
-        raise Http404 from None
-    if not can_manage_statement(actor, statement):
-        raise PermissionDenied
+    statement = statement_for_staff(actor, slug, Capability.MODERATE)
     filters = QueueFilter(request.GET or None)
     criteria = filters.criteria()
     matching = moderation_queryset(statement_id=statement.pk, **criteria)

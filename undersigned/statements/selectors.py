@@ -10,9 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import CommissionMembership
 from undersigned.core.exceptions import DomainError
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
+from undersigned.statements.permissions import Capability, can, commissions_where, is_assigned_translator
 
 PUBLIC_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED, Statement.Status.WITHDRAWN)
 
@@ -22,48 +22,18 @@ PUBLIC_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED, Statemen
 
 def can_manage_statement(actor: User, statement: Statement) -> bool:
     """Editors of the issuing commission and the secretariat; federation-wide statements: secretariat."""
-    if actor.is_secretariat:
-        return True
-    if statement.commission_id is None:
-        return False
-    return CommissionMembership.objects.filter(
-        commission_id=statement.commission_id, user=actor, role=CommissionMembership.Role.EDITOR
-    ).exists()
+    return can(actor, Capability.MANAGE, statement)
+
+
+def can_moderate_statement(actor: User, statement: Statement) -> bool:
+    return can(actor, Capability.MODERATE, statement)
 
 
 def can_edit_text(actor: User, text: StatementText) -> bool:
     """Managers edit any text; an assigned translator edits only the draft in their language."""
     if can_manage_statement(actor, text.statement):
         return True
-    return (
-        text.status == StatementText.Status.DRAFT
-        and TranslatorAssignment.objects.filter(
-            statement_id=text.statement_id, language=text.language, translator=actor
-        ).exists()
-    )
-
-
-def access_statement(*, actor: User, slug: str) -> Statement:
-    """The statement ``actor`` works on; "not found" whether it is missing or not theirs."""
-    statement = Statement.objects.select_related("commission").filter(slug=slug).first()
-    if statement is None or not (
-        can_manage_statement(actor, statement)
-        or TranslatorAssignment.objects.filter(statement=statement, translator=actor).exists()
-    ):
-        raise DomainError("not_found", _("Statement not found."), status=404)
-    return statement
-
-
-def access_text(*, actor: User, slug: str, language: str) -> StatementText:
-    statement = access_statement(actor=actor, slug=slug)
-    text = statement.texts.select_related("published_revision").filter(language=language).first()
-    if text is None or not (
-        can_manage_statement(actor, statement)
-        or TranslatorAssignment.objects.filter(statement=statement, language=language, translator=actor).exists()
-    ):
-        raise DomainError("not_found", _("Statement not found."), status=404)
-    text.statement = statement
-    return text
+    return text.status == StatementText.Status.DRAFT and is_assigned_translator(actor, text.statement, text.language)
 
 
 def statement_list_for_staff(*, actor: User) -> QuerySet[Statement]:
@@ -74,11 +44,10 @@ def statement_list_for_staff(*, actor: User) -> QuerySet[Statement]:
     )
     if actor.is_secretariat:
         return statements
-    editor_of = CommissionMembership.objects.filter(user=actor, role=CommissionMembership.Role.EDITOR).values(
-        "commission_id"
-    )
     assigned = TranslatorAssignment.objects.filter(translator=actor).values("statement_id")
-    return statements.filter(Q(commission_id__in=editor_of) | Q(pk__in=assigned)).distinct()
+    return statements.filter(
+        Q(commission_id__in=commissions_where(actor, Capability.VIEW)) | Q(pk__in=assigned)
+    ).distinct()
 
 
 # --- What readers see ---------------------------------------------------------------------------

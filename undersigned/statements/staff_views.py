@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.accounts.access import staff_member
 from undersigned.accounts.models import User
-from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.commissions.models import Commission
 from undersigned.core.audit import events_for
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction, native_language_name
@@ -28,13 +29,18 @@ from undersigned.statements.forms import (
     WindowForm,
 )
 from undersigned.statements.models import Statement, StatementText
+from undersigned.statements.permissions import (
+    Capability,
+    commissions_where,
+    is_assigned_translator,
+    statement_for_staff,
+)
 from undersigned.statements.presentation import issuing_body_name, long_date
 from undersigned.statements.rendering import render_markdown
 from undersigned.statements.selectors import (
-    access_statement,
-    access_text,
     can_edit_text,
     can_manage_statement,
+    can_moderate_statement,
     statement_list_for_staff,
 )
 from undersigned.statements.services import (
@@ -60,18 +66,11 @@ def _language() -> str:
     return get_language() or federation_identity().default_language
 
 
-def _statement(actor: User, slug: str) -> Statement:
-    try:
-        return access_statement(actor=actor, slug=slug)
-    except DomainError:
-        raise Http404 from None
-
-
 def _issuing_bodies(actor: User) -> list[tuple[str, str]]:
     language = _language()
     commissions = Commission.objects.prefetch_related("texts").order_by("slug")
     if not actor.is_secretariat:
-        commissions = commissions.filter(memberships__user=actor, memberships__role=CommissionMembership.Role.EDITOR)
+        commissions = commissions.filter(pk__in=commissions_where(actor, Capability.MANAGE))
     bodies = [(commission.slug, issuing_body_name(commission, language)) for commission in commissions]
     if actor.is_secretariat:
         bodies.insert(0, ("federation", _("The federation as a whole")))
@@ -108,7 +107,7 @@ def statement_new(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
     bodies = _issuing_bodies(actor)
     if not bodies:
-        raise Http404
+        raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None, bodies=bodies, initial={"language": _language()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -148,7 +147,7 @@ def statement_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = _statement(actor, slug)
+    statement = statement_for_staff(actor, slug)
     texts = list(statement.texts.select_related("published_revision").order_by("language"))
     manager = can_manage_statement(actor, statement)
     translators = eligible_translators(statement)
@@ -169,6 +168,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
                 for text in texts
             ],
             "manager": manager,
+            "moderator": can_moderate_statement(actor, statement),
             # Several forms on one page: distinct ids keep every label tied to its own field.
             "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts], auto_id="translation_%s"),
             "assignment_form": TranslatorAssignmentForm(translators=translators, auto_id="assign_%s"),
@@ -201,7 +201,7 @@ STATEMENT_ACTIONS = {
 @require_POST
 def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = _statement(actor, slug)
+    statement = statement_for_staff(actor, slug, Capability.MANAGE)
     action = request.POST.get("action", "")
     try:
         if action in STATEMENT_ACTIONS:
@@ -267,7 +267,10 @@ def _preview(form: TextForm, language: str) -> dict[str, object] | None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = _statement(actor, slug)
+    statement = statement_for_staff(actor, slug)
+    manager = can_manage_statement(actor, statement)
+    if not (manager or is_assigned_translator(actor, statement)):
+        raise PermissionDenied
     language = (request.POST.get("language") or request.GET.get("language") or "").strip()
     if statement.texts.filter(language=language).exists():
         return HttpResponseRedirect(reverse("staff:statement_text", args=[slug, language]))
@@ -277,6 +280,8 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     if not chooser.is_valid():
         messages.error(request, _("Choose a language this statement has no text in yet."))
         return HttpResponseRedirect(reverse("staff:statement", args=[slug]))
+    if not (manager or is_assigned_translator(actor, statement, language)):
+        raise PermissionDenied
     form = TextForm(request.POST if "title" in request.POST else None, language=language)
     if form.is_bound and form.is_valid():
         try:
@@ -293,11 +298,15 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     actor = staff_member(request)
-    try:
-        text = access_text(actor=actor, slug=slug, language=language)
-    except DomainError:
-        raise Http404 from None
-    statement = text.statement
+    statement = statement_for_staff(actor, slug)
+    text = statement.texts.select_related("published_revision").filter(language=language).first()
+    if text is None:
+        raise Http404
+    text.statement = statement
+    if not (can_edit_text(actor, text) or can_manage_statement(actor, statement)):
+        # A translator reads only the text assigned to them, and the original beside it.
+        if not is_assigned_translator(actor, statement, language):
+            raise PermissionDenied
     if request.method != "POST":
         form = TextForm(initial=TextForm.initial_from(text), language=language)
         return _text_page(request, statement, text, language, form, preview=None)

@@ -89,7 +89,7 @@ def test_chosen_signatures_are_restored(client, open_statement):
 def test_others_cannot_moderate_and_bad_filters_are_explained(client, open_statement, mobility):
     make_burst(open_statement, size=1, others=0)
     client.force_login(editor(mobility))
-    assert client.get(queue_url(open_statement)).status_code == 404
+    assert client.get(queue_url(open_statement)).status_code == 403
     client.post(queue_url(open_statement), {"action": "invalidate", "reason": "x", "every_match": "on"})
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
     client.force_login(editor(open_statement.commission))

@@ -133,12 +133,12 @@ def test_statement_actions(client, libraries):
     assert "Unknown action." in response.content.decode()
 
 
-def test_editors_of_other_commissions_find_nothing(client, libraries, mobility):
+def test_editors_of_other_commissions_are_refused(client, libraries, mobility):
     statement = published_statement(mobility, slug="cycling", translations=())
     client.force_login(editor(libraries))
-    assert client.get(f"/staff/statements/{statement.slug}/").status_code == 404
-    assert client.get(f"/staff/statements/{statement.slug}/texts/en/").status_code == 404
-    assert client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "withdraw"}).status_code == 404
+    assert client.get(f"/staff/statements/{statement.slug}/").status_code == 403
+    assert client.get(f"/staff/statements/{statement.slug}/texts/en/").status_code == 403
+    assert client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "withdraw"}).status_code == 403
     assert "cycling" not in client.get("/staff/statements/").content.decode()
     statement.refresh_from_db()
     assert statement.status == Statement.Status.PUBLISHED
@@ -150,7 +150,7 @@ def test_a_translator_sees_only_their_assignment_and_cannot_publish(client, libr
     CommissionMembership.objects.create(commission=libraries, user=tove, role=CommissionMembership.Role.TRANSLATOR)
     translator_assign(actor=None, statement=statement, language="es", translator=tove)
     client.force_login(tove)
-    assert client.get(f"/staff/statements/{statement.slug}/texts/fr/").status_code == 404
+    assert client.get(f"/staff/statements/{statement.slug}/texts/fr/").status_code == 403
     response = client.post(
         f"/staff/statements/{statement.slug}/translations/new/",
         {"language": "es", "title": "Declaración", "body": "Texto."},

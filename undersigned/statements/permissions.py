@@ -1,0 +1,94 @@
+"""Who may do what with a statement: the one table of roles and what each allows.
+
+The secretariat may do everything. Anyone else acts through a role in the statement's issuing
+commission (``CommissionMembership``); statements of the federation as a whole are the
+secretariat's alone. Translators act through per-statement assignments instead (see
+``selectors.can_edit_text``).
+
+| capability | editor | moderator | viewer | translator |
+| ---------- | ------ | --------- | ------ | ---------- |
+| view       | yes    | yes       | yes    | assigned statements only |
+| moderate   | yes    | yes       |        |            |
+| manage     | yes    |           |        |            |
+| export     | yes    |           |        |            |
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from undersigned.accounts.models import User
+from undersigned.commissions.models import CommissionMembership
+from undersigned.statements.models import Statement, TranslatorAssignment
+
+Role = CommissionMembership.Role
+
+
+class Capability(StrEnum):
+    VIEW = "view"  # the staff overview of a statement: texts, counts, history; no personal data
+    MODERATE = "moderate"  # review organisations' sign-ons, invalidate or restore signatures
+    MANAGE = "manage"  # edit, publish, close, translations, milestones
+    EXPORT = "export"  # download the sealed export of signers' contact data
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.EDITOR: frozenset(Capability),
+    Role.MODERATOR: frozenset({Capability.VIEW, Capability.MODERATE}),
+    Role.VIEWER: frozenset({Capability.VIEW}),
+    Role.TRANSLATOR: frozenset(),
+}
+
+# Roles whose pages show anything about signers or contacts: these must sign in with a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.EDITOR, Role.MODERATOR})
+
+
+def roles_granting(capability: Capability) -> list[str]:
+    return [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
+
+
+def commissions_where(actor: User, capability: Capability) -> QuerySet[CommissionMembership, int]:
+    """Ids of the commissions in which ``actor`` has ``capability`` (for a subquery)."""
+    return CommissionMembership.objects.filter(user=actor, role__in=roles_granting(capability)).values_list(
+        "commission_id", flat=True
+    )
+
+
+def can(actor: User, capability: Capability, statement: Statement) -> bool:
+    if not actor.is_active:
+        return False
+    if actor.is_secretariat:
+        return True
+    if statement.commission_id is None:
+        return False
+    return commissions_where(actor, capability).filter(commission_id=statement.commission_id).exists()
+
+
+def is_assigned_translator(actor: User, statement: Statement, language: str | None = None) -> bool:
+    assignments = TranslatorAssignment.objects.filter(statement_id=statement.pk, translator=actor)
+    if language is not None:
+        assignments = assignments.filter(language=language)
+    return assignments.exists()
+
+
+def may_see_statement(actor: User, statement: Statement) -> bool:
+    return can(actor, Capability.VIEW, statement) or is_assigned_translator(actor, statement)
+
+
+def statement_for_staff(actor: User, slug: str, capability: Capability | None = None) -> Statement:
+    """The statement a staff page is about: 404 if there is none, 403 if ``actor`` may not see it or
+    lacks ``capability`` for it. Every staff page about one statement starts here."""
+    statement = Statement.objects.select_related("commission").filter(slug=slug).first()
+    if statement is None:
+        raise Http404
+    allowed = can(actor, capability, statement) if capability else may_see_statement(actor, statement)
+    if not allowed:
+        raise PermissionDenied
+    return statement
+
+
+def moderates_anything(actor: User) -> bool:
+    return actor.is_secretariat or commissions_where(actor, Capability.MODERATE).exists()

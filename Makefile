@@ -1,5 +1,5 @@
 # The two commands of the quick start are `make demo` and `make test`; the rest is for developers.
-.PHONY: demo test lint fmt typecheck messages bench ci
+.PHONY: demo test lint fmt typecheck security messages bench ci
 
 demo:  ## install, migrate, load demo data, serve on http://127.0.0.1:8000 (SQLite)
 	scripts/demo
@@ -17,6 +17,9 @@ fmt:
 
 typecheck:
 	scripts/uv run mypy .
+
+security:  ## known vulnerabilities in the locked dependencies (pip-audit) and in the code (bandit)
+	scripts/security_checks.sh
 
 messages:  ## refresh the gettext catalogues after changing user-facing strings (needs gettext)
 	DEBUG=true scripts/uv run python manage.py makemessages -l es -l fr -l ar --ignore=.venv --ignore=var --ignore=.tools --no-obsolete

@@ -316,3 +316,6 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+# Error reports (the DEBUG page, mail to ADMINS) show no submitted value, cookie, address or local variable.
+DEFAULT_EXCEPTION_REPORTER = "undersigned.core.error_reports.PersonalDataFreeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "undersigned.core.error_reports.PersonalDataFilter"

@@ -114,6 +114,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "undersigned.core",
     "undersigned.accounts",
     "undersigned.federation",
@@ -138,7 +141,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "undersigned.accounts.middleware.StaffSessionMiddleware",
+    "undersigned.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -210,7 +216,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "staff:dashboard"
 LOGOUT_REDIRECT_URL = "federation:home"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+SESSION_COOKIE_AGE = 60 * 60 * 12  # a staff session ends 12 hours after sign-in at the latest
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, and once
+STAFF_SESSION_IDLE_SECONDS = 60 * 60 * 2  # … and after two hours without a request
+# Codes of authenticator apps: a code is good for its 30 seconds and one step either side, once.
+OTP_TOTP_ISSUER = "Undersigned"
+OTP_TOTP_TOLERANCE = 1
+SECOND_FACTOR_FRESH_SECONDS = 5 * 60  # how recent a code must be to download sealed data
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "undersigned.accounts"
     label = "accounts"
     verbose_name = _("Staff accounts")
+
+    def ready(self) -> None:
+        from undersigned.accounts import sessions
+
+        sessions.connect()

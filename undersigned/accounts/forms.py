@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -31,3 +31,50 @@ class SignInForm(AuthenticationForm):
             if self.request is not None and email:
                 sign_in_failed(self.request, email)
             raise
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or one of the backup codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("The six digits your authenticator app shows now, or one of your backup codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "dir": "ltr"}
+        ),
+    )
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """Sends the reset link through the site's mail queue, in the interface language, like every
+    other mail; and only to active staff accounts with a usable password (Django's own rule)."""
+
+    email = forms.EmailField(
+        label=_("Email address"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True})
+    )
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from django.conf import settings
+        from django.urls import reverse
+        from django.utils.translation import get_language
+
+        from undersigned.notifications.services import mail_enqueue
+
+        link = settings.SITE_URL + reverse(
+            "accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]}
+        )
+        mail_enqueue(
+            name="staff_password_reset",
+            to=to_email,
+            language=get_language() or settings.LANGUAGE_CODE,
+            context={"reset_url": link, "full_name": context["user"].full_name},
+        )

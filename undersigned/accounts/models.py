@@ -61,3 +61,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+
+class StaffSession(models.Model):
+    """One signed-in browser of a staff member, so that they can see where they are signed in and end
+    the other sessions. The session itself carries ``marker``; deleting this row ends that session
+    at its next request, whichever app server serves it and whatever keeps the session data."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
+    marker = models.CharField(max_length=43, unique=True)
+    browser = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("staff session")
+        indexes = [models.Index(fields=["user", "last_seen"], name="staff_session_user")]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

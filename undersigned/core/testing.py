@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,32 @@ def trustee_for(commission: Commission | None, name: str = "Tess Trustee") -> tu
 
     forget_sealing_keys()
     return trustee, identity
+
+
+def staff_login(client: Any, user: User) -> None:
+    """Signs ``user`` in on the test ``client`` as the sign-in pages would, second factor included:
+    an authenticator (a TOTP device, whose codes ``current_code`` computes) that this session has
+    already verified. Tests of the sign-in itself go through the pages instead."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from undersigned.accounts.second_factor import VERIFIED_AT_SESSION_KEY
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT_SESSION_KEY] = int(time.time())
+    session.save()
+
+
+def current_code(user: User, *, steps_ahead: int = 0) -> str:
+    """The code ``user``'s authenticator app shows now (or ``steps_ahead`` 30-second steps later)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps_ahead * device.step
+    return f"{totp.token():06d}"

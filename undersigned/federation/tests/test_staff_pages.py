@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from undersigned.core.testing import editor, secretariat
+from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.federation.models import Federation
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def form_data(**overrides):
 
 
 def test_secretariat_sets_up_the_site_and_visitors_see_it(client, django_capture_on_commit_callbacks):
-    client.force_login(secretariat())
+    staff_login(client, secretariat())
     assert client.get("/staff/federation/").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/staff/federation/", form_data())
@@ -33,7 +33,7 @@ def test_secretariat_sets_up_the_site_and_visitors_see_it(client, django_capture
 
 
 def test_invalid_input_is_explained_on_the_page_and_nothing_is_changed(client):
-    client.force_login(secretariat())
+    staff_login(client, secretariat())
     client.post("/staff/federation/", form_data())
     response = client.post(
         "/staff/federation/", form_data(default_language="es", offered_languages=["en"], name_en="Renamed")
@@ -44,7 +44,7 @@ def test_invalid_input_is_explained_on_the_page_and_nothing_is_changed(client):
 
 
 def test_form_errors_are_shown_next_to_their_fields(client):
-    client.force_login(secretariat())
+    staff_login(client, secretariat())
     response = client.post("/staff/federation/", form_data(contact_email="nope", default_language="xx"))
     content = response.content.decode()
     assert response.status_code == 400
@@ -54,7 +54,7 @@ def test_form_errors_are_shown_next_to_their_fields(client):
 
 
 def test_editors_may_not_edit_the_federation(client):
-    client.force_login(editor())
+    staff_login(client, editor())
     assert client.get("/staff/federation/").status_code == 403
     assert client.post("/staff/federation/", form_data()).status_code == 403
     assert not Federation.objects.exists()

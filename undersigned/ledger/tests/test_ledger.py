@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from undersigned.core.testing import ROOT, editor
+from undersigned.core.testing import ROOT, editor, staff_login
 from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
 from undersigned.ledger.selectors import export_lines, head_document, live_counts, receipt_of, verify_statement
 from undersigned.ledger.services import seal_pending
@@ -283,7 +283,7 @@ def test_crossing_a_milestone_is_written_to_the_log_once(target, client):
 
 
 def test_an_editor_sets_milestones_and_bad_ones_are_explained(client, target):
-    client.force_login(editor(target.commission))
+    staff_login(client, editor(target.commission))
     url = f"/staff/statements/{target.statement.slug}/milestones/"
     client.post(url, {"milestones": "1000, 5000; 10.000"})
     from undersigned.ledger.models import Milestone

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from PIL import Image
 
 from undersigned.core.crypto import open_sealed
-from undersigned.core.testing import editor, secretariat
+from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.organisations.models import Logo, SignOn, SignOnTally
 from undersigned.organisations.selectors import review_queue
 from undersigned.organisations.services import sign_on_withdraw, sign_ons_approve
@@ -105,7 +105,7 @@ def test_an_editor_approves_and_the_organisation_appears_under_its_country(
 ):
     confirmed_sign_on(client, open_statement, smtp_server, run_tasks, contact_email="rosa@readers.example.org")
     client.cookies.clear()
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     queue = client.get("/staff/sign-ons/")
     assert queue.status_code == 200 and "Neighbourhood Readers" in queue.content.decode()
     sign_on = SignOn.objects.get()
@@ -138,7 +138,7 @@ def test_the_outcome_mail_is_in_the_language_the_contact_signed_on_in(client, op
 
 def test_a_rejection_needs_a_reason_and_sends_it(client, open_statement, smtp_server, run_tasks):
     sign_on = confirmed_sign_on(client, open_statement, smtp_server, run_tasks)
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     refused = client.post("/staff/sign-ons/", {"chosen": [sign_on.pk], "action": "reject", "reason": "  "})
     assert refused.status_code == 400 and "Give a reason" in refused.content.decode()
     sign_on.refresh_from_db()
@@ -180,7 +180,7 @@ def test_editors_of_other_bodies_and_translators_cannot_review(
     client, open_statement, mobility, smtp_server, run_tasks
 ):
     sign_on = confirmed_sign_on(client, open_statement, smtp_server, run_tasks)
-    client.force_login(editor(mobility))
+    staff_login(client, editor(mobility))
     assert "Neighbourhood Readers" not in client.get("/staff/sign-ons/").content.decode()
     client.post("/staff/sign-ons/", {"approve_one": sign_on.pk})
     sign_on.refresh_from_db()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from undersigned.core.crypto import keyed_hash
-from undersigned.core.testing import editor, secretariat
+from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.ledger.models import PendingEvent
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
@@ -51,7 +51,7 @@ def queue_url(target) -> str:
 def test_an_editor_invalidates_a_whole_burst_by_its_network(client, open_statement):
     make_burst(open_statement)
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 27
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     page = client.get(queue_url(open_statement), {"network": BURST_NETWORK[:8]})
     assert page.status_code == 200 and "24 signatures match." in page.content.decode()
     flagged = client.get(queue_url(open_statement), {"signal": "network_burst"}).content.decode()
@@ -70,7 +70,7 @@ def test_an_editor_invalidates_a_whole_burst_by_its_network(client, open_stateme
 
 def test_a_batch_needs_a_reason_and_changes_nothing_without_one(client, open_statement):
     make_burst(open_statement, size=2, others=0)
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     ids = [str(pk) for pk in Signature.objects.values_list("pk", flat=True)]
     response = client.post(queue_url(open_statement), {"action": "invalidate", "reason": " ", "chosen": ids})
     assert response.status_code == 400 and "Give the reason" in response.content.decode()
@@ -79,7 +79,7 @@ def test_a_batch_needs_a_reason_and_changes_nothing_without_one(client, open_sta
 
 def test_chosen_signatures_are_restored(client, open_statement):
     make_burst(open_statement, size=3, others=0)
-    client.force_login(secretariat())
+    staff_login(client, secretariat())
     ids = [str(pk) for pk in Signature.objects.order_by("pk").values_list("pk", flat=True)]
     client.post(queue_url(open_statement), {"action": "invalidate", "reason": "test", "chosen": ids})
     client.post(queue_url(open_statement), {"action": "restore", "reason": "checked", "chosen": ids[:1]})
@@ -88,18 +88,18 @@ def test_chosen_signatures_are_restored(client, open_statement):
 
 def test_others_cannot_moderate_and_bad_filters_are_explained(client, open_statement, mobility):
     make_burst(open_statement, size=1, others=0)
-    client.force_login(editor(mobility))
+    staff_login(client, editor(mobility))
     assert client.get(queue_url(open_statement)).status_code == 403
     client.post(queue_url(open_statement), {"action": "invalidate", "reason": "x", "every_match": "on"})
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     bad = client.get(queue_url(open_statement), {"network": "<script>", "since": "yesterday"})
     assert bad.status_code == 400 and "network code" in bad.content.decode()
 
 
 def test_a_whole_batch_needs_a_valid_filter_and_takes_only_what_the_page_showed(client, open_statement):
     make_burst(open_statement, size=3, others=2)
-    client.force_login(editor(open_statement.commission))
+    staff_login(client, editor(open_statement.commission))
     everything = {"action": "invalidate", "reason": "test", "every_match": "on", "up_to": "999999"}
     assert client.post(queue_url(open_statement), everything).status_code == 400  # no filter
     assert client.post(queue_url(open_statement) + "?network=ABCD", everything).status_code == 400  # invalid one

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from undersigned.core.exceptions import DomainError
+from undersigned.core.testing import staff_login
 from undersigned.statements.importer import ImportRefusedError, parse_press_release
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.services import (
@@ -88,7 +89,7 @@ def test_regional_language_codes_are_stored_in_one_form(libraries):
 def test_an_import_with_a_window_in_the_wrong_order_stores_nothing(client, libraries):
     from undersigned.core.testing import editor
 
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     response = client.post(
         "/staff/statements/new/",
         {

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from undersigned.commissions.models import CommissionMembership
-from undersigned.core.testing import UserFactory, editor, secretariat
+from undersigned.core.testing import UserFactory, editor, secretariat, staff_login
 from undersigned.statements.models import Revision, Statement, StatementText
 from undersigned.statements.services import translator_assign
 from undersigned.statements.tests.builders import published_statement
@@ -18,7 +18,7 @@ def import_form(**overrides):
 
 
 def test_an_editor_pastes_a_press_release_and_sees_it_parsed(client, libraries):
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     response = client.post("/staff/statements/new/", import_form())
     assert response.status_code == 302
     assert response.headers["Location"] == "/staff/statements/statement-on-library-opening-hours/texts/en/"
@@ -45,7 +45,7 @@ def test_an_editor_pastes_a_press_release_and_sees_it_parsed(client, libraries):
     ],
 )
 def test_bad_imports_get_a_message_and_store_nothing(client, libraries, mobility, data, files, message):
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     response = client.post("/staff/statements/new/", import_form(**data) | files)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -54,7 +54,7 @@ def test_bad_imports_get_a_message_and_store_nothing(client, libraries, mobility
 
 def test_a_taken_short_name_is_explained(client, libraries):
     published_statement(libraries, slug="statement-on-library-opening-hours", translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     response = client.post("/staff/statements/new/", import_form())
     assert response.status_code == 400
     assert "Another statement already uses this short name." in response.content.decode()
@@ -62,7 +62,7 @@ def test_a_taken_short_name_is_explained(client, libraries):
 
 
 def test_an_uploaded_file_imports_like_a_paste(client, libraries):
-    client.force_login(secretariat())
+    staff_login(client, secretariat())
     upload = SimpleUploadedFile("statement.txt", ("\ufeff" + PRESS_RELEASE).encode())
     response = client.post("/staff/statements/new/", import_form(source="", upload=upload, commission="federation"))
     assert response.status_code == 302
@@ -71,7 +71,7 @@ def test_an_uploaded_file_imports_like_a_paste(client, libraries):
 
 def test_preview_shows_unsaved_changes_exactly_as_readers_will_see_them(client, libraries):
     statement = published_statement(libraries, translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     text = statement.texts.get()
     response = client.post(
         f"/staff/statements/{statement.slug}/texts/en/",
@@ -86,7 +86,7 @@ def test_preview_shows_unsaved_changes_exactly_as_readers_will_see_them(client, 
 
 def test_editor_adds_a_french_translation_and_publishes_it(client, libraries):
     statement = published_statement(libraries, translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     page = client.get(f"/staff/statements/{statement.slug}/translations/new/?language=fr")
     assert "Original (English)" in page.content.decode()
     response = client.post(
@@ -105,7 +105,7 @@ def test_editor_adds_a_french_translation_and_publishes_it(client, libraries):
 
 def test_publishing_a_change_without_a_note_is_explained(client, libraries):
     statement = published_statement(libraries, translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     response = client.post(
         f"/staff/statements/{statement.slug}/texts/en/",
         {"action": "publish", "title": "Changed", "body": "Changed body."},
@@ -117,7 +117,7 @@ def test_publishing_a_change_without_a_note_is_explained(client, libraries):
 
 def test_statement_actions(client, libraries):
     statement = published_statement(libraries, translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "close"})
     statement.refresh_from_db()
     assert statement.status == Statement.Status.CLOSED
@@ -135,7 +135,7 @@ def test_statement_actions(client, libraries):
 
 def test_editors_of_other_commissions_are_refused(client, libraries, mobility):
     statement = published_statement(mobility, slug="cycling", translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     assert client.get(f"/staff/statements/{statement.slug}/").status_code == 403
     assert client.get(f"/staff/statements/{statement.slug}/texts/en/").status_code == 403
     assert client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "withdraw"}).status_code == 403
@@ -149,7 +149,7 @@ def test_a_translator_sees_only_their_assignment_and_cannot_publish(client, libr
     tove = UserFactory.create(email="tove@example.org", full_name="Tove Translator")
     CommissionMembership.objects.create(commission=libraries, user=tove, role=CommissionMembership.Role.TRANSLATOR)
     translator_assign(actor=None, statement=statement, language="es", translator=tove)
-    client.force_login(tove)
+    staff_login(client, tove)
     assert client.get(f"/staff/statements/{statement.slug}/texts/fr/").status_code == 403
     response = client.post(
         f"/staff/statements/{statement.slug}/translations/new/",
@@ -205,7 +205,7 @@ def test_the_staff_list_is_paginated_with_a_constant_number_of_queries(
 ):
     for number in range(55):
         published_statement(libraries, slug=f"s-{number}", translations=())
-    client.force_login(editor(libraries))
+    staff_login(client, editor(libraries))
     client.get("/staff/statements/")
     with django_assert_max_num_queries(12):
         first = client.get("/staff/statements/").content.decode()

@@ -1,0 +1,228 @@
+"""A staff member's own security: the second factor at sign-in, setting it up, backup codes, the
+list of signed-in sessions, and passwords (change, and reset by email)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from undersigned.accounts.access import staff_member
+from undersigned.accounts.forms import CodeForm, StaffPasswordResetForm
+from undersigned.accounts.models import StaffSession, User
+from undersigned.accounts.second_factor import (
+    backup_codes_left,
+    backup_codes_renew,
+    code_accepted,
+    enrolment_confirm,
+    enrolment_device,
+    has_second_factor,
+    is_verified,
+    mark_verified,
+    needs_second_factor,
+    provisioning_uri,
+    qr_code_svg,
+    secret_of,
+)
+from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
+from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
+from undersigned.core import ratelimit
+from undersigned.core.crypto import keyed_hash
+from undersigned.core.network import network_hash
+from undersigned.federation.selectors import federation_identity
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("staff:dashboard")
+
+
+def _locked_out_message() -> str:
+    return _("Too many failed sign-ins. Wait 15 minutes, then try again.")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Asks for a code after the password, or again before an action that needs a fresh one."""
+    user = staff_member(request)
+    if not has_second_factor(user):
+        return HttpResponseRedirect(f"{reverse('accounts:second_factor_setup')}?next={_next_url(request)}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if sign_in_blocked(request, user.email):
+            form.add_error(None, _locked_out_message())
+        elif (device := code_accepted(user, form.cleaned_data["code"])) is None:
+            sign_in_failed(request, user.email)
+            form.add_error(
+                "code",
+                _(
+                    "This code is not right, or was already used. Codes change every 30 seconds: type the "
+                    "newest one, or one of your backup codes."
+                ),
+            )
+        else:
+            mark_verified(request, device)
+            return HttpResponseRedirect(_next_url(request))
+    elif request.method == "GET" and is_verified(request) and "again" not in request.GET:
+        return HttpResponseRedirect(_next_url(request))
+    return render(
+        request,
+        "accounts/second_factor.html",
+        {"form": form, "next": _next_url(request)},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def second_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = staff_member(request)
+    if has_second_factor(user) and not is_verified(request):
+        # Replacing an authenticator needs the current one: a stolen password alone must not do it.
+        return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?next={request.get_full_path()}")
+    device = enrolment_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if sign_in_blocked(request, user.email):
+            form.add_error(None, _locked_out_message())
+        elif (codes := enrolment_confirm(user=user, device=device, code=form.cleaned_data["code"])) is None:
+            sign_in_failed(request, user.email)
+            form.add_error(
+                "code",
+                _(
+                    "This code is not right. Check that the app shows the account you just added, and type "
+                    "its newest code."
+                ),
+            )
+        else:
+            device.refresh_from_db()
+            mark_verified(request, device)
+            return render(
+                request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
+            )
+    identity = federation_identity()
+    issuer = identity.text_in(identity.default_language).name
+    uri = provisioning_uri(device, issuer=issuer)
+    return render(
+        request,
+        "accounts/second_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr_code_svg(uri),
+            "secret": secret_of(device),
+            "issuer": issuer,
+            "required": needs_second_factor(user),
+            "next": _next_url(request),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_safe
+def security(request: HttpRequest) -> HttpResponse:
+    user = staff_member(request)
+    current = request.session.get(SESSION_MARKER_KEY)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "has_second_factor": has_second_factor(user),
+            "required": needs_second_factor(user),
+            "backup_codes_left": backup_codes_left(user),
+            "sessions": [{"session": session, "current": session.marker == current} for session in sessions_of(user)],
+            "idle_hours": settings.STAFF_SESSION_IDLE_SECONDS // 3600,
+        },
+    )
+
+
+@login_required
+@require_POST
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    user = staff_member(request)
+    if not has_second_factor(user):
+        return HttpResponseRedirect(reverse("accounts:second_factor_setup"))
+    codes = backup_codes_renew(user=user)
+    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
+
+
+@login_required
+@require_POST
+def end_sessions(request: HttpRequest) -> HttpResponse:
+    user = staff_member(request)
+    which = request.POST.get("session", "")
+    if which == "others":
+        count = sessions_end_others(user=user, keep_marker=request.session.get(SESSION_MARKER_KEY))
+        messages.success(request, _("Other sessions ended: %(count)d.") % {"count": count})
+    elif which.isascii() and which.isdigit() and session_end(user=user, session_id=int(which)):
+        messages.success(request, _("The session is ended: that browser is signed out."))
+    else:
+        messages.error(request, _("That session was already ended."))
+    return HttpResponseRedirect(reverse("accounts:security"))
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:security")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # The new password signs out every other browser (Django's session hash); their rows go too.
+        sessions_end_others(user=self.request.user, keep_marker=self.request.session.get(SESSION_MARKER_KEY))  # type: ignore[arg-type]
+        messages.success(self.request, _("Your password is changed. Your other sessions are signed out."))
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """The same page and the same answer whether or not the address has an account."""
+
+    template_name = "accounts/password_reset.html"
+    form_class = StaffPasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_sent")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = str(form.cleaned_data["email"]).strip().lower()
+        network = network_hash(self.request)[:32]
+        limits = [
+            (f"password-reset:network:{network}", 10, 3600),
+            (f"password-reset:account:{keyed_hash('staff-email', email)[:32]}", 3, 3600),
+        ]
+        if not ratelimit.allow_all(limits):
+            return HttpResponseRedirect(self.get_success_url())  # the same answer, and no mail
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        if isinstance(user, User):
+            StaffSession.objects.filter(user=user).delete()
+        return response
+
+
+@require_safe
+def password_reset_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_sent.html")
+
+
+@require_safe
+def password_reset_complete(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/password_reset_complete.html")

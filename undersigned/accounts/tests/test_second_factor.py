@@ -1,0 +1,259 @@
+"""Staff sign-in's second factor, sessions that expire and can be ended, and password reset."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from undersigned.accounts.models import StaffSession
+from undersigned.accounts.second_factor import needs_second_factor
+from undersigned.commissions.models import CommissionMembership
+from undersigned.core.models import AuditEvent
+from undersigned.core.testing import TEST_PASSWORD, UserFactory, current_code, editor, secretariat, staff_login
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in_with_password(client: Client, email: str, password: str = TEST_PASSWORD) -> None:
+    response = client.post("/accounts/sign-in/", {"username": email, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
+def enrol(client: Client, user) -> list[str]:
+    """Sets up the authenticator through the pages, as a person with a phone would."""
+    page = client.get("/accounts/second-factor/set-up/")
+    assert page.status_code == 200
+    secret = re.search(r'<code class="secret-key" dir="ltr">([A-Z2-7 ]+)</code>', page.content.decode()).group(1)
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert secret.replace(" ", "") in page.content.decode().replace(" ", "")
+    device.confirmed = True  # only to compute the code the phone would show; not saved
+    from django_otp.oath import TOTP
+
+    code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+    response = client.post("/accounts/second-factor/set-up/", {"code": code, "next": "/staff/"})
+    assert response.status_code == 200
+    return re.findall(r"<li><code>([0-9a-z]+)</code></li>", response.content.decode())
+
+
+def test_roles_that_see_personal_data_need_a_second_factor(libraries):
+    assert needs_second_factor(secretariat())
+    assert needs_second_factor(editor(libraries))
+    moderator = UserFactory.create()
+    CommissionMembership.objects.create(commission=libraries, user=moderator, role="moderator")
+    assert needs_second_factor(moderator)
+    for role in ("translator", "viewer"):
+        other = UserFactory.create()
+        CommissionMembership.objects.create(commission=libraries, user=other, role=role)
+        assert not needs_second_factor(other)
+    assert needs_second_factor(UserFactory.create(is_staff=True))
+
+
+def test_a_new_editor_sets_up_an_authenticator_before_any_staff_page(client, libraries):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    response = client.get("/staff/statements/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/accounts/second-factor/set-up/?next=%2Fstaff%2Fstatements%2F"
+    page = client.get("/accounts/second-factor/set-up/").content.decode()
+    assert "<svg" in page and "QR code for your authenticator app" in page
+    response = client.post("/accounts/second-factor/set-up/", {"code": "000000"})
+    assert response.status_code == 400
+    assert "This code is not right" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=eli, confirmed=True).exists()
+    # After a wrong code the device waits a moment before checking another (django-otp's throttle).
+    TOTPDevice.objects.filter(user=eli).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    codes = enrol(client, eli)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert client.get("/staff/statements/").status_code == 200
+    assert AuditEvent.objects.filter(action="second_factor.enrolled", subject_id=eli.pk).exists()
+
+
+def test_sign_in_asks_for_the_code_and_refuses_a_wrong_or_reused_one(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)  # a confirmed authenticator
+    sign_in_with_password(client, eli.email)
+    response = client.get("/staff/")
+    assert response.headers["Location"] == "/accounts/second-factor/?next=%2Fstaff%2F"
+    wrong = client.post("/accounts/second-factor/", {"code": "123 456", "next": "/staff/"})
+    assert wrong.status_code == 400
+    assert "This code is not right, or was already used" in wrong.content.decode()
+    assert client.get("/staff/").status_code == 302
+    TOTPDevice.objects.filter(user=eli).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    code = current_code(eli)
+    response = client.post("/accounts/second-factor/", {"code": code, "next": "/staff/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    # The same code in another browser, even with the right password, is refused: codes work once.
+    other = Client()
+    sign_in_with_password(other, eli.email)
+    again = other.post("/accounts/second-factor/", {"code": code, "next": "/staff/"})
+    assert again.status_code == 400
+    assert other.get("/staff/").status_code == 302
+
+
+def test_a_backup_code_works_once(client, libraries):
+    eli = editor(libraries)
+    codes = []
+    first = Client()
+    sign_in_with_password(first, eli.email)
+    codes = enrol(first, eli)
+    sign_in_with_password(client, eli.email)
+    assert client.post("/accounts/second-factor/", {"code": codes[0].upper(), "next": "/staff/"}).status_code == 302
+    assert StaticToken.objects.filter(device__user=eli).count() == 9
+    later = Client()
+    sign_in_with_password(later, eli.email)
+    assert later.post("/accounts/second-factor/", {"code": codes[0]}).status_code == 400
+
+
+def test_many_wrong_codes_lock_the_account_out_with_a_message(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    sign_in_with_password(client, eli.email)
+    for _ in range(10):
+        client.post("/accounts/second-factor/", {"code": "999999"})
+    response = client.post("/accounts/second-factor/", {"code": current_code(eli)})
+    assert response.status_code == 400
+    assert "Too many failed sign-ins. Wait 15 minutes" in response.content.decode()
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_stolen_password_cannot_replace_the_authenticator(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    sign_in_with_password(client, eli.email)
+    response = client.get("/accounts/second-factor/set-up/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/accounts/second-factor/?next=")
+    assert TOTPDevice.objects.filter(user=eli).count() == 1
+
+
+def test_translators_and_viewers_may_work_without_a_second_factor(client, libraries):
+    tove = UserFactory.create(email="tove@example.org")
+    CommissionMembership.objects.create(commission=libraries, user=tove, role="translator")
+    sign_in_with_password(client, tove.email)
+    assert client.get("/staff/").status_code == 200
+    assert "Set up an authenticator app" in client.get("/accounts/security/").content.decode()
+
+
+def test_next_never_leaves_the_site(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    sign_in_with_password(client, eli.email)
+    response = client.post(
+        "/accounts/second-factor/", {"code": current_code(eli), "next": "https://elsewhere.example/"}
+    )
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_sessions_are_listed_and_another_can_be_ended(libraries):
+    eli = editor(libraries)
+    laptop, phone = Client(HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"), Client()
+    staff_login(phone, eli)
+    sign_in_with_password(laptop, eli.email)
+    laptop.post("/accounts/second-factor/", {"code": current_code(eli)})
+    page = laptop.get("/accounts/security/").content.decode()
+    assert page.count("End this session") == 1 and "Firefox / Linux" in page and "this browser" in page
+    other = StaffSession.objects.exclude(marker=laptop.session["staff_session"]).get()
+    response = laptop.post("/accounts/security/sessions/", {"session": str(other.pk)}, follow=True)
+    assert "that browser is signed out" in response.content.decode()
+    assert phone.get("/staff/").headers["Location"].startswith("/accounts/sign-in/")
+    assert laptop.get("/staff/").status_code == 200
+    # Someone else's session cannot be ended from here.
+    sam = secretariat()
+    staff_login(phone, sam)
+    sams = StaffSession.objects.get(user=sam)
+    laptop.post("/accounts/security/sessions/", {"session": str(sams.pk)})
+    assert StaffSession.objects.filter(pk=sams.pk).exists()
+    assert laptop.post("/accounts/security/sessions/", {"session": "x1"}, follow=True).status_code == 200
+
+
+def test_a_session_ends_after_two_idle_hours(client, libraries):
+    eli = editor(libraries)
+    staff_login(client, eli)
+    assert client.get("/staff/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=2, minutes=1)):
+        response = client.get("/staff/")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/sign-in/")
+    assert not StaffSession.objects.filter(user=eli).exists()
+
+
+def test_sign_out_ends_the_session_row(client, libraries):
+    staff_login(client, editor(libraries))
+    client.post("/accounts/sign-out/")
+    assert not StaffSession.objects.exists()
+
+
+def test_changing_the_password_signs_out_the_other_sessions(libraries):
+    eli = editor(libraries)
+    here, there = Client(), Client()
+    staff_login(here, eli)
+    staff_login(there, eli)
+    response = here.post(
+        "/accounts/password/",
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "a new long passphrase 99",
+            "new_password2": "a new long passphrase 99",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/staff/").status_code == 200
+    assert there.get("/staff/").status_code == 302
+    assert StaffSession.objects.filter(user=eli).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_by_email_still_needs_the_second_factor(client, libraries, smtp_server, run_tasks):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    known = client.post("/accounts/password-reset/", {"email": "ELI@example.org"})
+    unknown = client.post("/accounts/password-reset/", {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known.headers["Location"] == unknown.headers["Location"] == "/accounts/password-reset/sent/"
+    run_tasks()
+    assert len(smtp_server.messages) == 1
+    [link] = [url for url in smtp_server.links_in(smtp_server.messages[0]) if "/password-reset/" in url]
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    form = client.get(path, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    response = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else path,
+        {"new_password1": "a fresh long passphrase 12", "new_password2": "a fresh long passphrase 12"},
+    )
+    assert response.status_code == 302
+    # The link worked once.
+    assert "expired or was already used" in client.get(path, follow=True).content.decode()
+    sign_in_with_password(client, eli.email, "a fresh long passphrase 12")
+    assert client.get("/staff/").headers["Location"].startswith("/accounts/second-factor/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expired_reset_link_gets_a_clear_page(client, libraries, smtp_server, run_tasks):
+    editor(libraries)
+    client.post("/accounts/password-reset/", {"email": "eli@example.org"})
+    run_tasks()
+    [link] = [url for url in smtp_server.links_in(smtp_server.messages[0]) if "/password-reset/" in url]
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=5)):
+        response = client.get(path, follow=True)
+    assert response.status_code == 200
+    assert "expired or was already used" in response.content.decode()
+    forged = client.get("/accounts/password-reset/MQ/abc-123/", follow=True)
+    assert "expired or was already used" in forged.content.decode()
+
+
+def test_bad_input_to_the_second_factor_forms_is_explained(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    sign_in_with_password(client, eli.email)
+    for code in ("", "x" * 500, "١٢٣٤٥٦", "\x00"):
+        response = client.post("/accounts/second-factor/", {"code": code})
+        assert response.status_code == 400
+    assert client.get("/staff/").status_code == 302

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from undersigned.core.public_ids import new_public_id
+from undersigned.signatures.models import SEALED_TO_LENGTH
 from undersigned.statements.models import Revision, Statement
 
 
@@ -83,11 +84,15 @@ class Organisation(models.Model):
 
 
 class OrganisationContact(models.Model):
-    """A contact person of a directory organisation. Name, role and address are sealed."""
+    """A contact person of a directory organisation. Name, role and address are sealed, to the
+    federation's trustees (``manage.py reseal`` moves a contact remembered from a commission's
+    sign-on, sealed to that commission's trustees, to them)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="contacts")
     email_hash = models.CharField(max_length=64)
     sealed_contact = models.BinaryField()
+    # The fingerprint of the key set ``sealed_contact`` is sealed to; empty means not known.
+    sealed_to = models.CharField(max_length=SEALED_TO_LENGTH, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -133,6 +138,8 @@ class SignOn(models.Model):
     logo = models.ForeignKey(Logo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     contact_email_hash = models.CharField(max_length=64)
     sealed_contact = models.BinaryField(blank=True)
+    # The fingerprint of the key set ``sealed_contact`` is sealed to; empty means not known.
+    sealed_to = models.CharField(max_length=SEALED_TO_LENGTH, blank=True)
     # The contact's address, encrypted with a server key, kept only until the review's outcome is
     # mailed to them (then emptied): the sealed copy is for trustees, whom the server cannot ask.
     notice_address = models.BinaryField(blank=True)

@@ -47,7 +47,7 @@ from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
-from undersigned.signatures.services import trustees_for
+from undersigned.signatures.services import sealing_key_set_for
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.selectors import can_manage_statement
 
@@ -193,11 +193,13 @@ def organisation_type_add(*, actor: User | None, name: str) -> OrganisationType:
     return OrganisationType.objects.create(code=code, name=name, position=1000)
 
 
-def _seal_contact_record(record: dict[str, object], commission_id: int | None) -> bytes:
-    public_keys = [trustee.public_key for trustee in trustees_for(commission_id)]
-    if not public_keys:
+def _seal_contact_record(record: dict[str, object], commission_id: int | None) -> tuple[bytes, str]:
+    """The record sealed to the issuing body's trustees, and the fingerprint of their key set (for
+    the row's ``sealed_to``)."""
+    keys = sealing_key_set_for(commission_id)
+    if not keys.public_keys:
         raise DomainError("no_trustee", _("Contact details cannot be stored safely right now."), status=503)
-    return seal(json.dumps(record, ensure_ascii=False).encode("utf-8"), public_keys)
+    return seal(json.dumps(record, ensure_ascii=False).encode("utf-8"), keys.public_keys), keys.fingerprint
 
 
 def contact_add(
@@ -212,7 +214,7 @@ def contact_add(
         hashed = contact_email_hash(email)
     except InvalidAddressError:
         raise DomainError("bad_email", _("Enter a complete email address, like name@example.org.")) from None
-    sealed = _seal_contact_record(
+    sealed, sealed_to = _seal_contact_record(
         {
             "organisation": organisation.name,
             "name": name,
@@ -226,11 +228,12 @@ def contact_add(
         contact, created = OrganisationContact.objects.get_or_create(
             organisation=organisation,
             email_hash=hashed,
-            defaults={"sealed_contact": sealed, "verified_at": timezone.now()},
+            defaults={"sealed_contact": sealed, "sealed_to": sealed_to, "verified_at": timezone.now()},
         )
         if not created:
-            contact.sealed_contact, contact.verified_at = sealed, contact.verified_at or timezone.now()
-            contact.save(update_fields=["sealed_contact", "verified_at"])
+            contact.sealed_contact, contact.sealed_to = sealed, sealed_to
+            contact.verified_at = contact.verified_at or timezone.now()
+            contact.save(update_fields=["sealed_contact", "sealed_to", "verified_at"])
         audit.record(
             actor=actor, action="organisation.contact_added", subject=organisation, detail={"contact": contact.pk}
         )
@@ -250,13 +253,21 @@ def contact_remove(*, actor: User | None, contact: OrganisationContact) -> None:
 
 
 def _remember_verified_contact(sign_on: SignOn) -> None:
-    """A confirmed contact of a directory organisation may endorse for it later with one click."""
+    """A confirmed contact of a directory organisation may endorse for it later with one click.
+
+    The server cannot open the sign-on's sealed contact to seal it again, so the contact keeps the
+    sign-on's copy, sealed to the statement's issuing body, and says so in ``sealed_to``; when that
+    is a commission, ``manage.py reseal`` moves it to the federation's trustees."""
     if sign_on.organisation_id is None or not sign_on.sealed_contact:
         return
     OrganisationContact.objects.update_or_create(
         organisation_id=sign_on.organisation_id,
         email_hash=sign_on.contact_email_hash,
-        defaults={"sealed_contact": bytes(sign_on.sealed_contact), "verified_at": timezone.now()},
+        defaults={
+            "sealed_contact": bytes(sign_on.sealed_contact),
+            "sealed_to": sign_on.sealed_to,
+            "verified_at": timezone.now(),
+        },
     )
 
 
@@ -361,7 +372,7 @@ def sign_on_submit(
                 SignOn.objects.filter(pk=existing.pk).update(mails_sent=F("mails_sent") + 1)
             return existing
         raise _already_signed_on()
-    sealed = _seal_contact_record(
+    sealed, sealed_to = _seal_contact_record(
         {
             "statement": statement.slug,
             "organisation": name,
@@ -390,6 +401,7 @@ def sign_on_submit(
                 logo=data.logo,
                 contact_email_hash=hashed,
                 sealed_contact=sealed,
+                sealed_to=sealed_to,
                 notice_address=server_encrypt(data.contact_email.strip().encode("utf-8")),
                 language=language,
                 network_hash=network_hash,
@@ -593,7 +605,7 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
     )
     if existing.exists():
         raise _already_signed_on()
-    sealed = _seal_contact_record(
+    sealed, sealed_to = _seal_contact_record(
         {
             "statement": statement.slug,
             "organisation": organisation.name,
@@ -621,6 +633,7 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
                 logo=organisation.logo,
                 contact_email_hash=hashed,
                 sealed_contact=sealed,
+                sealed_to=sealed_to,
                 notice_address=b"" if approve else server_encrypt(email.strip().encode("utf-8")),
                 language=language,
                 via_member_sign_in=True,

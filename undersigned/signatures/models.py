@@ -10,6 +10,9 @@ from undersigned.commissions.models import Commission
 from undersigned.core.public_ids import new_public_id
 from undersigned.statements.models import Revision, Statement
 
+# Hex digits of the SHA-256 that names a set of trustees' public keys (``sealed_to`` fields).
+SEALED_TO_LENGTH = 16
+
 
 class Trustee(models.Model):
     """Someone of an issuing body who holds a private key, off the server, that opens signers' contact
@@ -63,6 +66,9 @@ class Signature(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     wants_updates = models.BooleanField(default=False)
     sealed_contact = models.BinaryField(blank=True)
+    # The fingerprint of the trustees' key set ``sealed_contact`` is sealed to (see
+    # ``services.key_set_fingerprint``); empty means not known (sealed before it was recorded).
+    sealed_to = models.CharField(max_length=SEALED_TO_LENGTH, blank=True)
     network_hash = models.CharField(max_length=64)
     proof_of_work = models.BooleanField(default=False, help_text="Whether the browser solved the proof of work.")
     language = models.CharField(max_length=16)

@@ -8,9 +8,11 @@ had signed before. Contact data is sealed before it is stored; only trustees can
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +33,7 @@ from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.signatures import fraud
 from undersigned.signatures.addresses import email_hash
-from undersigned.signatures.models import Signature, Trustee
+from undersigned.signatures.models import SEALED_TO_LENGTH, Signature, Trustee
 from undersigned.signatures.tallies import tally_change
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Revision, Statement
@@ -73,21 +75,49 @@ def trustees_for(commission_id: int | None) -> list[Trustee]:
     return list(trustees.filter(commission_id=commission_id))
 
 
-# The keys signers' contact data is sealed to, per issuing body, as each process last read them:
-# a busy sign form reads them once every few seconds instead of once per signature. A trustee
-# added here is seen at once by this process and within that time by the others.
+@dataclass(frozen=True)
+class SealingKeys:
+    """The public keys of an issuing body's active trustees, and the fingerprint of that set, which
+    every record sealed to them keeps in its ``sealed_to``."""
+
+    public_keys: tuple[str, ...]
+    fingerprint: str
+
+
+def key_set_fingerprint(public_keys: Iterable[str]) -> str:
+    """Names a set of public keys: the same keys in any order give the same fingerprint, and any
+    key added or removed gives another. Hex of SHA-256 over the sorted keys, shortened."""
+    joined = "\n".join(sorted({key.strip() for key in public_keys}))
+    return hashlib.sha256(joined.encode("ascii")).hexdigest()[:SEALED_TO_LENGTH]
+
+
+def current_sealing_keys(commission_id: int | None) -> SealingKeys:
+    """Read from the database now; ``sealing_key_set_for`` is the cached reading for the hot path."""
+    keys = tuple(trustee.public_key for trustee in trustees_for(commission_id))
+    return SealingKeys(public_keys=keys, fingerprint=key_set_fingerprint(keys))
+
+
+# The keys contact data is sealed to, per issuing body, as each process last read them: a busy
+# sign form reads them (and hashes them into their fingerprint) once every few seconds instead of
+# once per signature. A trustee added or removed here is seen at once by this process and within
+# that time by the others; what they seal meanwhile names the old set in ``sealed_to``, so
+# ``manage.py reseal`` finds it.
 TRUSTEE_KEYS_SECONDS = 5.0
-_trustee_keys: dict[int | None, tuple[float, list[str]]] = {}
+_trustee_keys: dict[int | None, tuple[float, SealingKeys]] = {}
 
 
-def sealing_keys_for(commission_id: int | None) -> list[str]:
+def sealing_key_set_for(commission_id: int | None) -> SealingKeys:
     cached = _trustee_keys.get(commission_id)
     now = time.monotonic()
     if cached is not None and now - cached[0] < TRUSTEE_KEYS_SECONDS:
         return cached[1]
-    keys = [trustee.public_key for trustee in trustees_for(commission_id)]
+    keys = current_sealing_keys(commission_id)
     _trustee_keys[commission_id] = (now, keys)
     return keys
+
+
+def sealing_keys_for(commission_id: int | None) -> list[str]:
+    return list(sealing_key_set_for(commission_id).public_keys)
 
 
 def forget_sealing_keys() -> None:
@@ -118,7 +148,7 @@ def trustee_add(*, actor: User | None, commission: Commission | None, name: str,
 # --- Signing ------------------------------------------------------------------------------------
 
 
-def _seal_contact(statement: Statement, signer: SignerInput, public_keys: list[str]) -> bytes:
+def _seal_contact(statement: Statement, signer: SignerInput, keys: SealingKeys) -> bytes:
     record = {
         "statement": statement.slug,
         "name": signer.name,
@@ -129,7 +159,7 @@ def _seal_contact(statement: Statement, signer: SignerInput, public_keys: list[s
         "wants_updates": signer.wants_updates,
         "signed_at": timezone.now().isoformat(),
     }
-    return seal(json.dumps(record, ensure_ascii=False).encode("utf-8"), public_keys)
+    return seal(json.dumps(record, ensure_ascii=False).encode("utf-8"), keys.public_keys)
 
 
 def _mail(signature: Signature, statement: Statement, revision: Revision, to: str, name: str) -> None:
@@ -165,12 +195,12 @@ def signature_submit(
         raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
     if revision.text.statement_id != statement.pk:
         raise DomainError("wrong_revision", _("This form belongs to another statement. Reload the page."))
-    public_keys = sealing_keys_for(statement.commission_id)
-    if not public_keys:
+    keys = sealing_key_set_for(statement.commission_id)
+    if not keys.public_keys:
         logger.error("statement %s takes signatures but its issuing body has no trustee", statement.pk)
         raise DomainError("no_trustee", _("Signatures cannot be stored safely right now."), status=503)
     hashed = email_hash(signer.email)
-    sealed = _seal_contact(statement, signer, public_keys)
+    sealed = _seal_contact(statement, signer, keys)
     key = fraud.name_key(signer.name)
     signals = fraud.signals_at_signing(
         statement_id=statement.pk,
@@ -188,6 +218,7 @@ def signature_submit(
         "display_name": display_name_for(signer.name, signer.name_shown),
         "wants_updates": signer.wants_updates,
         "sealed_contact": sealed,
+        "sealed_to": keys.fingerprint,
         "network_hash": network_hash,
         "proof_of_work": proof_of_work,
         "language": language,

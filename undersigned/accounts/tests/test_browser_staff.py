@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from undersigned.accounts.tests.browser import enrol_on_page
 from undersigned.core.testing import TEST_PASSWORD, secretariat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,6 +23,7 @@ def test_secretariat_signs_in_and_names_the_federation(page: Page, live_server, 
 
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    enrol_on_page(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff workspace")
     page.get_by_role("link", name="Federation details").click()
 

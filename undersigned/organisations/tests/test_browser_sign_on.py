@@ -16,7 +16,7 @@ from undersigned.commissions.models import Commission
 from undersigned.core.testing import editor
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.signatures.tests.conftest import build_open_statement
-from undersigned.statements.tests.test_browser_journey import sign_in
+from undersigned.accounts.tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

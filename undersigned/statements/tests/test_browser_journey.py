@@ -6,19 +6,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from undersigned.core.testing import TEST_PASSWORD, editor
+from undersigned.accounts.tests.browser import sign_in
+from undersigned.core.testing import editor
 from undersigned.statements.tests.builders import published_statement
 from undersigned.statements.tests.conftest import PRESS_RELEASE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/accounts/sign-in/")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Staff workspace")
 
 
 def test_editor_publishes_a_pasted_press_release_with_a_french_translation(

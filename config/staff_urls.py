@@ -9,6 +9,7 @@ from undersigned.ledger import staff_views as ledger_views
 from undersigned.organisations import staff_views as organisation_views
 from undersigned.organisations.directory_urls import staff_patterns as directory_patterns
 from undersigned.privacy.staff_urls import staff_patterns as privacy_patterns
+from undersigned.signatures import export_views as signature_export_views
 from undersigned.signatures import staff_views as signature_views
 from undersigned.statements import staff_views as statement_views
 
@@ -27,6 +28,7 @@ urlpatterns = [
     path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
     path("sign-ons/", organisation_views.review_queue_page, name="sign_on_queue"),
     path("statements/<slug:slug>/signatures/", signature_views.signature_queue, name="signature_queue"),
+    path("statements/<slug:slug>/export/", signature_export_views.sealed_export, name="sealed_export"),
     path("statements/<slug:slug>/milestones/", ledger_views.milestones, name="statement_milestones"),
     *directory_patterns,
     *privacy_patterns,

@@ -50,3 +50,10 @@ def moderation_queryset(
     return signatures.only(
         "pk", "public_id", "status", "country", "signals", "score", "network_hash", "created_at", "confirmed_at"
     ).order_by("-created_at", "-pk")
+
+
+def exportable_count(*, statement_id: int) -> int:
+    """How many signatures a sealed export of the statement holds (pending and confirmed)."""
+    return Signature.objects.filter(
+        statement_id=statement_id, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
+    ).count()

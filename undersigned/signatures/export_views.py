@@ -1,0 +1,69 @@
+"""The sealed export of a statement's signers, downloaded from the staff workspace.
+
+The download asks for a code of the second factor at that moment, however long ago the session
+was verified: a session left open on a shared computer must not be enough to take signers' data
+away. The file holds the contact data still sealed to the trustees; each download is an audit event
+and a public ledger entry (see ``sealed_export``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from undersigned.accounts.access import staff_member
+from undersigned.accounts.forms import CodeForm
+from undersigned.accounts.models import User
+from undersigned.accounts.second_factor import code_accepted, mark_verified
+from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
+from undersigned.signatures.sealed_export import sealed_export_write
+from undersigned.signatures.selectors import exportable_count
+from undersigned.statements.models import Statement
+from undersigned.statements.permissions import Capability, statement_for_staff
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def sealed_export(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = staff_member(request)
+    statement = statement_for_staff(actor, slug, Capability.EXPORT)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if sign_in_blocked(request, actor.email):
+            form.add_error(None, _("Too many failed sign-ins. Wait 15 minutes, then try again."))
+        elif (device := code_accepted(actor, form.cleaned_data["code"])) is None:
+            sign_in_failed(request, actor.email)
+            form.add_error("code", _("This code is not right, or was already used. Type the newest code of your app."))
+        else:
+            mark_verified(request, device)
+            return _download(actor, statement)
+    return render(
+        request,
+        "signatures/staff/export.html",
+        {"statement": statement, "form": form, "records": exportable_count(statement_id=statement.pk)},
+        status=400 if form.errors else 200,
+    )
+
+
+def _download(actor: User, statement: Statement) -> FileResponse:
+    # The zip holds only sealed records; it is written to a private temporary file that is unlinked
+    # at once, so it disappears when the response has been sent.
+    directory = tempfile.mkdtemp(prefix="undersigned-export-")
+    path = Path(directory) / "export.zip"
+    try:
+        sealed_export_write(actor=actor, statement=statement, path=path)
+        handle = path.open("rb")
+    finally:
+        if path.exists():
+            path.unlink()
+        os.rmdir(directory)
+    name = f"{statement.slug}-signatures-sealed-{timezone.now():%Y%m%d-%H%M}.zip"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")

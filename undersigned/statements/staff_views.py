@@ -31,6 +31,7 @@ from undersigned.statements.forms import (
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.permissions import (
     Capability,
+    can,
     commissions_where,
     is_assigned_translator,
     statement_for_staff,

@@ -301,14 +301,13 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
 def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     actor = staff_member(request)
     statement = statement_for_staff(actor, slug)
+    # Managers open every text; a translator only the language assigned to them.
+    if not (can_manage_statement(actor, statement) or is_assigned_translator(actor, statement, language)):
+        raise PermissionDenied
     text = statement.texts.select_related("published_revision").filter(language=language).first()
     if text is None:
         raise Http404
     text.statement = statement
-    if not (can_edit_text(actor, text) or can_manage_statement(actor, statement)):
-        # A translator reads only the text assigned to them, and the original beside it.
-        if not is_assigned_translator(actor, statement, language):
-            raise PermissionDenied
     if request.method != "POST":
         form = TextForm(initial=TextForm.initial_from(text), language=language)
         return _text_page(request, statement, text, language, form, preview=None)

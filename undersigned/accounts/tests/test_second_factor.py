@@ -257,3 +257,18 @@ def test_bad_input_to_the_second_factor_forms_is_explained(client, libraries):
         response = client.post("/accounts/second-factor/", {"code": code})
         assert response.status_code == 400
     assert client.get("/staff/").status_code == 302
+
+
+def test_the_secretariat_gives_roles_and_resets_a_lost_second_factor_in_the_admin(client, libraries):
+    sam = secretariat(is_staff=True, is_superuser=True)
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    staff_login(client, sam)
+    page = client.get(f"/admin/accounts/user/{eli.pk}/change/").content.decode()
+    assert "Moderator" in page and "Viewer" in page
+    response = client.post(
+        "/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [str(eli.pk)]}
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=eli).exists()
+    assert AuditEvent.objects.filter(action="second_factor.reset", subject_id=eli.pk, actor=sam).exists()

@@ -145,6 +145,30 @@ def trustee_add(*, actor: User | None, commission: Commission | None, name: str,
     return trustee
 
 
+def trustee_remove(*, actor: User | None, trustee: Trustee) -> Trustee:
+    """Take a trustee's key out of the set new contact data is sealed to (the row stays, inactive,
+    for the record). What was sealed before still opens with the key until ``manage.py reseal``
+    re-seals it to the remaining trustees. The last trustee of a body is never removed: nothing
+    could be sealed to no one, and the body's statements would stop taking signatures."""
+    if actor is not None and not actor.is_secretariat:
+        raise DomainError("forbidden", _("Only the secretariat removes trustees."), status=403)
+    with transaction.atomic():
+        body = Q(commission__isnull=True) if trustee.commission_id is None else Q(commission_id=trustee.commission_id)
+        # Locked, so two removals at once cannot leave the body with no trustee.
+        active = list(Trustee.objects.select_for_update().filter(body, is_active=True).order_by("pk"))
+        if trustee.pk not in {other.pk for other in active}:
+            raise DomainError("not_active", _("This trustee was removed already."))
+        if len(active) == 1:
+            raise DomainError(
+                "last_trustee", _("This is the issuing body's only trustee. Add another trustee first."), status=409
+            )
+        Trustee.objects.filter(pk=trustee.pk).update(is_active=False)
+        trustee.is_active = False
+        transaction.on_commit(forget_sealing_keys)
+        audit.record(actor=actor, action="trustee.removed", subject=trustee, detail={"public_key": trustee.public_key})
+    return trustee
+
+
 # --- Signing ------------------------------------------------------------------------------------
 
 

@@ -126,3 +126,43 @@ class TallyShard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}/{self.country}/{self.shard}: {self.confirmed}"
+
+
+class Update(models.Model):
+    """A message sent to a statement's confirmed signers who asked for updates (``manage.py
+    send_update``). The body is kept only as its hash: the message itself is the operator's."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="updates")
+    subject = models.CharField(max_length=200)
+    body_sha256 = models.CharField(max_length=64)
+    # The public keys of the identity file that opened the signers' records: who sent it, as far
+    # as the server can tell.
+    sent_by = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("update")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "subject", "body_sha256"], name="update_once_per_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"update {self.pk} of {self.statement_id}"
+
+
+class UpdateDelivery(models.Model):
+    """That an update went to a signature's address. The row is written in the transaction that
+    sends the mail, so a second run of the same update skips it (and two runs at once cannot both
+    send to one signer: the second waits on the first's row, then finds it)."""
+
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="deliveries")
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "signature"], name="update_once_per_signature"),
+        ]
+
+    def __str__(self) -> str:
+        return f"update {self.update_id} to signature {self.signature_id}"

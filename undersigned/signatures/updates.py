@@ -1,0 +1,219 @@
+"""Updates to the signers of a statement who asked for them (``manage.py send_update``).
+
+The server cannot read signers' addresses; a trustee lends their identity to this one command.
+Each confirmed, opted-in signer's record is opened in memory, the message built and handed to the
+mail server at once, and the address forgotten: it goes into no outgoing-mail row, file or log.
+Mail therefore leaves only over SMTP (``EMAIL_URL``); the development outbox, which writes files,
+is refused.
+
+An ``UpdateDelivery`` row is written in the transaction that hands each message over, and a run
+skips the signatures that have one, so the same update run again (after a stop, a crash or a
+refused connection) continues where it stopped and sends no one a second copy. The one gap is a
+crash between the mail server's acceptance and the commit, a few milliseconds per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from undersigned.core import audit
+from undersigned.core.exceptions import DomainError
+from undersigned.notifications.emails import build
+from undersigned.notifications.services import _close_connection, _send
+from undersigned.signatures.models import Signature, Update, UpdateDelivery
+from undersigned.signatures.tokens import SignatureRef, withdraw_token
+from undersigned.signatures.trustee_identities import TrusteeIdentities
+from undersigned.statements.models import Statement
+
+MAX_SUBJECT_LENGTH = 200
+MAX_BODY_LENGTH = 20_000
+BATCH_SIZE = 200
+
+
+@dataclass
+class UpdateOutcome:
+    update: Update | None
+    recipients: int  # confirmed, opted in, with contact data, and not sent this update before
+    sent: int = 0
+    unopened: int = 0  # the identity does not open their record
+    refused: int = 0  # the mail server refused the address
+    sent_before: int = 0  # another run of the same update got there first
+
+
+class UpdateInterruptedError(Exception):
+    """The mail server failed in a way that would fail every next message too; what was sent is
+    recorded, so running the same update again continues."""
+
+    def __init__(self, outcome: UpdateOutcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+
+
+def _check_text(subject: str, body: str) -> tuple[str, str]:
+    subject = subject.strip()
+    if not subject or "\n" in subject or "\r" in subject or len(subject) > MAX_SUBJECT_LENGTH:
+        raise DomainError("bad_subject", _("Give the update a subject of one line, at most 200 characters."))
+    body = body.strip()
+    if not body:
+        raise DomainError("empty_body", _("The update's text is empty."))
+    if len(body) > MAX_BODY_LENGTH:
+        raise DomainError("body_too_long", _("Keep the update's text under 20,000 characters."))
+    return subject, body
+
+
+def _check_mail_goes_over_smtp() -> None:
+    if not isinstance(get_connection(), SMTPBackend):
+        raise DomainError(
+            "no_smtp",
+            _(
+                "Updates are handed straight to a mail server, so that no address is kept: set EMAIL_URL "
+                "(the mail backend configured now would keep the messages)."
+            ),
+        )
+
+
+def update_send(
+    *,
+    statement: Statement,
+    subject: str,
+    body: str,
+    identities: TrusteeIdentities,
+    dry_run: bool = False,
+    progress: Callable[[str], None] = lambda line: None,
+) -> UpdateOutcome:
+    """Send ``subject`` and ``body`` to ``statement``'s confirmed signers who asked for updates and
+    have not had this update yet (the same statement, subject and text is the same update).
+
+    A dry run counts them and opens nothing. Raises ``DomainError`` for bad input, or when the
+    identity opens none of the records (then nothing is sent or stored), and ``UpdateInterruptedError``
+    when the mail server fails for every message.
+    """
+    subject, body = _check_text(subject, body)
+    body_sha256 = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    update = Update.objects.filter(statement=statement, subject=subject, body_sha256=body_sha256).first()
+    recipients = (
+        Signature.objects.filter(statement=statement, status=Signature.Status.CONFIRMED, wants_updates=True)
+        .exclude(sealed_contact=b"")
+        .select_related("revision")
+        .order_by("pk")
+    )
+    if update is not None:
+        recipients = recipients.exclude(pk__in=UpdateDelivery.objects.filter(update=update).values("signature_id"))
+    outcome = UpdateOutcome(update=update, recipients=recipients.count())
+    if dry_run or not outcome.recipients:
+        return outcome
+    _check_mail_goes_over_smtp()
+    last_pk = 0
+    try:
+        while batch := list(recipients.filter(pk__gt=last_pk)[:BATCH_SIZE]):
+            last_pk = batch[-1].pk
+            for signature in batch:
+                address = _address(signature, identities)
+                if address is None:
+                    outcome.unopened += 1
+                    continue
+                if outcome.update is None:
+                    outcome.update, _created = Update.objects.get_or_create(
+                        statement=statement,
+                        subject=subject,
+                        body_sha256=body_sha256,
+                        defaults={"sent_by": ",".join(identities.public_keys)},
+                    )
+                _deliver(outcome, signature, address, subject, body)
+                del address
+            progress(f"{outcome.sent} of {outcome.recipients} sent" + _unsent_note(outcome))
+    except (smtplib.SMTPException, OSError) as error:
+        _record(statement, outcome, identities, finished=False)
+        raise UpdateInterruptedError(outcome, type(error).__name__) from None
+    finally:
+        _close_connection()
+    if outcome.unopened == outcome.recipients:
+        raise DomainError(
+            "identity_opens_nothing",
+            _("This identity opens none of the %(count)s signers' records: it is not a key they are sealed to.")
+            % {"count": outcome.recipients},
+        )
+    _record(statement, outcome, identities, finished=True)
+    return outcome
+
+
+def _address(signature: Signature, identities: TrusteeIdentities) -> str | None:
+    plain = identities.open(bytes(signature.sealed_contact))
+    if plain is None:
+        return None
+    try:
+        address = json.loads(plain).get("email")
+    except (ValueError, AttributeError):
+        return None
+    return address.strip() if isinstance(address, str) and address.strip() else None
+
+
+def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject: str, body: str) -> None:
+    assert outcome.update is not None  # noqa: S101  (set by the caller before the first delivery)
+    ref = SignatureRef(signature_id=signature.pk, statement_id=signature.statement_id)
+    message = build(
+        "signature_update",
+        address,
+        {
+            "update_subject": subject,
+            "update_body": body,
+            "statement_title": signature.revision.title,
+            "withdraw_url": settings.SITE_URL + reverse("signatures:withdraw", args=[withdraw_token(ref)]),
+        },
+        signature.language,
+    )
+    try:
+        # The row first: a concurrent run of the same update waits on it (PostgreSQL) or on the
+        # database (SQLite) and then finds it. Handing over inside the transaction means a message
+        # that failed leaves no row, and the next run tries that signer again.
+        with transaction.atomic():
+            UpdateDelivery.objects.create(update=outcome.update, signature=signature)
+            _send(message)
+    except IntegrityError:
+        outcome.sent_before += 1
+    except smtplib.SMTPRecipientsRefused:
+        outcome.refused += 1  # this address only; the next message may go
+    else:
+        outcome.sent += 1
+
+
+def _unsent_note(outcome: UpdateOutcome) -> str:
+    notes = []
+    if outcome.unopened:
+        notes.append(f"{outcome.unopened} not opened by this identity")
+    if outcome.refused:
+        notes.append(f"{outcome.refused} refused by the mail server")
+    if outcome.sent_before:
+        notes.append(f"{outcome.sent_before} sent by another run")
+    return "".join(f", {note}" for note in notes)
+
+
+def _record(statement: Statement, outcome: UpdateOutcome, identities: TrusteeIdentities, *, finished: bool) -> None:
+    """The run's audit event: counts only."""
+    if outcome.update is None:
+        return
+    audit.record(
+        actor=None,
+        action="signatures.update_sent" if finished else "signatures.update_interrupted",
+        subject=statement,
+        detail={
+            "update": outcome.update.pk,
+            "recipients": outcome.recipients,
+            "sent": outcome.sent,
+            "unopened": outcome.unopened,
+            "refused": outcome.refused,
+            "sent_before": outcome.sent_before,
+            "opened_with": list(identities.public_keys),
+        },
+    )

@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.commissions.models import Commission
 
+DEFAULT_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 3650
+
 
 class Statement(models.Model):
     """A joint statement of one issuing body: a commission, or the federation as a whole (no commission).
@@ -47,10 +50,22 @@ class Statement(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Signers' and contacts' personal data is deleted this many days after the statement closes
+    # (see ``privacy.selectors.retention_deadline``); the counts stay.
+    retention_days = models.PositiveSmallIntegerField(
+        _("days personal data is kept after closing"), default=DEFAULT_RETENTION_DAYS
+    )
+    personal_data_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the retention purge deleted its signers' and contacts' personal data."
+    )
 
     class Meta:
         verbose_name = _("statement")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(retention_days__gte=1) & Q(retention_days__lte=MAX_RETENTION_DAYS),
+                name="statement_retention_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "published", "closed", "withdrawn"]), name="statement_status_known"
             ),

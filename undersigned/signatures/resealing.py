@@ -90,8 +90,11 @@ class ResealOutcome:
         return sum(count.found for count in self.counts if count.trustees == 0)
 
 
-def _bodies() -> list[tuple[Commission | None, str]]:
-    return [(None, "federation"), *((c, c.slug) for c in Commission.objects.order_by("pk"))]
+def _bodies(only: str | None = None) -> list[tuple[Commission | None, str]]:
+    """Every issuing body (``only``: the one with this short name, or ``federation``), as pairs of
+    the commission (None for the federation) and its name in reports."""
+    bodies = [(None, "federation"), *((c, c.slug) for c in Commission.objects.order_by("pk"))]
+    return bodies if only is None else [(commission, name) for commission, name in bodies if name == only]
 
 
 def _audit_subject(commission: Commission | None) -> models.Model:
@@ -107,10 +110,12 @@ def sealed_data_reseal(
     batch_size: int = DEFAULT_BATCH_SIZE,
     limit: int | None = None,
     dry_run: bool = False,
+    body: str | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> ResealOutcome:
-    """Re-seal every record not sealed to its body's current trustees; at most ``limit`` records
-    when given (a later run continues). A dry run counts those records and opens none.
+    """Re-seal every record not sealed to its body's current trustees (of the body named ``body``
+    only, when given); at most ``limit`` records when given (a later run continues). A dry run
+    counts those records and opens none.
 
     Safe beside a running site: a record is written back only if its sealed data is still what
     was opened (a conditional UPDATE), so a signer withdrawing, or signing again, meanwhile wins.
@@ -121,7 +126,7 @@ def sealed_data_reseal(
         raise ValueError("batch_size must be at least 1")
     outcome = ResealOutcome()
     budget = limit
-    for commission, body_name in _bodies():
+    for commission, body_name in _bodies(body):
         keys = current_sealing_keys(commission.pk if commission else None)
         for kind in SEALED_KINDS:
             records = kind.records_of(commission.pk if commission else None)
@@ -237,10 +242,11 @@ def _write_back(
     return written
 
 
-def stale_records_left() -> int:
-    """How many records, of every kind and body, are not sealed to their body's current trustees."""
+def stale_records_left(body: str | None = None) -> int:
+    """How many records, of every kind (and body, or the body named ``body``), are not sealed to
+    their body's current trustees."""
     left = 0
-    for commission, _name in _bodies():
+    for commission, _name in _bodies(body):
         keys = current_sealing_keys(commission.pk if commission else None)
         for kind in SEALED_KINDS:
             records = kind.records_of(commission.pk if commission else None)

@@ -325,6 +325,24 @@ def test_records_the_identity_cannot_open_are_counted_and_left_while_the_others_
     assert {record.sealed_to for record in refreshed(ours)} == {fingerprint}
 
 
+def test_body_limits_the_run_to_one_issuing_body(open_statement, mobility, tmp_path):
+    from undersigned.signatures.tests.conftest import build_open_statement
+
+    ours = signers(open_statement, 1)
+    theirs = sign(build_open_statement(mobility, slug="safer-streets"), email="other@example.org", confirm=True)
+    Signature.objects.update(sealed_to="")  # both sealed before the fingerprint was kept
+    key = identity_file(tmp_path, open_statement.identity)
+
+    out, err = run("reseal", "--identity", key, "--body", "public-libraries")
+
+    assert "re-sealed 1 record(s)" in out and err == ""
+    assert "every record is sealed" in out  # of this body
+    assert refreshed(ours)[0].sealed_to == current_sealing_keys(open_statement.commission.pk).fingerprint
+    assert Signature.objects.get(pk=theirs.pk).sealed_to == ""
+    with pytest.raises(CommandError, match="no commission 'nowhere'"):
+        run("reseal", "--identity", key, "--body", "nowhere")
+
+
 def test_the_identity_may_come_from_standard_input_and_hold_several_keys(open_statement):
     records = signers(open_statement, 2)
     add_trustee(open_statement, "Nell Newcomer")

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from undersigned.commissions.models import Commission
 from undersigned.signatures.resealing import DEFAULT_BATCH_SIZE, sealed_data_reseal, stale_records_left
 from undersigned.signatures.trustee_identities import IdentityFileError, read_identity_file
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="records per transaction")
         parser.add_argument("--limit", type=int, help="re-seal at most this many records, then stop")
+        parser.add_argument(
+            "--body", help="only the records of this issuing body: a commission's short name, or 'federation'"
+        )
         parser.add_argument("--dry-run", action="store_true", help="count what would be re-sealed; open nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,6 +36,9 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
+        body = options["body"]
+        if body is not None and body != "federation" and not Commission.objects.filter(slug=body).exists():
+            raise CommandError(f"no commission {body!r}; or use 'federation'")
         try:
             identities = read_identity_file(options["identity"], stdin=options.get("stdin") or sys.stdin)
         except IdentityFileError as error:
@@ -41,6 +48,7 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             limit=options["limit"],
             dry_run=options["dry_run"],
+            body=body,
             progress=self.stdout.write,
         )
         if options["dry_run"]:
@@ -63,7 +71,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{outcome.without_trustee} record(s) belong to an issuing body with no active trustee")
         if outcome.stopped_at_limit:
             self.stdout.write("stopped at --limit; run reseal again to continue")
-        left = stale_records_left()
+        left = stale_records_left(body)
         if left:
             self.stdout.write(f"{left} record(s) are still not sealed to their issuing body's current trustees")
         else:

@@ -1,4 +1,12 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from undersigned.privacy import views
 
 app_name = "privacy"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("your-data/", views.request_link, name="request"),
+    path("your-data/<str:token>/", views.records, name="records"),
+    path("your-data/<str:token>/my-data.json", views.records_download, name="download"),
+    path("your-data/<str:token>/withdraw/", views.withdraw, name="withdraw"),
+    path("your-data/<str:token>/erase/", views.erase, name="erase"),
+]

@@ -1,0 +1,161 @@
+"""The pages of a person's own data: ask for the link, then see, download, withdraw and erase.
+
+Every page reached through the link is private (never cached, never indexed); the link names the
+person only by hashes (``privacy.tokens``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from undersigned.core import ratelimit
+from undersigned.core.exceptions import DomainError
+from undersigned.core.links import TokenExpiredError, TokenInvalidError
+from undersigned.core.network import network_hash
+from undersigned.privacy.forms import STARTED_SALT, DataLinkForm, EraseForm
+from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
+from undersigned.privacy.services import (
+    data_link_request,
+    records_erase,
+    sign_on_withdraw_by_contact,
+    signature_withdraw_by_signer,
+)
+from undersigned.privacy.tokens import LINK_HOURS, PersonRef, read_data_link_token
+from undersigned.signatures.addresses import email_hash
+from undersigned.signatures.forms import form_started_token
+
+# (limit, window in seconds). An address gets a few links a day; a network, enough for an office.
+PER_NETWORK = (20, 3600)
+PER_ADDRESS = (3, 3600)
+PER_ADDRESS_DAILY = (6, 86400)
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _request_page(request: HttpRequest, form: DataLinkForm, status: int = 200) -> HttpResponse:
+    return render(request, "privacy/request.html", {"form": form, "hours": LINK_HOURS}, status=status)
+
+
+def _fresh_form(data: QueryDict | None = None) -> DataLinkForm:
+    if data is None:
+        return DataLinkForm(initial={"started": form_started_token(STARTED_SALT)})
+    return DataLinkForm(data)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def request_link(request: HttpRequest) -> HttpResponse:
+    """Mails a link to the address's records. The answer is the same whether or not the address
+    has signed anything, so the page tells no one who has."""
+    if request.method != "POST":
+        return _request_page(request, _fresh_form())
+    form = _fresh_form(request.POST)
+    if form.is_probably_a_bot():
+        data = request.POST.copy()
+        data["started"], data["website"] = form_started_token(STARTED_SALT), ""
+        form = DataLinkForm(data)
+        form.is_valid()
+        form.add_error(None, _("The form was sent back too quickly. Check your address and send it again."))
+        return _request_page(request, form, status=400)
+    if not form.is_valid():
+        return _request_page(request, form, status=400)
+    email = form.cleaned_data["email"]
+    network, address = network_hash(request)[:32], email_hash(email)[:32]
+    limits = [
+        (f"your-data:network:{network}", *PER_NETWORK),
+        (f"your-data:address:{address}", *PER_ADDRESS),
+        (f"your-data:address-daily:{address}", *PER_ADDRESS_DAILY),
+    ]
+    if not ratelimit.allow_all(limits):
+        return render(request, "privacy/message.html", {"kind": "too_many"}, status=429)
+    data_link_request(email=email, language=get_language() or "en")
+    return render(request, "privacy/message.html", {"kind": "sent", "hours": LINK_HOURS})
+
+
+def _ref_or_answer(request: HttpRequest, token: str) -> PersonRef | HttpResponse:
+    """The person a link names, or the page that says why the link does not open (4xx)."""
+    try:
+        return read_data_link_token(token)
+    except TokenExpiredError:
+        return _private(render(request, "privacy/message.html", {"kind": "expired", "hours": LINK_HOURS}, status=410))
+    except TokenInvalidError:
+        return _private(render(request, "privacy/message.html", {"kind": "invalid"}, status=404))
+
+
+def _records_page(
+    request: HttpRequest, token: str, ref: PersonRef, *, status: int = 200, **context: object
+) -> HttpResponse:
+    records = records_held(ref)
+    return _private(
+        render(
+            request,
+            "privacy/records.html",
+            {
+                "token": token,
+                "records": records,
+                "withdrawable": WITHDRAWABLE,
+                "erase_form": context.pop("erase_form", None) or EraseForm(),
+                **context,
+            },
+            status=status,
+        )
+    )
+
+
+@require_safe
+def records(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_answer(request, token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    return _records_page(request, token, ref)
+
+
+@require_safe
+def records_download(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_answer(request, token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    body = json.dumps(records_as_data(records_held(ref)), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return _private(response)
+
+
+@require_POST
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_answer(request, token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    receipt = request.POST.get("receipt", "")[:40]
+    kind = request.POST.get("kind", "signature")
+    try:
+        if kind == "sign_on":
+            changed = sign_on_withdraw_by_contact(ref=ref, receipt=receipt)
+        else:
+            changed = signature_withdraw_by_signer(ref=ref, receipt=receipt)
+    except DomainError as error:
+        return _records_page(request, token, ref, status=error.status, error=error.message)
+    notice = _("It is withdrawn.") if changed else _("It was already withdrawn.")
+    return _records_page(request, token, ref, notice=notice)
+
+
+@require_POST
+def erase(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_answer(request, token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    form = EraseForm(request.POST)
+    if not form.is_valid():
+        return _records_page(request, token, ref, status=400, erase_form=form)
+    outcome = records_erase(ref=ref)
+    return _records_page(request, token, ref, erased=outcome)

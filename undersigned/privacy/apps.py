@@ -1,6 +1,49 @@
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import DatabaseError, connections
+from django.db.models.signals import post_migrate
+
+logger = logging.getLogger(__name__)
+# How often a worker process checks that the daily purge has not missed its time.
+ENSURE_EVERY_SECONDS = 600.0
+_last_ensured = float("-inf")
+
+
+def _ensure_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
+    from undersigned.privacy.models import PurgeSchedule
+    from undersigned.privacy.services import purge_schedule_ensure
+
+    if PurgeSchedule._meta.db_table not in connections[using].introspection.table_names():
+        return  # migrated backwards, or only part of the way
+    purge_schedule_ensure()
+
+
+def _ensure_when_a_worker_runs_a_task(**kwargs: Any) -> None:
+    """Never lets a failure here fail the worker's task: the next check tries again."""
+    global _last_ensured
+    if time.monotonic() - _last_ensured < ENSURE_EVERY_SECONDS:
+        return
+    _last_ensured = time.monotonic()
+    from undersigned.privacy.services import purge_schedule_ensure
+
+    try:
+        purge_schedule_ensure()
+    except DatabaseError:
+        logger.warning("could not check the daily purge's schedule", exc_info=True)
 
 
 class PrivacyConfig(AppConfig):
     name = "undersigned.privacy"
     verbose_name = "Signers' data rights and retention"
+
+    def ready(self) -> None:
+        from django_tasks.signals import task_started
+
+        # The daily purge's chain starts itself (see ``privacy.tasks``).
+        post_migrate.connect(_ensure_after_migrate, sender=self)
+        task_started.connect(_ensure_when_a_worker_runs_a_task, dispatch_uid="privacy.ensure_purge_schedule")

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.signatures.forms import CompleteEmailField, looks_automated
+from undersigned.statements.models import MAX_RETENTION_DAYS
 
 STARTED_SALT = "undersigned.privacy.form-started"
 
@@ -29,4 +30,21 @@ class EraseForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that my records are erased for good and cannot be restored."),
         error_messages={"required": _("Tick the box to confirm that you want your records erased.")},
+    )
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        label=_("Days after the statement closes"),
+        min_value=1,
+        max_value=MAX_RETENTION_DAYS,
+        help_text=_("Signers' and contacts' personal data is deleted this many days after the statement closes."),
+        error_messages={
+            "required": _("Enter a number of days."),
+            "invalid": _("Enter a whole number of days, like 90."),
+            "min_value": _("Enter at least 1 day."),
+            "max_value": _("Enter at most %(limit_value)s days (ten years)."),
+        },
+        # A text box (styled like the others) that brings up the digits on a phone.
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )

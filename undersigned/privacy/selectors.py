@@ -1,20 +1,144 @@
-"""What the server holds about one person."""
+"""What the server holds about one person, and when each statement's personal data is due to go.
+
+A statement *closes* when it stops taking signatures: at its closing date (``closes_at``), or
+when an editor closes or withdraws it, whichever comes first. The moment an editor did so is the
+audit event of that change (written in the same transaction as the status), so it needs no
+column of its own. Its signers' and contacts' personal data is deleted ``retention_days`` after.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from undersigned.core.caching import cached
+from undersigned.core.models import AuditEvent
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.privacy.tokens import PersonRef
 from undersigned.signatures.models import Signature
+from undersigned.statements.models import Statement
+from undersigned.statements.presentation import long_date
 
 # The prefix of the stand-in that replaces an erased record's address hash. Real hashes are
 # hexadecimal, so a stand-in can never be mistaken for one, nor found by a person's link.
 ERASED_PREFIX = "erased:"
+_STOPPING_ACTIONS = ("statement.closed", "statement.withdrawn")
+
+
+# --- When a statement closes, and when its personal data goes ------------------------------------
+
+
+def stopped_by_hand_at(statement: Statement) -> datetime | None:
+    """When an editor closed or withdrew the statement: the first such change since it was last
+    reopened. None if no one did (or it is open again)."""
+    # In the order they were written (ids), which two changes in the same instant still have.
+    events = AuditEvent.objects.filter(subject_type="statement", subject_id=statement.pk)
+    reopened = events.filter(action="statement.reopened").order_by("-pk").values_list("pk", flat=True).first()
+    stopping = events.filter(action__in=_STOPPING_ACTIONS)
+    if reopened is not None:
+        stopping = stopping.filter(pk__gt=reopened)
+    return stopping.order_by("pk").values_list("created_at", flat=True).first()
+
+
+def closing_time(statement: Statement) -> datetime | None:
+    """When the statement stopped, or will stop, taking signatures; None while it has no end."""
+    if statement.status == Statement.Status.DRAFT:
+        return None
+    if statement.status in (Statement.Status.CLOSED, Statement.Status.WITHDRAWN):
+        moments = [moment for moment in (statement.closes_at, stopped_by_hand_at(statement)) if moment is not None]
+        return min(moments) if moments else None
+    return statement.closes_at
+
+
+def retention_deadline(statement: Statement) -> datetime | None:
+    """When the statement's personal data is due to be deleted; None while it has no closing time."""
+    closed = closing_time(statement)
+    return None if closed is None else closed + timedelta(days=statement.retention_days)
+
+
+def _cached_closing_time(statement: Statement) -> datetime | None:
+    """``closing_time`` kept a minute in the shared cache: the statement page reads it on every
+    view. The key holds everything it depends on but a reopening, so a change shows at once."""
+    closes = statement.closes_at.timestamp() if statement.closes_at else 0
+    key = f"privacy:closing:{statement.pk}:{statement.status}:{closes}"
+    stamp = cached(key, 60, lambda: moment.timestamp() if (moment := closing_time(statement)) else 0.0)
+    return datetime.fromtimestamp(stamp, tz=UTC) if stamp else None
+
+
+@dataclass(frozen=True)
+class RetentionNotice:
+    """The line a statement's public page shows about its signers' personal data."""
+
+    days: int
+    deleted_on: str  # the deadline as a long date in the reader's language; "" while unknown
+    purged: bool  # the data is already deleted
+
+
+def retention_notice(statement: Statement, language: str) -> RetentionNotice:
+    """Costs no query while the statement is open: only a closed one looks up when it closed."""
+    if statement.status in (Statement.Status.CLOSED, Statement.Status.WITHDRAWN):
+        closed = _cached_closing_time(statement)
+    else:
+        closed = closing_time(statement)
+    deadline = None if closed is None else closed + timedelta(days=statement.retention_days)
+    purged = statement.personal_data_purged_at is not None and (
+        deadline is not None and statement.personal_data_purged_at >= deadline
+    )
+    deleted_on = long_date(timezone.localtime(deadline).date(), language) if deadline else ""
+    return RetentionNotice(days=statement.retention_days, deleted_on=deleted_on, purged=purged)
+
+
+@dataclass(frozen=True)
+class DuePurge:
+    statement: Statement
+    deadline: datetime
+
+
+def statements_due_for_purge(*, now: datetime) -> list[DuePurge]:
+    """Statements past their retention deadline whose data has not been deleted since."""
+    candidates = (
+        Statement.objects.exclude(status=Statement.Status.DRAFT)
+        .filter(
+            Q(status__in=[Statement.Status.CLOSED, Statement.Status.WITHDRAWN])
+            | Q(closes_at__isnull=False, closes_at__lte=now)
+        )
+        .order_by("pk")
+    )
+    due = []
+    for statement in candidates:
+        deadline = retention_deadline(statement)
+        if deadline is None or deadline > now:
+            continue
+        if statement.personal_data_purged_at is not None and statement.personal_data_purged_at >= deadline:
+            continue
+        due.append(DuePurge(statement=statement, deadline=deadline))
+    return due
+
+
+@dataclass(frozen=True)
+class PersonalRecords:
+    """How many records of a statement still hold personal data."""
+
+    signatures: int
+    sign_ons: int
+
+    @property
+    def total(self) -> int:
+        return self.signatures + self.sign_ons
+
+
+def personal_records_of(statement: Statement) -> PersonalRecords:
+    return PersonalRecords(
+        signatures=Signature.objects.filter(statement=statement).exclude(email_hash__startswith=ERASED_PREFIX).count(),
+        sign_ons=SignOn.objects.filter(statement=statement)
+        .exclude(contact_email_hash__startswith=ERASED_PREFIX)
+        .count(),
+    )
 
 
 # --- What the server holds about one person ------------------------------------------------------

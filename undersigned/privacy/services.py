@@ -1,6 +1,7 @@
-"""Signers' and contacts' data rights: the emailed link, withdrawal and erasure.
+"""Signers' and contacts' data rights (the emailed link, withdrawal, erasure) and retention (the
+secretariat's setting and the purge).
 
-Erasing anonymises a record rather than deletes it: its status, country and times stay,
+Erasing and purging anonymise a record rather than delete it: its status, country and times stay,
 so a confirmed signature stays counted, the counters, the ledger and ``verify_tally`` still agree,
 and the audit log keeps what it refers to. What goes is everything that leads back to the person:
 the sealed contact, the name as shown, the wish for updates, the address hash (replaced by a
@@ -10,28 +11,44 @@ stand-in that no address can produce), the network hash and the name key. A dire
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from undersigned.accounts.models import User
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services import sign_on_withdraw
-from undersigned.privacy.selectors import ERASED_PREFIX, has_records
+from undersigned.privacy.models import PurgeSchedule
+from undersigned.privacy.selectors import (
+    ERASED_PREFIX,
+    DuePurge,
+    has_records,
+    personal_records_of,
+    statements_due_for_purge,
+)
 from undersigned.privacy.tokens import LINK_HOURS, PersonRef, data_link_token
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import signature_withdraw
 from undersigned.signatures.tallies import tally_for_statement
-from undersigned.statements.models import Statement
+from undersigned.statements.models import MAX_RETENTION_DAYS, Statement
+from undersigned.statements.selectors import forget_statement
+
+logger = logging.getLogger(__name__)
+PURGE_BATCH = 5000
+
 
 # --- The emailed link ---------------------------------------------------------------------------
 
@@ -155,3 +172,148 @@ def records_erase(*, ref: PersonRef) -> ErasureOutcome:
         for organisation in Organisation.objects.filter(pk__in={organisation for _pk, organisation in contacts}):
             audit.record(actor=None, action="privacy.contact_erased", subject=organisation)
     return ErasureOutcome(signatures=len(signatures), sign_ons=len(sign_ons), contacts=len(contacts))
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+
+def statement_set_retention(*, actor: User | None, statement: Statement, days: int) -> Statement:
+    """How many days after closing the statement's personal data is deleted. The secretariat's
+    choice (``actor`` None: the command line)."""
+    if actor is not None and not actor.is_secretariat:
+        raise DomainError("forbidden", _("Only the secretariat sets how long personal data is kept."), status=403)
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise DomainError(
+            "retention_out_of_range",
+            _("Choose between %(least)s and %(most)s days.") % {"least": 1, "most": MAX_RETENTION_DAYS},
+        )
+    with transaction.atomic():
+        previous = Statement.objects.select_for_update().values_list("retention_days", flat=True).get(pk=statement.pk)
+        Statement.objects.filter(pk=statement.pk).update(retention_days=days)
+        audit.record(
+            actor=actor, action="statement.retention_set", subject=statement, detail={"days": days, "was": previous}
+        )
+        forget_statement(statement.slug)
+    statement.refresh_from_db()
+    return statement
+
+
+@dataclass(frozen=True)
+class PurgeOutcome:
+    statement: str
+    deadline: datetime
+    signatures: int
+    sign_ons: int
+
+
+def statement_purge(*, due: DuePurge, now: datetime) -> PurgeOutcome:
+    """Anonymises every record of the statement's signers and organisations' contacts, keeping
+    counts by country, the ledger and the audit log.
+
+    Signatures go in batches of ``PURGE_BATCH``, each its own short transaction, so a viral
+    statement's purge holds no lock for long; the sign-ons, the statement's mark and its one audit
+    event commit together at the end. A purge cut short leaves no mark and is finished, and
+    recorded, by the next run: it touches only records not yet anonymised.
+    """
+    statement = due.statement
+    signatures, last_pk = 0, 0
+    while True:
+        rows = list(
+            Signature.objects.filter(statement=statement, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "email_hash")[:PURGE_BATCH]
+        )
+        if not rows:
+            break
+        last_pk = rows[-1][0]
+        remaining = [pk for pk, hashed in rows if not hashed.startswith(ERASED_PREFIX)]
+        if remaining:
+            with transaction.atomic():
+                signatures += _anonymise_signatures(Signature.objects.filter(pk__in=remaining))
+        if len(rows) < PURGE_BATCH:
+            break
+    with transaction.atomic():
+        sign_ons = _anonymise_sign_ons(
+            SignOn.objects.filter(statement=statement).exclude(contact_email_hash__startswith=ERASED_PREFIX)
+        )
+        Statement.objects.filter(pk=statement.pk).update(personal_data_purged_at=now)
+        audit.record(
+            actor=None,
+            action="statement.personal_data_purged",
+            subject=statement,
+            detail={
+                "signatures": signatures,
+                "sign_ons": sign_ons,
+                "retention_days": statement.retention_days,
+                "deadline": due.deadline.isoformat(),
+            },
+        )
+        forget_statement(statement.slug)
+    logger.info(
+        "purged the personal data of statement %s: %s signature(s), %s sign-on(s)", statement.slug, signatures, sign_ons
+    )
+    return PurgeOutcome(statement=statement.slug, deadline=due.deadline, signatures=signatures, sign_ons=sign_ons)
+
+
+def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> list[PurgeOutcome]:
+    """Purges every statement past its retention deadline; with ``dry_run``, only says which and
+    how many records each would clear, changing nothing."""
+    now = now or timezone.now()
+    outcomes = []
+    for due in statements_due_for_purge(now=now):
+        if dry_run:
+            held = personal_records_of(due.statement)
+            outcomes.append(
+                PurgeOutcome(
+                    statement=due.statement.slug,
+                    deadline=due.deadline,
+                    signatures=held.signatures,
+                    sign_ons=held.sign_ons,
+                )
+            )
+        else:
+            outcomes.append(statement_purge(due=due, now=now))
+    return outcomes
+
+
+# --- The daily chain's schedule (see ``privacy.tasks``) -------------------------------------------
+
+PURGE_HOUR_UTC = 3  # a quiet hour almost everywhere
+# A run this late is taken to be lost (a worker that was down still runs it when it comes back,
+# and the claim keeps the two from both working).
+OVERDUE_AFTER = timedelta(minutes=30)
+
+
+def next_purge_time(after: datetime) -> datetime:
+    """The first ``PURGE_HOUR_UTC`` o'clock strictly after ``after``."""
+    candidate = after.astimezone(UTC).replace(hour=PURGE_HOUR_UTC, minute=0, second=0, microsecond=0)
+    return candidate if candidate > after else candidate + timedelta(days=1)
+
+
+def purge_schedule_claim(*, now: datetime) -> datetime | None:
+    """Takes the purge that is due by moving the schedule to the next day, in one conditional
+    UPDATE: of any number of concurrent callers, one gets the next due time and the rest None."""
+    following = next_purge_time(now)
+    won = PurgeSchedule.objects.filter(pk=PurgeSchedule.SINGLETON_PK, next_run_at__lte=now).update(
+        next_run_at=following, last_run_at=now
+    )
+    return following if won else None
+
+
+def purge_schedule_ensure(*, now: datetime | None = None) -> bool:
+    """Creates the schedule (first due at the next purge hour) if there is none, and enqueues a
+    purge if the chain has missed its time. True if it enqueued one.
+
+    Safe to call from anywhere, at any time, from any number of processes: an extra purge finds the
+    day already claimed and stops without enqueueing a successor, so the chain stays single.
+    """
+    now = now or timezone.now()
+    schedule, created = PurgeSchedule.objects.get_or_create(
+        pk=PurgeSchedule.SINGLETON_PK, defaults={"next_run_at": next_purge_time(now)}
+    )
+    if created or schedule.next_run_at > now - OVERDUE_AFTER:
+        return False
+    from undersigned.privacy.tasks import purge_daily
+
+    transaction.on_commit(purge_daily.enqueue, robust=True)
+    return True

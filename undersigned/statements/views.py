@@ -15,6 +15,7 @@ from undersigned.core.languages import native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.selectors import milestones_of
 from undersigned.organisations.presentation import statement_sign_ons
+from undersigned.privacy.selectors import retention_notice
 from undersigned.signatures.tallies import tally_for_statement, top_countries
 from undersigned.signatures.views import sign_form_context
 from undersigned.statements.canonical import canonical_bytes_of
@@ -123,6 +124,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "text_language_name": native_language_name(chosen.language),
             "canonical_url": request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language])),
             "published_on": long_date(chosen.revision.published_at.date(), interface_language),
+            "retention": retention_notice(statement, interface_language),
         },
     )
 

@@ -224,6 +224,9 @@ OTP_TOTP_ISSUER = "Undersigned"
 OTP_TOTP_TOLERANCE = 1
 SECOND_FACTOR_FRESH_SECONDS = 5 * 60  # how recent a code must be to download sealed data
 SESSION_COOKIE_HTTPONLY = True
+# No script of the site reads a cookie: the CSRF token travels in the forms.
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Languages ---------------------------------------------------------------------------------

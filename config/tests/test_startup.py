@@ -100,3 +100,16 @@ def test_an_unusable_var_dir_stops_start_up_with_its_name(tmp_path):
     assert result.returncode != 0
     assert "VAR_DIR" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_over_tls_cookies_are_secure_and_http_only_and_hsts_is_on(tmp_path):
+    env = production_environment(tmp_path)
+    assert env["SITE_URL"].startswith("https://")
+    names = ["SESSION_COOKIE", "CSRF_COOKIE", "LANGUAGE_COOKIE"]
+    flags = settings_value(
+        "[getattr(settings, name + suffix) for name in " + repr(names) + " for suffix in ('_SECURE', '_HTTPONLY')]",
+        env,
+    )
+    assert flags == str([True] * 6)
+    assert int(settings_value("settings.SECURE_HSTS_SECONDS", env)) >= 31536000
+    assert settings_value("settings.SECURE_SSL_REDIRECT", env) == "True"

@@ -147,7 +147,7 @@ def fresh_enough(request: HttpRequest) -> bool:
     return verified_within(request, settings.SECOND_FACTOR_FRESH_SECONDS)
 
 
-def second_factor_remove(*, actor: User, user: User) -> None:
+def second_factor_remove(*, actor: User | None, user: User) -> None:
     """The secretariat resets a lost phone: the user sets up a new authenticator at next sign-in."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()

@@ -14,8 +14,14 @@ from undersigned.accounts.second_factor import new_session_marker
 SESSION_MARKER_KEY = "staff_session"
 
 _BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"))
-_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"))
-_SYSTEMS += (("Mac OS X", "macOS"), ("Linux", "Linux"))
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
 
 
 def browser_summary(user_agent: str) -> str:

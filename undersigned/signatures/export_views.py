@@ -32,7 +32,7 @@ from undersigned.statements.permissions import Capability, statement_for_staff
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def sealed_export(request: HttpRequest, slug: str) -> HttpResponse:
+def sealed_export(request: HttpRequest, slug: str) -> HttpResponse | FileResponse:
     actor = staff_member(request)
     statement = statement_for_staff(actor, slug, Capability.EXPORT)
     form = CodeForm(request.POST or None)

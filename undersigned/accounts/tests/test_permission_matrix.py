@@ -166,11 +166,7 @@ def snapshot() -> tuple[object, ...]:
     )
 
 
-def is_refused(response) -> bool:  # type: ignore[no-untyped-def]
-    return response.status_code == 403
-
-
-def check(response, allowed: bool, what: str) -> None:  # type: ignore[no-untyped-def]
+def check(response, allowed: bool, what: str) -> None:
     assert response.status_code < 500, f"{what}: {response.status_code}"
     location = response.headers.get("Location", "")
     assert not location.startswith(("/accounts/sign-in/", "/accounts/second-factor/")), f"{what}: {location}"

@@ -49,7 +49,7 @@ from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
 from undersigned.signatures.services import sealing_key_set_for
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.selectors import can_manage_statement
+from undersigned.statements.selectors import can_moderate_statement
 
 logger = logging.getLogger(__name__)
 MAX_MAILS_PER_SIGN_ON = 3
@@ -471,8 +471,8 @@ def _decide(*, actor: User, sign_on_ids: Iterable[int], approve: bool, reason: s
         .filter(pk__in=ids)
         .order_by("statement_id", "country", "type_id", "pk")
     )
-    if len(sign_ons) != len(ids) or not all(can_manage_statement(actor, s.statement) for s in sign_ons):
-        raise DomainError("forbidden", _("You can review only the sign-ons of statements you manage."), status=403)
+    if len(sign_ons) != len(ids) or not all(can_moderate_statement(actor, s.statement) for s in sign_ons):
+        raise DomainError("forbidden", _("You can review only the sign-ons of statements you moderate."), status=403)
     target = SignOn.Status.APPROVED if approve else SignOn.Status.REJECTED
     changed = 0
     now = timezone.now()

@@ -413,9 +413,9 @@ def _moderate(
     """Invalidates (confirmed → invalidated) or restores (invalidated → confirmed) the chosen
     signatures of one statement in one transaction: each change moves the count, and is one
     ledger event and one audit event. Signatures in any other state are left as they are."""
-    from undersigned.statements.selectors import can_manage_statement
+    from undersigned.statements.selectors import can_moderate_statement
 
-    if actor is not None and not can_manage_statement(actor, statement):
+    if actor is not None and not can_moderate_statement(actor, statement):
         raise DomainError("forbidden", _("You can moderate only the statements you manage."), status=403)
     reason = " ".join(reason.split())
     if not reason:

@@ -1,6 +1,12 @@
 """A logging filter that takes personal data out of every log line before it is written: email
-addresses, and the signed tokens of personal links (confirmation, withdrawal, sign-in), which can
-appear in the paths of logged requests and in exception messages."""
+addresses, the signed tokens of personal links (confirmation, withdrawal, sign-in), which can
+appear in the paths of logged requests and in exception messages, the values PostgreSQL quotes
+when it refuses a row, which reach the log in a failed request's traceback, and the values of
+queries logged under DEBUG.
+
+Names cannot be recognised in free text; they are kept out of logs by logging no submitted value,
+and out of database errors and logged queries by the patterns below (``tests/test_log_leaks.py``
+posts a known name and address through every form and looks for them)."""
 
 from __future__ import annotations
 
@@ -12,9 +18,33 @@ EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 SIGNED_TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}(?::[A-Za-z0-9_\-]{4,})?:[A-Za-z0-9_\-]{20,}")
 # A personal link's path, whatever its token looks like.
 PERSONAL_PATH = re.compile(r"(/(?:signatures|sign-ons)/(?:confirm|thanks|withdraw)/|/sign-in/)[^/\s\"']+")
+# PostgreSQL's messages about a refused row quote its values, a signer's or contact's name among
+# them: "Failing row contains (12, Ada Lovelace, ...)", "Key (email_hash, statement_id)=(..., 3)
+# already exists", 'invalid input syntax for type integer: "..."'. Each runs to the end of its line.
+DATABASE_VALUES = (
+    (re.compile(r"(Failing row contains )\(.*\)"), r"\1([values])"),
+    (re.compile(r"(Key \((?:[^()\n]|\([^()\n]*\))*\)=)\(.*\)"), r"\1([values])"),
+    (re.compile(r'(invalid input (?:syntax|value) for [^:\n]*: )".*"'), r'\1"[value]"'),
+)
+
+# A query logged under DEBUG (django.db.backends) carries its values: a signer's public name, a
+# commission's texts. Its shape is kept; its string literals and parameters are not.
+SQL_STRING = re.compile(r"'(?:[^']|'')*'")
+SQL_PARAMETERS = re.compile(r"; args=.*; alias=", re.DOTALL)
+
+
+def redact_query(text: str) -> str:
+    return SQL_STRING.sub("'[value]'", SQL_PARAMETERS.sub("; args=[values]; alias=", text))
+
+
+def redact_message(logger_name: str, text: str) -> str:
+    """``text`` as a record of ``logger_name`` is written to the log."""
+    return redact(redact_query(text) if logger_name.startswith("django.db.backends") else text)
 
 
 def redact(text: str) -> str:
+    for pattern, replacement in DATABASE_VALUES:
+        text = pattern.sub(replacement, text)
     text = PERSONAL_PATH.sub(r"\1[token]", text)
     text = SIGNED_TOKEN.sub("[token]", text)
     return EMAIL.sub("[email]", text)
@@ -23,7 +53,7 @@ def redact(text: str) -> str:
 class RedactPersonalData(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = redact_message(record.name, message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

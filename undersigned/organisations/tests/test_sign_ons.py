@@ -189,6 +189,25 @@ def test_editors_of_other_bodies_and_translators_cannot_review(
     assert client.get("/staff/sign-ons/").status_code == 302  # to the sign-in page
 
 
+def test_a_moderator_of_the_commission_reviews_and_a_viewer_may_not(client, open_statement, smtp_server, run_tasks):
+    from undersigned.commissions.models import CommissionMembership
+    from undersigned.core.testing import UserFactory
+
+    sign_on = confirmed_sign_on(client, open_statement, smtp_server, run_tasks)
+    viewer = UserFactory.create(email="vera@example.org")
+    CommissionMembership.objects.create(commission=open_statement.commission, user=viewer, role="viewer")
+    staff_login(client, viewer)
+    assert client.get("/staff/sign-ons/").status_code == 403
+    assert client.post("/staff/sign-ons/", {"approve_one": sign_on.pk}).status_code == 403
+    moderator = UserFactory.create(email="mo@example.org")
+    CommissionMembership.objects.create(commission=open_statement.commission, user=moderator, role="moderator")
+    staff_login(client, moderator)
+    assert "Neighbourhood Readers" in client.get("/staff/sign-ons/").content.decode()
+    client.post("/staff/sign-ons/", {"approve_one": sign_on.pk})
+    sign_on.refresh_from_db()
+    assert sign_on.status == SignOn.Status.APPROVED
+
+
 def test_a_second_sign_on_by_the_same_organisation_is_refused(client, open_statement, smtp_server, run_tasks):
     submit(client, open_statement)
     again = submit(

@@ -113,3 +113,25 @@ def test_a_whole_batch_needs_a_valid_filter_and_takes_only_what_the_page_showed(
     )
     assert response.status_code == 302
     assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 3  # 2 others + the late one
+
+
+def test_a_moderator_of_the_commission_invalidates_and_a_viewer_cannot(client, open_statement):
+    from undersigned.commissions.models import CommissionMembership
+    from undersigned.core.testing import UserFactory
+
+    make_burst(open_statement, size=2, others=0)
+    ids = [str(pk) for pk in Signature.objects.order_by("pk").values_list("pk", flat=True)]
+    viewer = UserFactory.create(email="vera@example.org")
+    CommissionMembership.objects.create(commission=open_statement.commission, user=viewer, role="viewer")
+    staff_login(client, viewer)
+    assert (
+        client.post(queue_url(open_statement), {"action": "invalidate", "reason": "x", "chosen": ids}).status_code
+        == 403
+    )
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 2
+    moderator = UserFactory.create(email="mo@example.org")
+    CommissionMembership.objects.create(commission=open_statement.commission, user=moderator, role="moderator")
+    staff_login(client, moderator)
+    response = client.post(queue_url(open_statement), {"action": "invalidate", "reason": "Duplicates", "chosen": ids})
+    assert response.status_code == 302
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 0

@@ -2,7 +2,9 @@
 # `make security`: known vulnerabilities in every locked dependency (pip-audit, asking PyPI's
 # vulnerability data), then risky patterns in the code that runs on a server (bandit, configured in
 # pyproject.toml's [tool.bandit]). A finding fails, and so does an audit that could not be done: a
-# package the service could not be asked about is never counted as clean.
+# package the service could not be asked about is never counted as clean. When the vulnerability
+# service cannot be reached at all (a machine without it), the exit status is 3, not 1, so that CI
+# can report "not audited" apart from "vulnerable".
 #
 #   scripts/security_checks.sh                 both checks
 #   scripts/security_checks.sh dependencies    pip-audit only
@@ -40,7 +42,9 @@ audit_dependencies() {
 
   if [ ! -s "$report" ]; then
     if grep -qE 'ConnectionError|NameResolution|Max retries|Timeout|SSLError|HTTPError' "$errors"; then
-      echo "security: FAILED: could not reach the vulnerability service, so nothing was audited:" >&2
+      echo "security: NOT AUDITED: could not reach the vulnerability service, so nothing was audited:" >&2
+      grep -vE '^WARNING:pip_audit._cli:(--no-deps is supported|Consider using)' "$errors" | tail -n 1 >&2
+      return 3
     else
       echo "security: FAILED: pip-audit stopped (exit $rc) before auditing:" >&2
     fi
@@ -70,7 +74,7 @@ for dependency in vulnerable:
 if skipped:
     if len(skipped) == len(dependencies):
         print(
-            f"security: FAILED: the vulnerability service answered for none of the {len(dependencies)} locked "
+            f"security: NOT AUDITED: the vulnerability service answered for none of the {len(dependencies)} locked "
             "packages, so nothing was audited. pip-audit asks https://pypi.org/pypi/<name>/<version>/json; "
             f"it said: {skipped[0]['skip_reason']}",
             file=sys.stderr,
@@ -87,8 +91,10 @@ if vulnerable:
         f"security: FAILED: known vulnerabilities in {len(vulnerable)} of {len(dependencies)} locked packages",
         file=sys.stderr,
     )
-if skipped or vulnerable:
+if vulnerable or (skipped and len(skipped) < len(dependencies)):
     sys.exit(1)
+if skipped:
+    sys.exit(3)
 print(f"security: {len(dependencies)} locked packages audited, no known vulnerabilities ({seconds} s)")
 PYTHON
 }
@@ -107,10 +113,10 @@ check_code() {
 
 status=0
 case "${1:-all}" in
-  dependencies) audit_dependencies || status=1 ;;
+  dependencies) audit_dependencies; status=$? ;;
   code) check_code || status=1 ;;
   all)
-    audit_dependencies || status=1
+    audit_dependencies; status=$?
     check_code || status=1
     ;;
   *)

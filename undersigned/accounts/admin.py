@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -45,6 +47,11 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_secretariat", "is_active", "is_staff")
     search_fields = ("email", "full_name")
     inlines = [CommissionMembershipInline]
+
+    def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> list[Any]:
+        # Roles are given once the account exists; the add form stays Django's own.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     actions = ["reset_second_factor"]
     fieldsets = (
         (None, {"fields": ("email", "password", "full_name")}),

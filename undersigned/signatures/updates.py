@@ -160,7 +160,8 @@ def _address(signature: Signature, identities: TrusteeIdentities) -> str | None:
 
 
 def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject: str, body: str) -> None:
-    assert outcome.update is not None  # noqa: S101  (set by the caller before the first delivery)
+    if outcome.update is None:
+        raise RuntimeError("an update is recorded before its first delivery")
     ref = SignatureRef(signature_id=signature.pk, statement_id=signature.statement_id)
     message = build(
         "signature_update",

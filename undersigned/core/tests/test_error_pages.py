@@ -78,11 +78,6 @@ def test_a_host_the_site_does_not_serve_gets_a_bad_request_page_that_repeats_not
     assert_repeats_nothing(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/403_csrf.html still extends base.html, whose language switcher links back to the "
-    "path and query string; extending 500.html, as 400, 403 and 404 do, makes this pass",
-)
 def test_the_expired_form_page_repeats_no_form_or_query_value(libraries):
     statement = build_open_statement(libraries)
     client = Client(enforce_csrf_checks=True)

@@ -8,7 +8,7 @@ column of its own. Its signers' and contacts' personal data is deleted ``retenti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -156,6 +156,9 @@ class HeldRecords:
     signatures: list[Signature]
     sign_ons: list[SignOn]
     contacts: list[OrganisationContact]
+    # Signatures the person erased: only their keyed address hash is left, until each statement's
+    # personal data is purged, so that the address cannot be counted twice.
+    erased_signatures: list[Signature] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -167,7 +170,7 @@ def records_held(ref: PersonRef) -> HeldRecords:
     the contact of, and the directory organisations they are a contact of."""
     return HeldRecords(
         signatures=list(
-            Signature.objects.filter(email_hash=ref.signer_hash)
+            Signature.objects.filter(email_hash=ref.signer_hash, erased_at__isnull=True)
             .select_related("statement", "revision", "revision__text")
             .order_by("-created_at", "-pk")
         ),
@@ -180,6 +183,11 @@ def records_held(ref: PersonRef) -> HeldRecords:
             OrganisationContact.objects.filter(email_hash=ref.contact_hash)
             .select_related("organisation")
             .order_by("organisation__normalised_name", "pk")
+        ),
+        erased_signatures=list(
+            Signature.objects.filter(email_hash=ref.signer_hash, erased_at__isnull=False)
+            .select_related("statement", "revision")
+            .order_by("-created_at", "-pk")
         ),
     )
 
@@ -251,6 +259,18 @@ def records_as_data(records: HeldRecords) -> dict[str, Any]:
                 "address_kept_for_the_review_notice": bool(sign_on.notice_address),
             }
             for sign_on in records.sign_ons
+        ],
+        "erased_signatures": [
+            {
+                "statement": signature.statement.slug,
+                "status": signature.status,
+                "country": str(signature.country),
+                "signed_at": _iso(signature.created_at),
+                "erased_at": _iso(signature.erased_at),
+                "email_fingerprint": signature.email_hash,
+                "kept_until": _iso(retention_deadline(signature.statement)),
+            }
+            for signature in records.erased_signatures
         ],
         "directory_contacts": [
             {

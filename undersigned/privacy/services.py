@@ -108,7 +108,20 @@ def _stand_in_hash() -> Concat:
     return Concat(Value(ERASED_PREFIX), Cast("pk", output_field=CharField()))
 
 
-def _anonymise_signatures(signatures: QuerySet[Signature]) -> int:
+def _anonymise_signatures(signatures: QuerySet[Signature], *, erased_at: datetime | None = None) -> int:
+    """``erased_at`` (an erasure by the signer): the address hash stays until the statement's purge,
+    so that the same mailbox cannot sign the statement again and be counted twice; the purge
+    replaces it. Everything else that leads back to the person goes at once."""
+    if erased_at is not None:
+        return signatures.update(
+            erased_at=erased_at,
+            sealed_contact=b"",
+            display_name="",
+            name_shown=Signature.NameShown.HIDDEN,
+            wants_updates=False,
+            network_hash="",
+            name_key="",
+        )
     return signatures.update(
         email_hash=_stand_in_hash(),
         sealed_contact=b"",
@@ -142,7 +155,7 @@ def records_erase(*, ref: PersonRef) -> ErasureOutcome:
     with transaction.atomic():
         signatures = list(
             Signature.objects.select_for_update()
-            .filter(email_hash=ref.signer_hash)
+            .filter(email_hash=ref.signer_hash, erased_at__isnull=True)
             .order_by("pk")
             .values_list("pk", "statement_id")
         )
@@ -157,7 +170,9 @@ def records_erase(*, ref: PersonRef) -> ErasureOutcome:
             .order_by("pk")
             .values_list("pk", "organisation_id")
         )
-        _anonymise_signatures(Signature.objects.filter(pk__in=[pk for pk, _statement in signatures]))
+        _anonymise_signatures(
+            Signature.objects.filter(pk__in=[pk for pk, _statement in signatures]), erased_at=timezone.now()
+        )
         _anonymise_sign_ons(SignOn.objects.filter(pk__in=[pk for pk, _statement in sign_ons]))
         OrganisationContact.objects.filter(pk__in=[pk for pk, _organisation in contacts]).delete()
         by_statement = Counter(statement for _pk, statement in signatures)

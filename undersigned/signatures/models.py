@@ -81,6 +81,9 @@ class Signature(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Erased by its signer (privacy.services.records_erase): everything personal is gone but the
+    # keyed address hash, kept until the statement's retention purge so the address cannot sign twice.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("signature")

@@ -484,7 +484,7 @@ def test_search_form_keeps_only_what_it_can_use(q, country):
 def test_directory_pages_in_a_browser(browser, live_server, site, screenshot, tmp_path):
     from playwright.sync_api import expect
 
-    from undersigned.core.testing import TEST_PASSWORD
+    from undersigned.accounts.tests.browser import sign_in
 
     secretariat()
     organisation(
@@ -507,10 +507,7 @@ def test_directory_pages_in_a_browser(browser, live_server, site, screenshot, tm
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(live_server.url + reverse("accounts:sign_in"))
-    page.get_by_label("Email address").fill("sam@example.org")
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url, "sam@example.org")
     page.goto(live_server.url + reverse("staff:organisation_edit", args=[entry.pk]))
     page.get_by_label("Logo (optional)").set_input_files(str(logo_file))
     page.get_by_label("Short name or acronym (optional)").fill("BCC")

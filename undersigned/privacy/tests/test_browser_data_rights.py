@@ -80,7 +80,7 @@ def test_a_signer_erases_their_data_and_the_count_stays(
     page.get_by_label("I understand that my records are erased").check()
     page.get_by_role("button", name="Erase my records").click()
     expect(page.get_by_role("heading", name="Your records are erased")).to_be_visible()
-    expect(page.locator("main")).to_contain_text("This site holds nothing about this email address.")
+    expect(page.locator("main")).to_contain_text("This site holds nothing else about this email address.")
     screenshot(page, "data-rights-erased")
 
     page.goto(live_server.url + STATEMENT)
@@ -91,7 +91,7 @@ def test_a_signer_erases_their_data_and_the_count_stays(
     assert Signature.objects.filter(status=Signature.Status.CONFIRMED).count() == 2
 
     page.goto(live_server.url + link)  # the same link again
-    expect(page.locator("main")).to_contain_text("This site holds nothing about this email address.")
+    expect(page.locator("main")).to_contain_text("This site holds nothing else about this email address.")
 
 
 def test_the_pages_on_a_phone_and_in_arabic(browser, live_server, libraries, smtp_server, run_tasks, screenshot):

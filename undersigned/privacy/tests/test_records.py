@@ -116,10 +116,12 @@ def test_erasing_leaves_nothing_that_leads_back_and_keeps_the_count(client, open
     assert answer.status_code == 200
     html = answer.content.decode()
     assert "Your records are erased" in html
-    assert "This site holds nothing about this email address." in html
+    assert "This site holds nothing else about this email address." in html
+    assert "only a one-way code of your address is left" in html
     for original in (confirmed, pending):
         erased = Signature.objects.get(pk=original.pk)
-        assert erased.email_hash.startswith(ERASED_PREFIX)
+        # Only the keyed address hash stays, until the purge, so that the address cannot sign twice.
+        assert erased.email_hash == email_hash(ADA) and erased.erased_at is not None
         assert (bytes(erased.sealed_contact), erased.display_name, erased.network_hash, erased.name_key) == (
             b"",
             "",
@@ -157,8 +159,10 @@ def test_the_same_link_then_finds_nothing(client, open_statement):
     erase(client)
     page = client.get(link_path(ADA))
     assert page.status_code == 200
-    assert "This site holds nothing about this email address." in page.content.decode()
-    assert json.loads(client.get(link_path(ADA) + "my-data.json").content)["signatures"] == []
+    assert "This site holds nothing else about this email address." in page.content.decode()
+    data = json.loads(client.get(link_path(ADA) + "my-data.json").content)
+    assert data["signatures"] == []
+    assert [row["statement"] for row in data["erased_signatures"]] == [open_statement.statement.slug]
     assert erase(client).status_code == 200
     assert AuditEvent.objects.filter(action="privacy.records_erased").count() == 1  # nothing more to erase
 
@@ -218,3 +222,24 @@ def test_an_expired_link_says_so(client, open_statement):
     assert Signature.objects.get(pk=signature.pk).email_hash == email_hash(ADA)
     with time_machine.travel(timezone.now() + timedelta(hours=23), tick=False):
         assert client.get(path).status_code == 200
+
+
+def test_an_erased_address_cannot_sign_again_and_be_counted_twice(client, open_statement):
+    sign(open_statement, email=ADA, confirm=True, name="Ada Lovelace")
+    erase(client)
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
+    sign(open_statement, email=ADA, name="Ada Lovelace")  # signs again, as anyone may try
+    assert Signature.objects.filter(statement=open_statement.statement).count() == 1
+    assert tally_for_statement(open_statement.statement.pk, fresh=True).total == 1
+    assert_counts_are_honest()
+
+
+def test_the_purge_then_takes_the_address_hash_of_erased_signatures_too(client, open_statement):
+    from undersigned.privacy.selectors import DuePurge
+    from undersigned.privacy.services import statement_purge
+
+    signature = sign(open_statement, email=ADA, confirm=True)
+    erase(client)
+    now = timezone.now()
+    statement_purge(due=DuePurge(statement=open_statement.statement, deadline=now), now=now)
+    assert Signature.objects.get(pk=signature.pk).email_hash.startswith(ERASED_PREFIX)

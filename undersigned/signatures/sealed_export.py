@@ -70,7 +70,9 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path)
                     signature.revision.sha256,
                 ]
             )
-            archive.writestr(f"sealed/{signature.pk}.age", bytes(signature.sealed_contact))
+            sealed = bytes(signature.sealed_contact)
+            if sealed:  # erased by its signer or purged: the row stays for the count, no contact
+                archive.writestr(f"sealed/{signature.pk}.age", sealed)
             count += 1
         archive.writestr("signatures.csv", table.getvalue())
         audit.record(actor=actor, action="signatures.exported", subject=statement, detail={"records": count})
@@ -88,6 +90,8 @@ def sealed_export_open(*, path: Path, identity: str) -> Iterator[dict[str, str]]
     """Rows of the export with the contact data that ``identity`` opens. Runs on a trustee's computer."""
     with zipfile.ZipFile(path) as archive:
         rows = csv.DictReader(io.StringIO(archive.read("signatures.csv").decode("utf-8")))
+        names = set(archive.namelist())
         for row in rows:
-            contact = json.loads(open_sealed(archive.read(f"sealed/{row['id']}.age"), identity))
+            name = f"sealed/{row['id']}.age"
+            contact = json.loads(open_sealed(archive.read(name), identity)) if name in names else {}
             yield {**row, **{column: str(contact.get(column, "")) for column in CONTACT_COLUMNS}}

@@ -231,3 +231,19 @@ def test_verify_tally_notices_a_confirmed_signature_missing_from_the_counters(op
         call_command("verify_tally", stdout=io.StringIO(), stderr=err)
 
     assert f"{open_statement.statement.slug} [GB]: counted 0, confirmed signatures 1" in err.getvalue()
+
+
+def test_an_erased_signature_is_in_the_export_without_contact_data(two_signers, tmp_path):
+    Signature.objects.filter(email_hash__isnull=False, status="confirmed").update(sealed_contact=b"")
+    export = tmp_path / "export.zip"
+    identity_file = tmp_path / "trustee.key"
+    write_identity(identity_file, two_signers.identity, two_signers.trustee.public_key)
+    opened = tmp_path / "opened.csv"
+    out, _ = run("export_signatures", "--statement", two_signers.statement.slug, "--output", str(export))
+    assert out.startswith("2 signatures written")
+    run("open_export", str(export), "--identity", str(identity_file), "--output", str(opened))
+    rows = list(csv.DictReader(opened.open(encoding="utf-8")))
+    assert sorted((row["status"], row["email"]) for row in rows) == [
+        ("confirmed", ""),
+        ("pending", "grace@example.net"),
+    ]

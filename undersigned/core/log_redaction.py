@@ -17,7 +17,10 @@ EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Django's signed values: a base64 payload, then ':'-separated base62 timestamp and base64 signature.
 SIGNED_TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}(?::[A-Za-z0-9_\-]{4,})?:[A-Za-z0-9_\-]{20,}")
 # A personal link's path, whatever its token looks like.
-PERSONAL_PATH = re.compile(r"(/(?:signatures|sign-ons)/(?:confirm|thanks|withdraw)/|/sign-in/)[^/\s\"']+")
+PERSONAL_PATH = re.compile(
+    r"(/(?:signatures|sign-ons)/(?:confirm|thanks|withdraw)/|/sign-in/|/your-data/|/password-reset/[^/\s\"']+/)"
+    r"[^/\s\"']+"
+)
 # PostgreSQL's messages about a refused row quote its values, a signer's or contact's name among
 # them: "Failing row contains (12, Ada Lovelace, ...)", "Key (email_hash, statement_id)=(..., 3)
 # already exists", 'invalid input syntax for type integer: "..."'. Each runs to the end of its line.

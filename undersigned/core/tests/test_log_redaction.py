@@ -20,6 +20,9 @@ def test_addresses_and_tokens_are_taken_out():
     assert cleaned == "Not Found: /signatures/confirm/[token]/ for [email] and [email]"
     assert redact(f"a token alone {token} in a message") == "a token alone [token] in a message"
     assert redact("/organisations/members/sign-in/abc.def:ghi/") == "/organisations/members/sign-in/[token]/"
+    assert redact("Not Found: /your-data/abc.def-ghi/erase/") == "Not Found: /your-data/[token]/erase/"
+    assert redact("GET /accounts/password-reset/MQ/cz8b1k-5f2e9a/") == "GET /accounts/password-reset/MQ/[token]/"
+    assert redact("GET /accounts/password-reset/sent/ 200") == "GET /accounts/password-reset/sent/ 200"
 
 
 def test_ordinary_lines_are_left_alone():

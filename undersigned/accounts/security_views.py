@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersigned.accounts.access import staff_member
@@ -54,6 +55,7 @@ def _locked_out_message() -> str:
     return _("Too many failed sign-ins. Wait 15 minutes, then try again.")
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def second_factor(request: HttpRequest) -> HttpResponse:
@@ -87,6 +89,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def second_factor_setup(request: HttpRequest) -> HttpResponse:
@@ -132,6 +135,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_safe
 def security(request: HttpRequest) -> HttpResponse:
@@ -150,6 +154,7 @@ def security(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 @require_POST
 def backup_codes(request: HttpRequest) -> HttpResponse:
@@ -160,6 +165,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 
 
+@never_cache
 @login_required
 @require_POST
 def end_sessions(request: HttpRequest) -> HttpResponse:

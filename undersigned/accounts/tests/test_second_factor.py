@@ -272,3 +272,11 @@ def test_the_secretariat_gives_roles_and_resets_a_lost_second_factor_in_the_admi
     assert response.status_code == 302
     assert not TOTPDevice.objects.filter(user=eli).exists()
     assert AuditEvent.objects.filter(action="second_factor.reset", subject_id=eli.pk, actor=sam).exists()
+
+
+def test_pages_that_show_secrets_are_never_cached(client, libraries):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    assert "no-store" in client.get("/accounts/second-factor/set-up/")["Cache-Control"]
+    staff_login(client, eli)
+    assert "no-store" in client.post("/accounts/security/backup-codes/")["Cache-Control"]

@@ -127,11 +127,34 @@ COMMISSIONS = {
 }
 
 
+# The demo accounts' second factor, published like their passwords: the key for an authenticator
+# app, and backup codes for those without one. (A backup code works once; running the demo command
+# again gives each account its codes back.)
+DEMO_AUTHENTICATOR_KEY = "UNDERSIGNEDDEMOKEYFORTESTING2345"  # base32, 20 bytes
+DEMO_BACKUP_CODES = ("demo1111", "demo2222", "demo3333", "demo4444", "demo5555")
+
+
+def _ensure_demo_second_factor(user: User) -> None:
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True, key=b32decode(DEMO_AUTHENTICATOR_KEY).hex()
+        )
+    backup, _created = StaticDevice.objects.get_or_create(user=user, name="backup codes")
+    for code in DEMO_BACKUP_CODES:
+        StaticToken.objects.get_or_create(device=backup, token=code)
+
+
 def _ensure_account(email: str, full_name: str, password: str, *, role: str, is_secretariat: bool) -> DemoAccount:
-    if User.objects.filter(email=email).exists():
-        return DemoAccount(role=role, email=email, password=password, created=False)
-    staff_user_create(email=email, full_name=full_name, password=password, is_secretariat=is_secretariat)
-    return DemoAccount(role=role, email=email, password=password, created=True)
+    created = not User.objects.filter(email=email).exists()
+    if created:
+        staff_user_create(email=email, full_name=full_name, password=password, is_secretariat=is_secretariat)
+    _ensure_demo_second_factor(User.objects.get(email=email))
+    return DemoAccount(role=role, email=email, password=password, created=created)
 
 
 @transaction.atomic

@@ -48,6 +48,16 @@ def test_printed_demo_passwords_sign_in(client, capsys):
             client.logout()
             response = client.post("/accounts/sign-in/", {"username": email, "password": password})
             assert response.status_code == 302, email
+            # … and the printed second factor opens the workspace: a backup code, then the app's key.
+            code = printed.split("backup codes ")[1].split(",")[0]
+            assert client.post("/accounts/second-factor/", {"code": code}).status_code == 302, email
+            assert client.get("/staff/").status_code == 200, email
+    key = printed.split("Second factor of both: key ")[1].split()[0]
+    from undersigned.accounts.tests.browser import code_for_secret
+
+    client.logout()
+    client.post("/accounts/sign-in/", {"username": email, "password": password})
+    assert client.post("/accounts/second-factor/", {"code": code_for_secret(key)}).status_code == 302
 
 
 def test_demo_data_refuses_to_load_on_a_live_site():

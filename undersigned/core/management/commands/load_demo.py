@@ -5,7 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from undersigned.core.demo import DEMO_MEMBER_DOMAIN, demo_load, demo_trustee_keys_dir
+from undersigned.core.demo import (
+    DEMO_AUTHENTICATOR_KEY,
+    DEMO_BACKUP_CODES,
+    DEMO_MEMBER_DOMAIN,
+    demo_load,
+    demo_trustee_keys_dir,
+)
 from undersigned.core.exceptions import DomainError
 
 
@@ -30,6 +36,10 @@ class Command(BaseCommand):
         for account in accounts:
             state = "created" if account.created else "already there, password unchanged"
             self.stdout.write(f"  {account.role:<12} {account.email:<26} password: {account.password}  ({state})")
+        self.stdout.write(
+            f"  Second factor of both: key {DEMO_AUTHENTICATOR_KEY} in an authenticator app, "
+            f"or one of the backup codes {', '.join(DEMO_BACKUP_CODES)} (each once; run the demo again to renew them)"
+        )
         self.stdout.write(
             "A member organisation's contact endorses with one click: ask for a sign-in link at "
             f"{settings.SITE_URL}/organisations/members/sign-in/ with any address @{DEMO_MEMBER_DOMAIN}"

@@ -117,7 +117,7 @@ def test_erasing_leaves_nothing_that_leads_back_and_keeps_the_count(client, open
     html = answer.content.decode()
     assert "Your records are erased" in html
     assert "This site holds nothing else about this email address." in html
-    assert "only a one-way code of your address is left" in html
+    assert "erased signatures keep only a one-way code of your address" in html
     for original in (confirmed, pending):
         erased = Signature.objects.get(pk=original.pk)
         # Only the keyed address hash stays, until the purge, so that the address cannot sign twice.

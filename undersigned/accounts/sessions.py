@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from undersigned.accounts.models import StaffSession, User
 from undersigned.accounts.second_factor import new_session_marker
@@ -35,7 +38,13 @@ def browser_summary(user_agent: str) -> str:
     return browser or system
 
 
+def _idle_since() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.STAFF_SESSION_IDLE_SECONDS)
+
+
 def session_start(request: HttpRequest, user: User) -> StaffSession:
+    # Sessions left to time out (no sign-out) are dead: their rows go at the user's next sign-in.
+    StaffSession.objects.filter(user=user, last_seen__lt=_idle_since()).delete()
     marker = new_session_marker()
     request.session[SESSION_MARKER_KEY] = marker
     return StaffSession.objects.create(
@@ -44,7 +53,8 @@ def session_start(request: HttpRequest, user: User) -> StaffSession:
 
 
 def sessions_of(user: User) -> QuerySet[StaffSession]:
-    return StaffSession.objects.filter(user=user).order_by("-last_seen")
+    """The user's sessions that can still be used: those idle for too long are signed out anyway."""
+    return StaffSession.objects.filter(user=user, last_seen__gte=_idle_since()).order_by("-last_seen")
 
 
 def session_end(*, user: User, session_id: int) -> bool:

@@ -280,3 +280,14 @@ def test_pages_that_show_secrets_are_never_cached(client, libraries):
     assert "no-store" in client.get("/accounts/second-factor/set-up/")["Cache-Control"]
     staff_login(client, eli)
     assert "no-store" in client.post("/accounts/security/backup-codes/")["Cache-Control"]
+
+
+def test_timed_out_sessions_are_not_listed_and_go_at_the_next_sign_in(libraries):
+    eli = editor(libraries)
+    old = Client()
+    staff_login(old, eli)
+    StaffSession.objects.update(last_seen=timezone.now() - timedelta(hours=3))
+    here = Client()
+    staff_login(here, eli)
+    assert StaffSession.objects.filter(user=eli).count() == 1
+    assert "End this session" not in here.get("/accounts/security/").content.decode()

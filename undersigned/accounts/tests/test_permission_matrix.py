@@ -224,3 +224,46 @@ def test_a_password_alone_reaches_no_page_of_a_role_that_needs_a_second_factor(w
                 response = getattr(client, method)(url_of(name, world))
                 assert response.status_code == 302, f"{role} {method} {name}"
                 assert response.headers["Location"].startswith("/accounts/second-factor/"), f"{role} {name}"
+
+
+def test_no_staff_page_shows_what_is_sealed(client, world):
+    """Sealed contact data never reaches a staff page, whoever looks: the server cannot open it."""
+    from undersigned.signatures.services import SignerInput, signature_submit
+
+    statement = world["statement"]
+    assert isinstance(statement, Statement)
+    revision = statement.texts.get(language="en").published_revision
+    signature_submit(
+        statement=statement,
+        revision=revision,
+        signer=SignerInput(
+            name="Zephyrine Quall",
+            email="zephyrine.quall@sealed.example",
+            country="FR",
+            city="Montauban-sur-Test",
+            affiliation="Guild of Sample Binders",
+            name_shown="hidden",
+        ),
+        network_hash="c" * 64,
+        language="en",
+        proof_of_work=True,
+    )
+    people = world["people"]
+    assert isinstance(people, dict)
+    secrets_of_signer = (
+        "zephyrine",
+        "Quall",
+        "sealed.example",
+        "Montauban",
+        "Sample Binders",
+        "ana@reading-room",
+        "Ana Contact",
+    )
+    for role in ("secretariat", "editor", "moderator"):
+        staff_login(client, people[role])
+        for name, rule in MATRIX.items():
+            if rule.get is None or role not in rule.get:
+                continue
+            page = client.get(url_of(name, world)).content.decode()
+            for secret in secrets_of_signer:
+                assert secret not in page, f"{role} sees {secret!r} on {name}"

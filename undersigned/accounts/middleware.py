@@ -51,6 +51,11 @@ class StaffSessionMiddleware:
             logout(request)
             messages.info(request, _("This session was ended. Sign in again."))
             return
+        if now - row.created_at > timedelta(seconds=settings.SESSION_COOKIE_AGE):
+            row.delete()
+            logout(request)
+            messages.info(request, _("Your session has ended after 12 hours. Sign in again."))
+            return
         if now - row.last_seen > timedelta(seconds=settings.STAFF_SESSION_IDLE_SECONDS):
             row.delete()
             logout(request)
@@ -66,7 +71,7 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(GUARDED_PREFIXES) and isinstance(request.user, User):
+        if request.path_info.startswith(GUARDED_PREFIXES) and isinstance(request.user, User):
             redirect = self._redirect(request, request.user)
             if redirect is not None:
                 return redirect

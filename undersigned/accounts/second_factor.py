@@ -48,11 +48,21 @@ def has_second_factor(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def enrolment_device(user: User) -> TOTPDevice:
-    """The authenticator being set up: the same secret until it is confirmed, so reloading the page
-    does not invalidate a code already scanned."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False, name=AUTHENTICATOR_NAME).first()
-    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+ENROLMENT_SESSION_KEY = "second_factor_enrolment"
+
+
+def enrolment_device(request: HttpRequest, user: User) -> TOTPDevice:
+    """The authenticator being set up in this session: the same secret until it is confirmed, so
+    reloading the page does not invalidate a code already scanned; a new secret in any other
+    session, so that a secret someone saw elsewhere (a phished password, a shared screen) is
+    never the one that gets confirmed."""
+    pending = request.session.get(ENROLMENT_SESSION_KEY)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, pk=pending).first() if pending else None
+    if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+        request.session[ENROLMENT_SESSION_KEY] = device.pk
+    return device
 
 
 def secret_of(device: TOTPDevice) -> str:

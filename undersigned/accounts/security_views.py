@@ -4,6 +4,7 @@ list of signed-in sessions, and passwords (change, and reset by email)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,6 +27,7 @@ from undersigned.accounts.second_factor import (
     code_accepted,
     enrolment_confirm,
     enrolment_device,
+    fresh_enough,
     has_second_factor,
     is_verified,
     mark_verified,
@@ -49,6 +51,10 @@ def _next_url(request: HttpRequest) -> str:
     ):
         return candidate
     return reverse("staff:dashboard")
+
+
+def _ask_code_again(next_url: str) -> HttpResponse:
+    return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?{urlencode({'again': 1, 'next': next_url})}")
 
 
 def _locked_out_message() -> str:
@@ -84,7 +90,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/second_factor.html",
-        {"form": form, "next": _next_url(request)},
+        {"form": form, "next": _next_url(request), "again": "again" in request.GET and is_verified(request)},
         status=400 if form.errors else 200,
     )
 
@@ -94,10 +100,11 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def second_factor_setup(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
-    if has_second_factor(user) and not is_verified(request):
-        # Replacing an authenticator needs the current one: a stolen password alone must not do it.
-        return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?next={request.get_full_path()}")
-    device = enrolment_device(user)
+    if has_second_factor(user) and not fresh_enough(request):
+        # Replacing an authenticator needs a code of the current one, typed just now: neither a
+        # stolen password nor a session left open elsewhere may do it.
+        return _ask_code_again(request.get_full_path())
+    device = enrolment_device(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if sign_in_blocked(request, user.email):
@@ -161,6 +168,9 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
     if not has_second_factor(user):
         return HttpResponseRedirect(reverse("accounts:second_factor_setup"))
+    if not fresh_enough(request):
+        # New backup codes open everything a code opens: only for whoever typed a code just now.
+        return _ask_code_again(reverse("accounts:security"))
     codes = backup_codes_renew(user=user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 

@@ -19,6 +19,7 @@ from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.links import TokenExpiredError, TokenInvalidError
 from undersigned.core.network import network_hash
+from undersigned.core.public_ids import ALPHABET
 from undersigned.privacy.forms import STARTED_SALT, DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
 from undersigned.privacy.services import (
@@ -139,6 +140,8 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
     receipt = request.POST.get("receipt", "")[:40]
     kind = request.POST.get("kind", "signature")
     try:
+        if not receipt or any(character not in ALPHABET for character in receipt):
+            raise DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
         if kind == "sign_on":
             changed = sign_on_withdraw_by_contact(ref=ref, receipt=receipt)
         else:

@@ -266,6 +266,7 @@ def signature_submit(
             for field, value in fields.items():
                 setattr(signature, field, value)
             signature.status, signature.mails_sent, signature.withdrawn_at = Signature.Status.PENDING, 1, None
+            signature.erased_at = None  # what is stored now is theirs to see and erase again
             signature.created_at = timezone.now()
             signature.save()
             _mail(signature, statement, revision, signer.email, "signature_confirm")

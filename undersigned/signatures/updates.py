@@ -49,6 +49,7 @@ class UpdateOutcome:
     unopened: int = 0  # the identity does not open their record
     refused: int = 0  # the mail server refused the address
     sent_before: int = 0  # another run of the same update got there first
+    opted_out: int = 0  # withdrew, erased or stopped updates while the run went on
 
 
 class UpdateInterruptedError(Exception):
@@ -179,6 +180,17 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
         # database (SQLite) and then finds it. Handing over inside the transaction means a message
         # that failed leaves no row, and the next run tries that signer again.
         with transaction.atomic():
+            # Read again, locked: a signer who withdrew, erased their data or was purged since
+            # this batch was read gets nothing.
+            still_wanted = (
+                Signature.objects.select_for_update()
+                .filter(pk=signature.pk, status=Signature.Status.CONFIRMED, wants_updates=True)
+                .exclude(sealed_contact=b"")
+                .exists()
+            )
+            if not still_wanted:
+                outcome.opted_out += 1
+                return
             UpdateDelivery.objects.create(update=outcome.update, signature=signature)
             _send(message)
     except IntegrityError:
@@ -197,6 +209,8 @@ def _unsent_note(outcome: UpdateOutcome) -> str:
         notes.append(f"{outcome.refused} refused by the mail server")
     if outcome.sent_before:
         notes.append(f"{outcome.sent_before} sent by another run")
+    if outcome.opted_out:
+        notes.append(f"{outcome.opted_out} no longer wanted it")
     return "".join(f", {note}" for note in notes)
 
 
@@ -215,6 +229,7 @@ def _record(statement: Statement, outcome: UpdateOutcome, identities: TrusteeIde
             "unopened": outcome.unopened,
             "refused": outcome.refused,
             "sent_before": outcome.sent_before,
+            "opted_out": outcome.opted_out,
             "opened_with": list(identities.public_keys),
         },
     )

@@ -381,7 +381,22 @@ def statement_close(*, actor: User | None, statement: Statement) -> Statement:
     return _move(actor, statement, {Statement.Status.PUBLISHED}, Statement.Status.CLOSED, "statement.closed")
 
 
+def _refuse_after_purge(statement: Statement) -> None:
+    """Once its signers' personal data is purged, a statement can never take signatures again:
+    nothing tells any more which addresses have signed, so each could be counted twice."""
+    if Statement.objects.filter(pk=statement.pk, personal_data_purged_at__isnull=False).exists():
+        raise DomainError(
+            "purged",
+            _(
+                "Its signers' personal data has been deleted, so nothing tells any more who has signed: "
+                "this statement cannot take signatures again."
+            ),
+            status=409,
+        )
+
+
 def statement_reopen(*, actor: User | None, statement: Statement) -> Statement:
+    _refuse_after_purge(statement)
     return _move(actor, statement, {Statement.Status.CLOSED}, Statement.Status.PUBLISHED, "statement.reopened")
 
 
@@ -413,6 +428,7 @@ def statement_set_window(
 ) -> Statement:
     _require_manager(actor, statement)
     _check_window(opens_at, closes_at)
+    _refuse_after_purge(statement)
     with transaction.atomic():
         statement.opens_at, statement.closes_at = opens_at, closes_at
         statement.save(update_fields=["opens_at", "closes_at"])

@@ -130,7 +130,7 @@ def test_a_stolen_password_cannot_replace_the_authenticator(client, libraries):
     sign_in_with_password(client, eli.email)
     response = client.get("/accounts/second-factor/set-up/")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/accounts/second-factor/?next=")
+    assert response.headers["Location"].startswith("/accounts/second-factor/?again=1&next=")
     assert TOTPDevice.objects.filter(user=eli).count() == 1
 
 
@@ -291,3 +291,59 @@ def test_timed_out_sessions_are_not_listed_and_go_at_the_next_sign_in(libraries)
     staff_login(here, eli)
     assert StaffSession.objects.filter(user=eli).count() == 1
     assert "End this session" not in here.get("/accounts/security/").content.decode()
+
+
+def _left_open(client: Client, user) -> None:
+    """A verified session last given a code ten minutes ago, as on a computer left unattended."""
+    from undersigned.accounts.second_factor import VERIFIED_AT_SESSION_KEY
+
+    staff_login(client, user)
+    session = client.session
+    session[VERIFIED_AT_SESSION_KEY] -= 600
+    session.save()
+
+
+def test_a_session_left_open_cannot_make_new_backup_codes_without_a_code(client, libraries):
+    eli = editor(libraries)
+    _left_open(client, eli)
+    before = list(StaticToken.objects.filter(device__user=eli).values_list("token", flat=True))
+    response = client.post("/accounts/security/backup-codes/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/accounts/second-factor/?again=1")
+    assert list(StaticToken.objects.filter(device__user=eli).values_list("token", flat=True)) == before
+    page = client.get(response.headers["Location"]).content.decode()
+    assert "needs a code typed just now" in page
+    client.post(response.headers["Location"], {"code": current_code(eli)})
+    renewed = client.post("/accounts/security/backup-codes/")
+    assert renewed.status_code == 200 and len(re.findall(r"<li><code>", renewed.content.decode())) == 10
+
+
+def test_a_session_left_open_cannot_replace_the_authenticator_without_a_code(client, libraries):
+    eli = editor(libraries)
+    _left_open(client, eli)
+    response = client.get("/accounts/second-factor/set-up/")
+    assert response.status_code == 302 and "again=1" in response.headers["Location"]
+    assert client.post("/accounts/second-factor/set-up/", {"code": "123456"}).status_code == 302
+    assert TOTPDevice.objects.filter(user=eli).count() == 1
+
+
+def test_each_session_sets_up_its_own_secret(libraries):
+    eli = editor(libraries)
+    first, second = Client(), Client()
+    sign_in_with_password(first, eli.email)
+    sign_in_with_password(second, eli.email)
+    pattern = r'<code class="secret-key" dir="ltr">([A-Z2-7 ]+)</code>'
+    seen = re.search(pattern, first.get("/accounts/second-factor/set-up/").content.decode()).group(1)
+    again = re.search(pattern, first.get("/accounts/second-factor/set-up/").content.decode()).group(1)
+    other = re.search(pattern, second.get("/accounts/second-factor/set-up/").content.decode()).group(1)
+    assert seen == again  # reloading keeps the secret already scanned
+    assert other != seen  # a secret seen in one session is never confirmed in another
+    assert TOTPDevice.objects.filter(user=eli, confirmed=False).count() == 1
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_busy(client, libraries):
+    eli = editor(libraries)
+    staff_login(client, eli)
+    StaffSession.objects.update(created_at=timezone.now() - timedelta(hours=12, minutes=1))
+    response = client.get("/staff/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/sign-in/")

@@ -243,3 +243,25 @@ def test_the_purge_then_takes_the_address_hash_of_erased_signatures_too(client, 
     now = timezone.now()
     statement_purge(due=DuePurge(statement=open_statement.statement, deadline=now), now=now)
     assert Signature.objects.get(pk=signature.pk).email_hash.startswith(ERASED_PREFIX)
+
+
+def test_signing_again_after_withdrawing_and_erasing_is_shown_and_can_be_erased_again(client, open_statement):
+    signature = sign(open_statement, email=ADA, confirm=True, name="Ada Lovelace")
+    client.post(link_path(ADA) + "withdraw/", {"receipt": signature.public_id})
+    erase(client)
+    sign(open_statement, email=ADA, name="Ada Again", name_shown="full")
+    page = client.get(link_path(ADA)).content.decode()
+    assert "Ada Again" in page
+    erase(client)
+    again = Signature.objects.get(pk=signature.pk)
+    assert again.erased_at is not None and again.display_name == "" and bytes(again.sealed_contact) == b""
+
+
+@pytest.mark.parametrize("receipt", ["ab\x00cd", "x" * 500, "<script>", "", "ÄÖÜ"])
+def test_any_receipt_sent_to_withdraw_gets_a_clear_answer(client, open_statement, receipt):
+    signature = sign(open_statement, email=ADA, confirm=True)
+    for kind in ("signature", "sign_on"):
+        response = client.post(link_path(ADA) + "withdraw/", {"receipt": receipt, "kind": kind})
+        assert response.status_code == 404
+        assert "not among yours" in response.content.decode()
+    assert Signature.objects.get(pk=signature.pk).status == Signature.Status.CONFIRMED

@@ -251,3 +251,22 @@ def test_the_purge_works_in_batches(closed_with_signers, monkeypatch):
         (outcome,) = purge_expired()
     assert outcome.signatures == 3
     assert not Signature.objects.exclude(email_hash__startswith=ERASED_PREFIX).exists()
+
+
+def test_a_purged_statement_cannot_take_signatures_again(closed_with_signers):
+    from undersigned.core.exceptions import DomainError
+
+    with time_machine.travel(timezone.now() + timedelta(days=91), tick=False):
+        purge_expired()
+    # Nothing tells any more who signed: reopening would let every address be counted twice.
+    for change in (
+        lambda: statement_reopen(actor=None, statement=closed_with_signers),
+        lambda: statement_set_window(
+            actor=None, statement=closed_with_signers, opens_at=None, closes_at=timezone.now() + timedelta(days=30)
+        ),
+    ):
+        with pytest.raises(DomainError) as refused:
+            change()
+        assert refused.value.code == "purged"
+    closed_with_signers.refresh_from_db()
+    assert closed_with_signers.status == Statement.Status.CLOSED

@@ -122,6 +122,7 @@ def test_an_update_goes_once_to_each_confirmed_signer_who_asked_for_it(
         "unopened": 0,
         "refused": 0,
         "sent_before": 0,
+        "opted_out": 0,
         "opened_with": [open_statement.trustee.public_key],
     }
 
@@ -352,3 +353,20 @@ def test_three_runs_of_one_update_at_once_send_each_signer_one_copy(open_stateme
     assert set(sent) <= set(addresses)
     assert sum(outcome.sent for outcome in outcomes) == confirmed
     assert Update.objects.count() == 1 and UpdateDelivery.objects.count() == confirmed
+
+
+def test_a_signer_who_withdraws_while_the_run_goes_on_gets_nothing(
+    open_statement, signers, files, smtp_server, monkeypatch
+):
+    opened = updates._address
+
+    def open_then_the_signer_withdraws(signature, identities):
+        address = opened(signature, identities)
+        signature_withdraw(signature_id=signature.pk, statement_id=signature.statement_id)
+        return address
+
+    monkeypatch.setattr(updates, "_address", open_then_the_signer_withdraws)
+    out, _err = send(open_statement, files)
+    assert smtp_server.messages == []
+    assert not UpdateDelivery.objects.exists()
+    assert "no longer wanted it" in out

@@ -76,6 +76,8 @@ class Command(BaseCommand):
             self.stderr.write(f"{outcome.refused} address(es) were refused by the mail server")
         if outcome.sent_before:
             self.stdout.write(f"{outcome.sent_before} signer(s) had it from another run at the same time")
+        if outcome.opted_out:
+            self.stdout.write(f"{outcome.opted_out} signer(s) withdrew or stopped updates during the run: not sent")
 
 
 def _read_body(name: str) -> str:

@@ -90,6 +90,14 @@ def signature_withdraw_by_signer(*, ref: PersonRef, receipt: str) -> bool:
     return changed
 
 
+def updates_stop_by_signer(*, ref: PersonRef, receipt: str) -> bool:
+    """No more updates for one of the person's signatures, which stays as it is. True if it changed."""
+    found = Signature.objects.filter(email_hash=ref.signer_hash, public_id=receipt, erased_at__isnull=True)
+    if not found.exists():
+        raise _not_yours()
+    return bool(found.filter(wants_updates=True).update(wants_updates=False))
+
+
 def sign_on_withdraw_by_contact(*, ref: PersonRef, receipt: str) -> bool:
     """Withdraws a sign-on the person is the contact of, named by its receipt. True if it changed."""
     row = SignOn.objects.filter(contact_email_hash=ref.contact_hash, public_id=receipt).values_list(

@@ -27,6 +27,7 @@ from undersigned.privacy.services import (
     records_erase,
     sign_on_withdraw_by_contact,
     signature_withdraw_by_signer,
+    updates_stop_by_signer,
 )
 from undersigned.privacy.tokens import LINK_HOURS, PersonRef, read_data_link_token
 from undersigned.signatures.addresses import email_hash
@@ -130,6 +131,22 @@ def records_download(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return _private(response)
+
+
+@require_POST
+def stop_updates(request: HttpRequest, token: str) -> HttpResponse:
+    ref = _ref_or_answer(request, token)
+    if isinstance(ref, HttpResponse):
+        return ref
+    receipt = request.POST.get("receipt", "")[:40]
+    try:
+        if not receipt or any(character not in ALPHABET for character in receipt):
+            raise DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
+        changed = updates_stop_by_signer(ref=ref, receipt=receipt)
+    except DomainError as error:
+        return _records_page(request, token, ref, status=error.status, error=error.message)
+    notice = _("You will get no more updates about this statement.") if changed else _("Updates were already off.")
+    return _records_page(request, token, ref, notice=notice)
 
 
 @require_POST

@@ -31,6 +31,8 @@ from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import _close_connection, _send
+from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
+from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.signatures.models import Signature, Update, UpdateDelivery
 from undersigned.signatures.tokens import SignatureRef, withdraw_token
 from undersigned.signatures.trustee_identities import TrusteeIdentities
@@ -172,6 +174,8 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
             "update_body": body,
             "statement_title": signature.revision.title,
             "withdraw_url": settings.SITE_URL + reverse("signatures:withdraw", args=[withdraw_token(ref)]),
+            "data_url": _data_url(address),
+            "data_hours": DATA_LINK_HOURS,
         },
         signature.language,
     )
@@ -199,6 +203,12 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
         outcome.refused += 1  # this address only; the next message may go
     else:
         outcome.sent += 1
+
+
+def _data_url(address: str) -> str:
+    """The signer's data page (stop updates there, or see and erase what is held): a link that
+    carries keyed hashes only, made from the address opened in memory for this message."""
+    return settings.SITE_URL + reverse("privacy:records", args=[data_link_token(PersonRef.of_address(address))])
 
 
 def _unsent_note(outcome: UpdateOutcome) -> str:

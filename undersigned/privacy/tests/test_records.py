@@ -265,3 +265,20 @@ def test_any_receipt_sent_to_withdraw_gets_a_clear_answer(client, open_statement
         assert response.status_code == 404
         assert "not among yours" in response.content.decode()
     assert Signature.objects.get(pk=signature.pk).status == Signature.Status.CONFIRMED
+
+
+def test_a_signer_stops_updates_and_keeps_the_signature(client, open_statement):
+    signature = sign(open_statement, email=ADA, confirm=True, wants_updates=True)
+    page = client.get(link_path(ADA)).content.decode()
+    assert "Stop updates, keep my signature" in page
+    response = client.post(link_path(ADA) + "stop-updates/", {"receipt": signature.public_id})
+    assert response.status_code == 200
+    assert "You will get no more updates about this statement." in response.content.decode()
+    stopped = Signature.objects.get(pk=signature.pk)
+    assert (stopped.wants_updates, stopped.status) == (False, Signature.Status.CONFIRMED)
+    assert "Stop updates, keep my signature" not in response.content.decode()
+    other = sign(open_statement, email="bob@example.org", confirm=True, wants_updates=True)
+    refused = client.post(link_path(ADA) + "stop-updates/", {"receipt": other.public_id})
+    assert refused.status_code == 404
+    assert Signature.objects.get(pk=other.pk).wants_updates
+    assert client.post(link_path(ADA) + "stop-updates/", {"receipt": "\x00"}).status_code == 404

@@ -105,6 +105,10 @@ def test_an_update_goes_once_to_each_confirmed_signer_who_asked_for_it(
         signature_id=signers["ada"].pk, statement_id=open_statement.statement.pk
     )
     assert client.get(urlsplit(link).path).status_code == 200
+    # The data page, where updates stop without withdrawing, opens from the mail for 24 hours.
+    (data_link,) = [link for link in smtp_server.links_in(message) if "/your-data/" in link]
+    data_page = client.get(urlsplit(data_link).path)
+    assert data_page.status_code == 200 and "Stop updates, keep my signature" in data_page.content.decode()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "statement &amp; its 3 signatures" in html and 'lang="en"' in html
     update = Update.objects.get()

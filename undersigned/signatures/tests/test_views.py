@@ -440,6 +440,16 @@ def test_a_link_naming_another_statement_is_not_found(client, post, statement, m
 # --- Rate limits --------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def start_of_an_hour():
+    """Rate limits count per window; a test that counts hits starts just after a whole hour, so no
+    window (ten minutes, an hour) turns over while it runs."""
+    now = time.time()
+    with time_machine.travel(now - now % 3600 + 3600 + 5, tick=True):
+        yield
+
+
+@pytest.mark.usefixtures("start_of_an_hour")
 def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, monkeypatch):
     monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
 
@@ -453,6 +463,7 @@ def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, mon
     assert Signature.objects.get(email_hash=email_hash(ANA)).mails_sent == 1
 
 
+@pytest.mark.usefixtures("start_of_an_hour")
 def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, monkeypatch):
     monkeypatch.setattr(views, "NETWORK_PER_STATEMENT", (2, 600))
 
@@ -465,6 +476,7 @@ def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, mo
     assert Signature.objects.count() == 3
 
 
+@pytest.mark.usefixtures("start_of_an_hour")
 def test_the_429_page_is_in_the_interface_language(post, statement, monkeypatch):
     monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
     post(SIGN_URL, form_data(statement))

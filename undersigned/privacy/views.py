@@ -7,6 +7,7 @@ person only by hashes (``privacy.tokens``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
@@ -133,8 +134,10 @@ def records_download(request: HttpRequest, token: str) -> HttpResponse:
     return _private(response)
 
 
-@require_POST
-def stop_updates(request: HttpRequest, token: str) -> HttpResponse:
+def _act_on_receipt(
+    request: HttpRequest, token: str, act: Callable[[PersonRef, str], bool], *, done: str, already: str
+) -> HttpResponse:
+    """Applies ``act`` to one of the link's records, named by the receipt the page posted."""
     ref = _ref_or_answer(request, token)
     if isinstance(ref, HttpResponse):
         return ref
@@ -142,31 +145,37 @@ def stop_updates(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if not receipt or any(character not in ALPHABET for character in receipt):
             raise DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
-        changed = updates_stop_by_signer(ref=ref, receipt=receipt)
+        changed = act(ref, receipt)
     except DomainError as error:
         return _records_page(request, token, ref, status=error.status, error=error.message)
-    notice = _("You will get no more updates about this statement.") if changed else _("Updates were already off.")
-    return _records_page(request, token, ref, notice=notice)
+    return _records_page(request, token, ref, notice=done if changed else already)
+
+
+@require_POST
+def stop_updates(request: HttpRequest, token: str) -> HttpResponse:
+    return _act_on_receipt(
+        request,
+        token,
+        lambda ref, receipt: updates_stop_by_signer(ref=ref, receipt=receipt),
+        done=_("You will get no more updates about this statement."),
+        already=_("Updates were already off."),
+    )
 
 
 @require_POST
 def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    ref = _ref_or_answer(request, token)
-    if isinstance(ref, HttpResponse):
-        return ref
-    receipt = request.POST.get("receipt", "")[:40]
-    kind = request.POST.get("kind", "signature")
-    try:
-        if not receipt or any(character not in ALPHABET for character in receipt):
-            raise DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
-        if kind == "sign_on":
-            changed = sign_on_withdraw_by_contact(ref=ref, receipt=receipt)
-        else:
-            changed = signature_withdraw_by_signer(ref=ref, receipt=receipt)
-    except DomainError as error:
-        return _records_page(request, token, ref, status=error.status, error=error.message)
-    notice = _("It is withdrawn.") if changed else _("It was already withdrawn.")
-    return _records_page(request, token, ref, notice=notice)
+    by_contact = request.POST.get("kind", "signature") == "sign_on"
+    return _act_on_receipt(
+        request,
+        token,
+        lambda ref, receipt: (
+            sign_on_withdraw_by_contact(ref=ref, receipt=receipt)
+            if by_contact
+            else signature_withdraw_by_signer(ref=ref, receipt=receipt)
+        ),
+        done=_("It is withdrawn."),
+        already=_("It was already withdrawn."),
+    )
 
 
 @require_POST

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from undersigned.core.public_ids import is_public_id
 from undersigned.ledger.chain import GENESIS, apply, chain_hash, empty_counts
 from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
 from undersigned.statements.models import Statement
@@ -203,6 +204,8 @@ def receipt_of(statement: Statement, public_id: str) -> Receipt:
     personal): the newest pending one if any, else the newest in the log."""
     from undersigned.ledger.chain import EFFECTS
 
+    if not is_public_id(public_id):
+        return Receipt(public_id, "unknown")
     pending = PendingEvent.objects.filter(statement=statement, subject=public_id).order_by("-pk").first()
     entry = LedgerEntry.objects.filter(statement=statement, subject=public_id).order_by("-seq").first()
     latest_kind = pending.kind if pending is not None else entry.kind if entry is not None else None

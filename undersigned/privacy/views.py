@@ -20,7 +20,7 @@ from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.links import TokenExpiredError, TokenInvalidError
 from undersigned.core.network import network_hash
-from undersigned.core.public_ids import ALPHABET
+from undersigned.core.public_ids import is_public_id
 from undersigned.privacy.forms import STARTED_SALT, DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
 from undersigned.privacy.services import (
@@ -143,7 +143,7 @@ def _act_on_receipt(
         return ref
     receipt = request.POST.get("receipt", "")[:40]
     try:
-        if not receipt or any(character not in ALPHABET for character in receipt):
+        if not is_public_id(receipt):
             raise DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
         changed = act(ref, receipt)
     except DomainError as error:

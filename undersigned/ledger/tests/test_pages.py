@@ -60,6 +60,13 @@ def test_a_receipt_from_the_thank_you_page_is_found_counted(client, target):
     )
 
 
+@pytest.mark.parametrize("typed", ["AB\x00CD", "<b>é</b>", "Ω" * 30, "-"])
+def test_a_receipt_that_cannot_be_one_is_unknown_without_an_error(client, target, typed):
+    response = client.get(f"/statements/{target.statement.slug}/transparency/", {"receipt": typed})
+    assert response.status_code == 200
+    assert "No signature of this statement has this receipt number" in response.content.decode()
+
+
 def test_drafts_have_no_transparency_page(client, libraries):
     from undersigned.statements.models import Statement
 

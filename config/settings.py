@@ -219,9 +219,16 @@ LOGOUT_REDIRECT_URL = "federation:home"
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a staff session ends 12 hours after sign-in at the latest
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour, and once
 STAFF_SESSION_IDLE_SECONDS = 60 * 60 * 2  # … and after two hours without a request
-# Codes of authenticator apps: a code is good for its 30 seconds and one step either side, once.
-OTP_TOTP_ISSUER = "Undersigned"
-OTP_TOTP_TOLERANCE = 1
+
+
+def _authenticator_issuer(device: object) -> str:
+    """The name authenticator apps show beside a staff member's codes: the federation's."""
+    from undersigned.accounts.second_factor import issuer_name
+
+    return issuer_name()
+
+
+OTP_TOTP_ISSUER = _authenticator_issuer
 SECOND_FACTOR_FRESH_SECONDS = 5 * 60  # how recent a code must be to download sealed data
 SESSION_COOKIE_HTTPONLY = True
 # No script of the site reads a cookie: the CSRF token travels in the forms.

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.accounts.models import User
 from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
+
+LOCKED_OUT = _("Too many failed sign-ins. Wait 15 minutes, then try again.")
 
 
 class SignInForm(AuthenticationForm):
@@ -18,7 +23,7 @@ class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("This email address and password do not match an active staff account."),
-        "throttled": _("Too many failed sign-ins. Wait 15 minutes, then try again."),
+        "throttled": LOCKED_OUT,
     }
 
     def clean(self) -> dict[str, Any]:
@@ -34,7 +39,9 @@ class SignInForm(AuthenticationForm):
 
 
 class CodeForm(forms.Form):
-    """A code from the authenticator app, or one of the backup codes."""
+    """A code from the authenticator app, or one of the backup codes, checked by ``accept`` (which
+    returns what the code opened, or None) under the same lock-out as the password: ten failures
+    per account or network, then 15 minutes' wait. What the code opened is ``accepted``."""
 
     code = forms.CharField(
         label=_("Code"),
@@ -44,6 +51,32 @@ class CodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "dir": "ltr"}
         ),
     )
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        request: HttpRequest,
+        user: User,
+        accept: Callable[[str], Any],
+        wrong: str,
+    ) -> None:
+        super().__init__(data)
+        self.request, self.user, self.accept, self.wrong = request, user, accept, wrong
+        self.accepted: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        code = cleaned.get("code")
+        if code is None:
+            return cleaned
+        if sign_in_blocked(self.request, self.user.email):
+            raise ValidationError(LOCKED_OUT, code="throttled")
+        self.accepted = self.accept(code)
+        if self.accepted is None:
+            sign_in_failed(self.request, self.user.email)
+            self.add_error("code", self.wrong)
+        return cleaned
 
 
 class StaffPasswordResetForm(PasswordResetForm):

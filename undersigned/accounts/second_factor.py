@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 import time
 from base64 import b32encode
-from urllib.parse import quote, urlencode
 
 import django_otp
 import segno
@@ -71,11 +70,11 @@ def secret_of(device: TOTPDevice) -> str:
     return " ".join(encoded[index : index + 4] for index in range(0, len(encoded), 4))
 
 
-def provisioning_uri(device: TOTPDevice, *, issuer: str) -> str:
-    label = quote(f"{issuer}:{device.user.email}", safe="@:")
-    query = {"secret": secret_of(device).replace(" ", ""), "issuer": issuer, "algorithm": "SHA1"}
-    query.update(digits=str(device.digits), period=str(device.step))
-    return f"otpauth://totp/{label}?{urlencode(query)}"
+def issuer_name() -> str:
+    from undersigned.federation.selectors import federation_identity
+
+    identity = federation_identity()
+    return identity.text_in(identity.default_language).name
 
 
 def qr_code_svg(uri: str) -> str:

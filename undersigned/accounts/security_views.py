@@ -32,16 +32,13 @@ from undersigned.accounts.second_factor import (
     is_verified,
     mark_verified,
     needs_second_factor,
-    provisioning_uri,
     qr_code_svg,
     secret_of,
 )
 from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
-from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
 from undersigned.core import ratelimit
 from undersigned.core.crypto import keyed_hash
 from undersigned.core.network import network_hash
-from undersigned.federation.selectors import federation_identity
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -57,10 +54,6 @@ def _ask_code_again(next_url: str) -> HttpResponse:
     return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?{urlencode({'again': 1, 'next': next_url})}")
 
 
-def _locked_out_message() -> str:
-    return _("Too many failed sign-ins. Wait 15 minutes, then try again.")
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -69,22 +62,19 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     user = staff_member(request)
     if not has_second_factor(user):
         return HttpResponseRedirect(f"{reverse('accounts:second_factor_setup')}?next={_next_url(request)}")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(
+        request.POST or None,
+        request=request,
+        user=user,
+        accept=lambda code: code_accepted(user, code),
+        wrong=_(
+            "This code is not right, or was already used. Codes change every 30 seconds: type the "
+            "newest one, or one of your backup codes."
+        ),
+    )
     if request.method == "POST" and form.is_valid():
-        if sign_in_blocked(request, user.email):
-            form.add_error(None, _locked_out_message())
-        elif (device := code_accepted(user, form.cleaned_data["code"])) is None:
-            sign_in_failed(request, user.email)
-            form.add_error(
-                "code",
-                _(
-                    "This code is not right, or was already used. Codes change every 30 seconds: type the "
-                    "newest one, or one of your backup codes."
-                ),
-            )
-        else:
-            mark_verified(request, device)
-            return HttpResponseRedirect(_next_url(request))
+        mark_verified(request, form.accepted)
+        return HttpResponseRedirect(_next_url(request))
     elif request.method == "GET" and is_verified(request) and "again" not in request.GET:
         return HttpResponseRedirect(_next_url(request))
     return render(
@@ -105,36 +95,30 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         # stolen password nor a session left open elsewhere may do it.
         return _ask_code_again(request.get_full_path())
     device = enrolment_device(request, user)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(
+        request.POST or None,
+        request=request,
+        user=user,
+        accept=lambda code: enrolment_confirm(user=user, device=device, code=code),
+        wrong=_(
+            "This code is not right. Check that the app shows the account you just added, and type its newest code."
+        ),
+    )
     if request.method == "POST" and form.is_valid():
-        if sign_in_blocked(request, user.email):
-            form.add_error(None, _locked_out_message())
-        elif (codes := enrolment_confirm(user=user, device=device, code=form.cleaned_data["code"])) is None:
-            sign_in_failed(request, user.email)
-            form.add_error(
-                "code",
-                _(
-                    "This code is not right. Check that the app shows the account you just added, and type "
-                    "its newest code."
-                ),
-            )
-        else:
-            device.refresh_from_db()
-            mark_verified(request, device)
-            return render(
-                request, "accounts/backup_codes.html", {"codes": codes, "next": _next_url(request), "first": True}
-            )
-    identity = federation_identity()
-    issuer = identity.text_in(identity.default_language).name
-    uri = provisioning_uri(device, issuer=issuer)
+        device.refresh_from_db()
+        mark_verified(request, device)
+        return render(
+            request,
+            "accounts/backup_codes.html",
+            {"codes": form.accepted, "next": _next_url(request), "first": True},
+        )
     return render(
         request,
         "accounts/second_factor_setup.html",
         {
             "form": form,
-            "qr_svg": qr_code_svg(uri),
+            "qr_svg": qr_code_svg(device.config_url),
             "secret": secret_of(device),
-            "issuer": issuer,
             "required": needs_second_factor(user),
             "next": _next_url(request),
         },

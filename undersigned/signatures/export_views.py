@@ -23,7 +23,6 @@ from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import CodeForm
 from undersigned.accounts.models import User
 from undersigned.accounts.second_factor import code_accepted, mark_verified
-from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
 from undersigned.signatures.sealed_export import sealed_export_write
 from undersigned.signatures.selectors import exportable_count
 from undersigned.statements.models import Statement
@@ -35,16 +34,16 @@ from undersigned.statements.permissions import Capability, statement_for_staff
 def sealed_export(request: HttpRequest, slug: str) -> HttpResponse | FileResponse:
     actor = staff_member(request)
     statement = statement_for_staff(actor, slug, Capability.EXPORT)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(
+        request.POST or None,
+        request=request,
+        user=actor,
+        accept=lambda code: code_accepted(actor, code),
+        wrong=_("This code is not right, or was already used. Type the newest code of your app."),
+    )
     if request.method == "POST" and form.is_valid():
-        if sign_in_blocked(request, actor.email):
-            form.add_error(None, _("Too many failed sign-ins. Wait 15 minutes, then try again."))
-        elif (device := code_accepted(actor, form.cleaned_data["code"])) is None:
-            sign_in_failed(request, actor.email)
-            form.add_error("code", _("This code is not right, or was already used. Type the newest code of your app."))
-        else:
-            mark_verified(request, device)
-            return _download(actor, statement)
+        mark_verified(request, form.accepted)
+        return _download(actor, statement)
     return render(
         request,
         "signatures/staff/export.html",

@@ -11,7 +11,7 @@ the page that sets one up. Public pages are never affected: signers have no acco
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -47,23 +47,23 @@ class StaffSessionMiddleware:
         marker = request.session.get(SESSION_MARKER_KEY)
         row = StaffSession.objects.filter(marker=marker).first() if isinstance(marker, str) else None
         now = timezone.now()
-        if row is None or row.user_id != request.user.pk:
-            logout(request)
-            messages.info(request, _("This session was ended. Sign in again."))
-            return
-        if now - row.created_at > timedelta(seconds=settings.SESSION_COOKIE_AGE):
-            row.delete()
-            logout(request)
-            messages.info(request, _("Your session has ended after 12 hours. Sign in again."))
-            return
-        if now - row.last_seen > timedelta(seconds=settings.STAFF_SESSION_IDLE_SECONDS):
-            row.delete()
-            logout(request)
-            messages.info(request, _("You were signed out after a while without activity. Sign in again."))
-            return
-        if now - row.last_seen > LAST_SEEN_EVERY:
+        ended = _why_ended(row, request.user.pk, now)
+        if ended:
+            logout(request)  # which deletes the row too (``sessions``, on user_logged_out)
+            messages.info(request, ended)
+        elif row is not None and now - row.last_seen > LAST_SEEN_EVERY:
             StaffSession.objects.filter(pk=row.pk).update(last_seen=now)
-        request.staff_session = row  # type: ignore[attr-defined]
+
+
+def _why_ended(row: StaffSession | None, user_id: object, now: datetime) -> str:
+    """Why this session is over, or "" while it goes on."""
+    if row is None or row.user_id != user_id:
+        return _("This session was ended. Sign in again.")
+    if now - row.created_at > timedelta(seconds=settings.SESSION_COOKIE_AGE):
+        return _("Your session has ended after 12 hours. Sign in again.")
+    if now - row.last_seen > timedelta(seconds=settings.STAFF_SESSION_IDLE_SECONDS):
+        return _("You were signed out after a while without activity. Sign in again.")
+    return ""
 
 
 class SecondFactorMiddleware:

@@ -57,6 +57,16 @@ def commissions_where(actor: User, capability: Capability) -> QuerySet[Commissio
     )
 
 
+def _roles_of(actor: User) -> dict[int, str]:
+    """The actor's role in each commission, read once per user object (that is, once per request):
+    a staff page asks several times, for each of its texts and links."""
+    roles: dict[int, str] | None = actor.__dict__.get("_commission_roles")
+    if roles is None:
+        roles = dict(CommissionMembership.objects.filter(user=actor).values_list("commission_id", "role"))
+        actor.__dict__["_commission_roles"] = roles
+    return roles
+
+
 def can(actor: User, capability: Capability, statement: Statement) -> bool:
     if not actor.is_active:
         return False
@@ -64,7 +74,8 @@ def can(actor: User, capability: Capability, statement: Statement) -> bool:
         return True
     if statement.commission_id is None:
         return False
-    return commissions_where(actor, capability).filter(commission_id=statement.commission_id).exists()
+    role = _roles_of(actor).get(statement.commission_id)
+    return role is not None and capability in ROLE_CAPABILITIES[role]
 
 
 def is_assigned_translator(actor: User, statement: Statement, language: str | None = None) -> bool:

@@ -43,10 +43,10 @@ def _no_language_left_active() -> Iterator[None]:
     yield
     from django.utils import translation
 
-    from undersigned.notifications.services import _close_connection
+    from undersigned.notifications.services import close_mail_connection
 
     translation.deactivate()
-    _close_connection()
+    close_mail_connection()
 
 
 @pytest.fixture(autouse=True, scope="session")

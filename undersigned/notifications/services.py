@@ -64,7 +64,7 @@ def mail_deliver(*, mail_id: str) -> str:
         return "undecryptable"
     message = message_of(**payload)
     try:
-        _send(message)
+        send_mail_now(message)
     except OSError as error:  # smtplib's errors are OSErrors, like refused or dropped connections
         mail.attempts += 1
         if mail.attempts >= MAX_ATTEMPTS:
@@ -89,14 +89,14 @@ CONNECTION_IDLE_SECONDS = 30.0
 _worker_connection = threading.local()
 
 
-def _send(message: EmailMessage) -> None:
+def send_mail_now(message: EmailMessage) -> None:
     """Sends over this thread's open connection; one that turns out dropped is replaced once."""
     for attempt in (1, 2):
         connection, fresh = _connection()
         try:
             connection.send_messages([message])
         except OSError:
-            _close_connection()
+            close_mail_connection()
             if fresh or attempt == 2:
                 raise
             continue  # the server had dropped a reused connection: try once on a new one
@@ -112,14 +112,14 @@ def _connection() -> tuple[BaseEmailBackend, bool]:
     server = (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
     if connection is not None and idle < CONNECTION_IDLE_SECONDS and _worker_connection.server == server:
         return connection, False
-    _close_connection()
+    close_mail_connection()
     connection = get_connection()
     connection.open()
     _worker_connection.connection, _worker_connection.server = connection, server
     return connection, True
 
 
-def _close_connection() -> None:
+def close_mail_connection() -> None:
     connection: BaseEmailBackend | None = getattr(_worker_connection, "connection", None)
     _worker_connection.connection = None
     if connection is not None:

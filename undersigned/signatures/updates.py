@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import _close_connection, _send
+from undersigned.notifications.services import close_mail_connection, send_mail_now
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.signatures.models import Signature, Update, UpdateDelivery
@@ -140,7 +140,7 @@ def update_send(
         _record(statement, outcome, identities, finished=False)
         raise UpdateInterruptedError(outcome, type(error).__name__) from None
     finally:
-        _close_connection()
+        close_mail_connection()
     if outcome.unopened == outcome.recipients:
         raise DomainError(
             "identity_opens_nothing",
@@ -196,7 +196,7 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
                 outcome.opted_out += 1
                 return
             UpdateDelivery.objects.create(update=outcome.update, signature=signature)
-            _send(message)
+            send_mail_now(message)
     except IntegrityError:
         outcome.sent_before += 1
     except smtplib.SMTPRecipientsRefused:

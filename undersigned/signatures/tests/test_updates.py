@@ -156,7 +156,7 @@ def test_a_run_stopped_by_the_mail_server_continues_without_sending_anyone_twice
 ):
     for name in ("a", "b", "c"):
         sign(open_statement, email=f"{name}@example.org", wants_updates=True, confirm=True)
-    real_send, calls = updates._send, []
+    real_send, calls = updates.send_mail_now, []
 
     def fail_on_the_second(message):
         calls.append(1)
@@ -164,13 +164,13 @@ def test_a_run_stopped_by_the_mail_server_continues_without_sending_anyone_twice
             raise smtplib.SMTPServerDisconnected("the server went away")
         real_send(message)
 
-    monkeypatch.setattr(updates, "_send", fail_on_the_second)
+    monkeypatch.setattr(updates, "send_mail_now", fail_on_the_second)
     with pytest.raises(CommandError, match=r"after 1 message\(s\).*run the same command again"):
         send(open_statement, files)
     assert recipients(smtp_server) == ["a@example.org"]
     assert AuditEvent.objects.get(action="signatures.update_interrupted").detail["sent"] == 1
 
-    monkeypatch.setattr(updates, "_send", real_send)
+    monkeypatch.setattr(updates, "send_mail_now", real_send)
     out, _ = send(open_statement, files)
 
     assert recipients(smtp_server) == ["a@example.org", "b@example.org", "c@example.org"]
@@ -183,14 +183,14 @@ def test_an_address_the_mail_server_refuses_is_counted_and_the_others_go(
 ):
     for name in ("a", "b"):
         sign(open_statement, email=f"{name}@example.org", wants_updates=True, confirm=True)
-    real_send = updates._send
+    real_send = updates.send_mail_now
 
     def refuse_a(message):
         if message.to == ["a@example.org"]:
             raise smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no such user")})
         real_send(message)
 
-    monkeypatch.setattr(updates, "_send", refuse_a)
+    monkeypatch.setattr(updates, "send_mail_now", refuse_a)
     out, err = send(open_statement, files)
 
     assert recipients(smtp_server) == ["b@example.org"]

@@ -120,25 +120,17 @@ def _anonymise_signatures(signatures: QuerySet[Signature], *, erased_at: datetim
     """``erased_at`` (an erasure by the signer): the address hash stays until the statement's purge,
     so that the same mailbox cannot sign the statement again and be counted twice; the purge
     replaces it. Everything else that leads back to the person goes at once."""
+    gone = {
+        "sealed_contact": b"",
+        "display_name": "",
+        "name_shown": Signature.NameShown.HIDDEN,
+        "wants_updates": False,
+        "network_hash": "",
+        "name_key": "",
+    }
     if erased_at is not None:
-        return signatures.update(
-            erased_at=erased_at,
-            sealed_contact=b"",
-            display_name="",
-            name_shown=Signature.NameShown.HIDDEN,
-            wants_updates=False,
-            network_hash="",
-            name_key="",
-        )
-    return signatures.update(
-        email_hash=_stand_in_hash(),
-        sealed_contact=b"",
-        display_name="",
-        name_shown=Signature.NameShown.HIDDEN,
-        wants_updates=False,
-        network_hash="",
-        name_key="",
-    )
+        return signatures.update(erased_at=erased_at, **gone)
+    return signatures.update(email_hash=_stand_in_hash(), **gone)
 
 
 def _anonymise_sign_ons(sign_ons: QuerySet[SignOn]) -> int:

@@ -44,21 +44,22 @@ def opens(sealed: bytes | memoryview, identity: str) -> bool:
     return True
 
 
-def submitted_sign_on(target) -> SignOn:
+def submitted_sign_on(target, *, network_hash: str = "n" * 64, language: str = "en", **fields: str) -> SignOn:
+    data = {
+        "name": "Neighbourhood Readers' Association",
+        "country": "ES",
+        "website": "https://readers.example.org",
+        "contact_name": "Rosa Contact",
+        "contact_role": "Coordinator",
+        "contact_email": "rosa@readers.example.org",
+        **fields,
+    }
     return sign_on_submit(
         statement=target.statement,
         revision=target.revision,
-        data=SignOnInput(
-            name="Neighbourhood Readers' Association",
-            country="ES",
-            type=kind(),
-            website="https://readers.example.org",
-            contact_name="Rosa Contact",
-            contact_role="Coordinator",
-            contact_email="rosa@readers.example.org",
-        ),
-        network_hash="n" * 64,
-        language="en",
+        data=SignOnInput(type=kind(), **data),
+        network_hash=network_hash,
+        language=language,
     )
 
 
@@ -79,20 +80,16 @@ def test_sign_ons_and_contacts_name_the_key_set_they_are_sealed_to(open_statemen
 
 def test_reseal_moves_sign_ons_to_the_commissions_new_trustees_and_skips_withdrawn_ones(open_statement, tmp_path):
     sign_on = submitted_sign_on(open_statement)
-    withdrawn = sign_on_submit(
-        statement=open_statement.statement,
-        revision=open_statement.revision,
-        data=SignOnInput(
-            name="Second Association",
-            country="FR",
-            type=kind(),
-            website="",
-            contact_name="Rémi",
-            contact_role="",
-            contact_email="remi@second.example.org",
-        ),
+    withdrawn = submitted_sign_on(
+        open_statement,
         network_hash="m" * 64,
         language="fr",
+        name="Second Association",
+        country="FR",
+        website="",
+        contact_name="Rémi",
+        contact_role="",
+        contact_email="remi@second.example.org",
     )
     sign_on_withdraw(sign_on_id=withdrawn.pk, statement_id=open_statement.statement.pk)
     _, newcomer = trustee_for(open_statement.commission, name="Nell Newcomer")

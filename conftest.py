@@ -25,15 +25,13 @@ def _fresh_cache() -> None:
     # The federation's identity, tallies and statements are cached; no test may see another's.
     from undersigned.federation.selectors import forget_checked_identity
     from undersigned.signatures.services import forget_sealing_keys
-    from undersigned.statements.selectors import forget_all_statements
+    from undersigned.statements.selectors import forget_all_statements, forget_revisions
 
     cache.clear()
     forget_all_statements()
     forget_checked_identity()
     forget_sealing_keys()
-    from undersigned.signatures import views as signature_views
-
-    signature_views._REVISIONS.clear()
+    forget_revisions()
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +68,19 @@ def _flush_lifts_the_ledger_triggers() -> None:
         return [*sqlite_drop_statements(), *statements, *sqlite_create_statements()]
 
     DatabaseOperations.sql_flush = sql_flush_around_ledger_triggers  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def rate_limit(monkeypatch) -> Callable[[str, int], None]:
+    """Sets the limit of one of ``core.ratelimit.RULES`` for this test."""
+    from dataclasses import replace
+
+    from undersigned.core import ratelimit
+
+    def set_limit(rule: str, limit: int) -> None:
+        monkeypatch.setitem(ratelimit.RULES, rule, replace(ratelimit.RULES[rule], limit=limit))
+
+    return set_limit
 
 
 @pytest.fixture

@@ -87,6 +87,8 @@ try:
     HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
     # A signature whose fraud signals add up to this score is held for review, not counted.
     FRAUD_HOLD_SCORE = env_int("FRAUD_HOLD_SCORE", 3, minimum=1)
+    # A public form sent back sooner than this after it was drawn is taken for a script's.
+    FORM_MIN_FILL_SECONDS = env_int("FORM_MIN_FILL_SECONDS", 3, minimum=0)
     # A MaxMind-format country database (GeoLite2-Country.mmdb or similar) for the fraud signal of a
     # country that does not match the signer's network. Optional; none is shipped.
     _geoip = env_str("GEOIP_DATABASE")

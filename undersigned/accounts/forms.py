@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.accounts.models import User
-from undersigned.accounts.throttle import sign_in_blocked, sign_in_failed
+from undersigned.accounts.services import staff_sign_in_failed, staff_sign_in_locked_out
+from undersigned.core.network import network_hash
 
 LOCKED_OUT = _("Too many failed sign-ins. Wait 15 minutes, then try again.")
 
@@ -28,13 +29,13 @@ class SignInForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username") or ""
-        if self.request is not None and sign_in_blocked(self.request, email):
+        if self.request is not None and staff_sign_in_locked_out(email=email, network_hash=network_hash(self.request)):
             raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             return super().clean()
         except ValidationError:
             if self.request is not None and email:
-                sign_in_failed(self.request, email)
+                staff_sign_in_failed(email=email, network_hash=network_hash(self.request))
             raise
 
 
@@ -70,11 +71,11 @@ class CodeForm(forms.Form):
         code = cleaned.get("code")
         if code is None:
             return cleaned
-        if sign_in_blocked(self.request, self.user.email):
+        if staff_sign_in_locked_out(email=self.user.email, network_hash=network_hash(self.request)):
             raise ValidationError(LOCKED_OUT, code="throttled")
         self.accepted = self.accept(code)
         if self.accepted is None:
-            sign_in_failed(self.request, self.user.email)
+            staff_sign_in_failed(email=self.user.email, network_hash=network_hash(self.request))
             self.add_error("code", self.wrong)
         return cleaned
 

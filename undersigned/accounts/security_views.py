@@ -35,9 +35,8 @@ from undersigned.accounts.second_factor import (
     qr_code_svg,
     secret_of,
 )
+from undersigned.accounts.services import password_reset_allowed
 from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
-from undersigned.core import ratelimit
-from undersigned.core.crypto import keyed_hash
 from undersigned.core.network import network_hash
 
 
@@ -195,13 +194,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_sent")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        email = str(form.cleaned_data["email"]).strip().lower()
-        network = network_hash(self.request)[:32]
-        limits = [
-            (f"password-reset:network:{network}", 10, 3600),
-            (f"password-reset:account:{keyed_hash('staff-email', email)[:32]}", 3, 3600),
-        ]
-        if not ratelimit.allow_all(limits):
+        if not password_reset_allowed(email=form.cleaned_data["email"], network_hash=network_hash(self.request)):
             return HttpResponseRedirect(self.get_success_url())  # the same answer, and no mail
         return super().form_valid(form)
 

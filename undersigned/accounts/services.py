@@ -7,6 +7,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
+from undersigned.core import ratelimit
+from undersigned.core.crypto import keyed_hash
 from undersigned.core.exceptions import DomainError
 
 
@@ -32,3 +34,29 @@ def staff_user_create(*, email: str, full_name: str, password: str, is_secretari
             return User.objects.create_user(email, password, full_name=full_name, is_secretariat=is_secretariat)
     except IntegrityError:
         raise DomainError("email_taken", _("A staff account with this email address already exists.")) from None
+
+
+def _account_key(email: str) -> str:
+    return keyed_hash("staff-email", email.strip().lower())[:32]
+
+
+def staff_sign_in_locked_out(*, email: str, network_hash: str) -> bool:
+    """After ten failed passwords or codes for the account or from the network, further tries are
+    refused until the window ends (``ratelimit.RULES``). Addresses count only as keyed hashes."""
+    return ratelimit.exhausted(
+        ("staff_sign_in.network", network_hash[:32]), ("staff_sign_in.account", _account_key(email))
+    )
+
+
+def staff_sign_in_failed(*, email: str, network_hash: str) -> None:
+    ratelimit.record_failure(
+        ("staff_sign_in.network", network_hash[:32]), ("staff_sign_in.account", _account_key(email))
+    )
+
+
+def password_reset_allowed(*, email: str, network_hash: str) -> bool:
+    """Counts a request for a reset mail; False once the network or the address asked too often.
+    The caller answers alike either way, so the page does not tell which addresses have accounts."""
+    return ratelimit.allow(
+        ("password_reset.network", network_hash[:32]), ("password_reset.account", _account_key(email))
+    )

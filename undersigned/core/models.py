@@ -34,3 +34,15 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.hits}"
+
+
+class SingleUseMark(models.Model):
+    """A link or an answer that has been used, until it could not be used anyway (``expires_at``,
+    Unix seconds). Kept in the database, never only in a cache: a mark a cache outage forgot
+    would let a used link be used again. ``key`` is already hashed."""
+
+    key = models.CharField(max_length=200, unique=True)
+    expires_at = models.PositiveBigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,7 +1,14 @@
-"""Fixed-window rate limits, shared by every app server.
+"""The one rate limiter: fixed windows, counted where every app server sees the same number.
 
-In Redis when ``REDIS_URL`` is set (atomic INCR); otherwise in the database, which a single
-process or several on one database share. Keys must already be hashes: no address is stored.
+Every limit the site applies is a named rule in ``RULES``: what one hit is, how many hits a window
+allows, how long the window is, and what happens when nothing can count. Callers name a rule and
+a subject (already a keyed hash or an id: no address is ever stored), never numbers of their own.
+
+Counting goes to Redis when ``REDIS_URL`` is set (atomic INCR), else to the database, which every
+process sharing it sees; when Redis fails the database counts instead. Only when the database
+fails too does a rule's ``when_uncountable`` decide: ``OPEN`` lets the request through (refusing
+signers because a counter is down would do the attackers' work), ``CLOSED`` refuses it (a staff
+sign-in lock-out that lifted itself whenever a counter failed would be no lock-out).
 """
 
 from __future__ import annotations
@@ -9,10 +16,12 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from undersigned.core.models import RateLimitCounter
 from undersigned.federation.selectors import CACHE_ERRORS
@@ -20,71 +29,124 @@ from undersigned.federation.selectors import CACHE_ERRORS
 logger = logging.getLogger(__name__)
 
 
-def allow(key: str, *, limit: int, window_seconds: int) -> bool:
-    """Counts one hit on ``key``; False once more than ``limit`` hits fall in the current window."""
-    window = int(time.time() // window_seconds)
-    bucket = f"ratelimit:{key}:{window_seconds}:{window}"
-    if settings.REDIS_URL:
-        try:
-            return _count_in_cache(bucket, window_seconds) <= limit
-        except CACHE_ERRORS:
-            logger.warning("cache unavailable; counting rate limits in the database")
-    return _count_in_database(bucket, window_seconds) <= limit
+class WhenUncountable(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
 
 
-def allow_all(limits: list[tuple[str, int, int]]) -> bool:
-    """Counts one hit on each ``(key, limit, window_seconds)``; False if any is over its limit.
+OPEN, CLOSED = WhenUncountable.OPEN, WhenUncountable.CLOSED
 
-    Every key is counted even when an earlier one is already over, and in the database all of
+
+@dataclass(frozen=True)
+class Rule:
+    limit: int
+    window_seconds: int
+    when_uncountable: WhenUncountable
+    counts: str  # what one hit is, for the people who read and tune this table
+
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+# Generous for the public forms: whole offices, campuses and mobile carriers share one network.
+RULES: dict[str, Rule] = {
+    "sign.network.statement": Rule(120, 10 * MINUTE, OPEN, "sign requests from one network to one statement"),
+    "sign.network": Rule(600, 10 * MINUTE, OPEN, "sign requests from one network to any statement"),
+    "sign.address.statement": Rule(5, HOUR, OPEN, "sign requests with one address to one statement"),
+    "sign_on.network.statement": Rule(30, 10 * MINUTE, OPEN, "sign-on requests from one network to one statement"),
+    "sign_on.network": Rule(120, 10 * MINUTE, OPEN, "sign-on requests from one network to any statement"),
+    "member_sign_in.network": Rule(10, 10 * MINUTE, OPEN, "member sign-in links asked for from one network"),
+    "member_sign_in.address": Rule(3, HOUR, OPEN, "member sign-in links asked for one address"),
+    "data_link.network": Rule(20, HOUR, OPEN, "your-data links asked for from one network"),
+    "data_link.address": Rule(3, HOUR, OPEN, "your-data links asked for one address"),
+    "data_link.address.daily": Rule(6, DAY, OPEN, "your-data links asked for one address in a day"),
+    "password_reset.network": Rule(10, HOUR, OPEN, "password-reset mails asked for from one network"),
+    "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
+    "staff_sign_in.network": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes from one network"),
+    "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
+}
+
+# A check names a rule and whom it counts: ("sign.network", network_hash[:32]).
+Check = tuple[str, str]
+
+
+def allow(*checks: Check) -> bool:
+    """Counts one hit on each check; False if any of them is now over its rule's limit.
+
+    Every check is counted even when an earlier one is already over, and in the database all of
     them in one statement: a signature checks three limits and should not pay three round trips.
     """
-    if len({key for key, _limit, _window in limits}) != len(limits):
-        raise ValueError("each rate limit needs a key of its own")
+    buckets = _buckets(checks)
+    hits = _count(buckets, add=1)
+    return all(_within(hits, key, rule, ceiling=rule.limit) for key, rule in buckets.items())
+
+
+def exhausted(*checks: Check) -> bool:
+    """True if any check has already reached its rule's limit in this window; counts nothing.
+    With ``record_failure`` this is a lock-out: the limit is how many failures a window allows."""
+    buckets = _buckets(checks)
+    hits = _count(buckets, add=0)
+    return not all(_within(hits, key, rule, ceiling=rule.limit - 1) for key, rule in buckets.items())
+
+
+def record_failure(*checks: Check) -> None:
+    """Counts one failure on each check (a wrong password, a wrong code)."""
+    _count(_buckets(checks), add=1)
+
+
+def _buckets(checks: tuple[Check, ...]) -> dict[str, Rule]:
+    if len(set(checks)) != len(checks):
+        raise ValueError("each rate-limit check needs a subject of its own")
     now = time.time()
-    buckets = [(f"ratelimit:{key}:{window}:{int(now // window)}", limit, window) for key, limit, window in limits]
+    buckets: dict[str, Rule] = {}
+    for name, subject in checks:
+        rule = RULES[name]
+        buckets[f"ratelimit:{name}:{subject}:{rule.window_seconds}:{int(now // rule.window_seconds)}"] = rule
+    return buckets
+
+
+def _within(hits: dict[str, int] | None, key: str, rule: Rule, *, ceiling: int) -> bool:
+    if hits is None:  # nothing could count it
+        return rule.when_uncountable == OPEN
+    return hits.get(key, 0) <= ceiling
+
+
+def _count(buckets: dict[str, Rule], *, add: int) -> dict[str, int] | None:
+    """The hits of each bucket after adding ``add`` (0: only read, a bucket without hits may be
+    missing); None when neither the cache nor the database could count."""
     if settings.REDIS_URL:
         try:
-            within = [_count_in_cache(bucket, window) <= limit for bucket, limit, window in buckets]
-            return all(within)
+            return {key: _count_in_cache(key, rule.window_seconds, add) for key, rule in buckets.items()}
         except CACHE_ERRORS:
             logger.warning("cache unavailable; counting rate limits in the database")
-    hits = _count_many_in_database([(bucket, window) for bucket, _limit, window in buckets])
-    return all(hits[bucket] <= limit for bucket, limit, _window in buckets)
+    try:
+        if add:
+            return _add_in_database({key: rule.window_seconds for key, rule in buckets.items()})
+        return dict(RateLimitCounter.objects.filter(key__in=list(buckets)).values_list("key", "hits"))
+    except DatabaseError:
+        logger.exception("rate limits could not be counted in the database")
+        return None
 
 
-def first_time(key: str, *, ttl_seconds: int) -> bool:
-    """True the first time ``key`` is seen within ``ttl_seconds``, in every process (single use)."""
-    bucket = f"once:{key}"
-    if settings.REDIS_URL:
-        try:
-            return bool(cache.add(bucket, 1, ttl_seconds))
-        except CACHE_ERRORS:
-            logger.warning("cache unavailable; keeping single-use marks in the database")
-    return _count_in_database(bucket, ttl_seconds) == 1
-
-
-def _count_in_cache(bucket: str, window_seconds: int) -> int:
-    if cache.add(bucket, 1, window_seconds + 5):
+def _count_in_cache(key: str, window_seconds: int, add: int) -> int:
+    if not add:
+        return int(cache.get(key) or 0)
+    if cache.add(key, 1, window_seconds + 5):
         return 1
     try:
-        return int(cache.incr(bucket))
+        return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.set(bucket, 1, window_seconds + 5)
+        cache.set(key, 1, window_seconds + 5)
         return 1
 
 
-def _count_in_database(bucket: str, window_seconds: int) -> int:
-    return _count_many_in_database([(bucket, window_seconds)])[bucket]
-
-
-def _count_many_in_database(buckets: list[tuple[str, int]]) -> dict[str, int]:
+def _add_in_database(windows: dict[str, int]) -> dict[str, int]:
     """One statement, atomic on both databases: insert each window's row or add one to it."""
     now = int(time.time())
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    rows = ", ".join(["(%s, 1, %s)"] * len(buckets))
+    rows = ", ".join(["(%s, 1, %s)"] * len(windows))
     parameters: list[str | int] = []
-    for bucket, window_seconds in buckets:
-        parameters += [bucket, now + window_seconds + 5]
+    for key, window_seconds in windows.items():
+        parameters += [key, now + window_seconds + 5]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (key, hits, expires_at) VALUES {rows} "  # noqa: S608  (quoted table name, placeholders)

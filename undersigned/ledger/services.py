@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.core import audit, ratelimit
+from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
+from undersigned.core.single_use import first_use
 from undersigned.ledger.chain import GENESIS, KINDS, apply, chain_hash, empty_counts
 from undersigned.ledger.models import Checkpoint, LedgerEntry, Milestone, PendingEvent
 from undersigned.statements.models import Statement
@@ -50,7 +51,7 @@ def schedule_sealing() -> None:
     window = int(timezone.now().timestamp() // SEAL_DELAY_SECONDS)
     if window == _scheduled_window:
         return
-    if ratelimit.first_time(f"ledger-seal:{window}", ttl_seconds=SEAL_DELAY_SECONDS * 3):
+    if first_use(f"ledger-seal:{window}", ttl_seconds=SEAL_DELAY_SECONDS * 3):
         from undersigned.ledger.tasks import seal_ledger
 
         seal_ledger.using(run_after=timezone.now() + timedelta(seconds=SEAL_DELAY_SECONDS)).enqueue()

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.bot_check import FormTimer
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services import SignOnInput
 from undersigned.organisations.types import type_label
@@ -14,15 +15,9 @@ from undersigned.signatures.forms import (
     CountrySelect,
     _known_country,
     _no_control_characters,
-    form_started_token,
-    looks_automated,
 )
 
-_STARTED_SALT = "undersigned.organisations.form-started"
-
-
-def sign_on_started_token() -> str:
-    return form_started_token(_STARTED_SALT)
+SIGN_ON_FORM_TIMER = FormTimer(salt="undersigned.organisations.form-started")
 
 
 class OrganisationTypeField(forms.ModelChoiceField):
@@ -100,9 +95,6 @@ class SignOnForm(forms.Form):
 
     def clean_contact_role(self) -> str:
         return self._clean_plain("contact_role")
-
-    def is_probably_a_bot(self) -> bool:
-        return looks_automated(self.data, honeypot="fax", salt=_STARTED_SALT)
 
     def sign_on_input(self, logo: Any = None) -> SignOnInput:
         data = self.cleaned_data

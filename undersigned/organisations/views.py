@@ -3,9 +3,6 @@ withdrawal links, and the member contacts' sign-in and one-click endorsement."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,10 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
-from undersigned.core.links import TokenExpiredError, TokenInvalidError
+from undersigned.core.link_pages import personal_link, private
+from undersigned.core.links import LinkError, spend_link
 from undersigned.core.network import network_hash
 from undersigned.notifications.services import mail_enqueue
-from undersigned.organisations.forms import MemberSignInForm, SignOnForm, sign_on_started_token
+from undersigned.organisations.forms import SIGN_ON_FORM_TIMER, MemberSignInForm, SignOnForm
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError, logo_from_upload
 from undersigned.organisations.models import Organisation, SignOn
 from undersigned.organisations.services import (
@@ -33,24 +31,20 @@ from undersigned.organisations.services import (
     sign_on_withdraw,
 )
 from undersigned.organisations.tokens import (
+    CONFIRM_LINK,
+    SIGN_IN_LINK,
     SIGN_IN_MINUTES,
+    WITHDRAW_LINK,
     SignOnRef,
-    read_confirm_token,
     read_sign_in_token,
-    read_withdraw_token,
     sign_in_token,
 )
-from undersigned.signatures.views import _private, read_link
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import reader_language_preferences
 from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts
 
 # Anything larger than a logo and the form's fields is refused before the body is read.
 MAX_SIGN_ON_REQUEST_BYTES = MAX_LOGO_BYTES + 64 * 1024
-NETWORK_PER_STATEMENT = (30, 600)
-NETWORK_SITE_WIDE = (120, 600)
-SIGN_IN_PER_NETWORK = (10, 600)
-SIGN_IN_PER_ADDRESS = (3, 3600)
 MEMBER_SESSION_KEY = "member_contact"
 
 
@@ -104,7 +98,7 @@ def _form_page(
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     statement, revision = _statement_and_revision_or_404(request, slug)
-    empty = SignOnForm(initial={"revision": revision.pk, "started": sign_on_started_token()})
+    empty = SignOnForm(initial={"revision": revision.pk, "started": SIGN_ON_FORM_TIMER.started_token()})
     if request.method != "POST":
         return _form_page(request, statement, revision, empty, status=200 if statement.takes_signatures() else 410)
     if not statement.takes_signatures():
@@ -121,12 +115,14 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_protect
 def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revision) -> HttpResponse:
     form = SignOnForm(request.POST, request.FILES)
-    if form.is_probably_a_bot():
+    if SIGN_ON_FORM_TIMER.looks_automated(
+        started=request.POST.get("started", ""), honeypot=request.POST.get("fax", "")
+    ):
         data = request.POST.copy()
-        data["started"], data["fax"] = sign_on_started_token(), ""
+        data["started"], data["fax"] = SIGN_ON_FORM_TIMER.started_token(), ""
         form = SignOnForm(data)
         form.is_valid()
-        form.add_error(None, _("The form was sent back too quickly. Check your details and send it again."))
+        form.add_error(None, str(SIGN_ON_FORM_TIMER.message))
         return _form_page(request, statement, revision, form, status=400)
     if not form.is_valid():
         return _form_page(request, statement, revision, form, status=400)
@@ -139,11 +135,9 @@ def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revisi
         form.add_error(None, _("This form belongs to another statement. Reload the page and sign on again."))
         return _form_page(request, statement, revision, form, status=400)
     network = network_hash(request)
-    limits = [
-        (f"sign-on:network:{network[:32]}:{statement.pk}", *NETWORK_PER_STATEMENT),
-        (f"sign-on:network:{network[:32]}", *NETWORK_SITE_WIDE),
-    ]
-    if not ratelimit.allow_all(limits):
+    if not ratelimit.allow(
+        ("sign_on.network.statement", f"{network[:32]}:{statement.pk}"), ("sign_on.network", network[:32])
+    ):
         return render(request, "organisations/message.html", {"statement": statement, "kind": "too_many"}, status=429)
     logo = None
     if form.cleaned_data.get("logo"):
@@ -166,12 +160,6 @@ def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revisi
     return render(request, "organisations/message.html", {"statement": statement, "kind": "check_email"})
 
 
-def _ref_or_error(request: HttpRequest, token: str, reader: Callable[[str], SignOnRef]) -> SignOnRef | HttpResponse:
-    return read_link(
-        token, reader, lambda: render(request, "organisations/message.html", {"kind": "expired"}, status=410)
-    )
-
-
 def _sign_on_or_404(ref: SignOnRef) -> SignOn:
     sign_on = (
         SignOn.objects.select_related("statement", "revision")
@@ -184,46 +172,35 @@ def _sign_on_or_404(ref: SignOnRef) -> SignOn:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def confirm(request: HttpRequest, token: str) -> HttpResponse:
+@personal_link(CONFIRM_LINK)
+def confirm(request: HttpRequest, ref: SignOnRef, token: str) -> HttpResponse:
     """GET shows a button; only its POST confirms, so mail scanners that open links change nothing."""
-    ref = _ref_or_error(request, token, read_confirm_token)
-    if isinstance(ref, HttpResponse):
-        return ref
     if request.method == "POST":
         try:
             confirmed = sign_on_confirm(sign_on_id=ref.sign_on_id, statement_id=ref.statement_id)
         except DomainError as error:
             if error.status == 404:
                 raise Http404 from None
-            return _private(
-                render(
-                    request,
-                    "organisations/message.html",
-                    {"kind": "error", "message": error.message},
-                    status=error.status,
-                )
+            return render(
+                request, "organisations/message.html", {"kind": "error", "message": error.message}, status=error.status
             )
-        return _private(
-            render(
-                request,
-                "organisations/message.html",
-                {"kind": "confirmed", "sign_on": confirmed, "statement": confirmed.statement},
-            )
+        return render(
+            request,
+            "organisations/message.html",
+            {"kind": "confirmed", "sign_on": confirmed, "statement": confirmed.statement},
         )
     sign_on = _sign_on_or_404(ref)
-    return _private(render(request, "organisations/confirm.html", {"sign_on": sign_on}))
+    return render(request, "organisations/confirm.html", {"sign_on": sign_on})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    ref = _ref_or_error(request, token, read_withdraw_token)
-    if isinstance(ref, HttpResponse):
-        return ref
+@personal_link(WITHDRAW_LINK)
+def withdraw(request: HttpRequest, ref: SignOnRef, token: str) -> HttpResponse:
     sign_on = _sign_on_or_404(ref)
     if request.method == "POST":
         sign_on_withdraw(sign_on_id=ref.sign_on_id, statement_id=ref.statement_id)
         sign_on.refresh_from_db()
-    return _private(render(request, "organisations/withdraw.html", {"sign_on": sign_on}))
+    return render(request, "organisations/withdraw.html", {"sign_on": sign_on})
 
 
 # --- Member contacts ----------------------------------------------------------------------------
@@ -240,11 +217,10 @@ def member_sign_in(request: HttpRequest) -> HttpResponse:
         return render(request, "organisations/member_sign_in.html", {"form": form}, status=400 if form.errors else 200)
     email = form.cleaned_data["email"]
     network = network_hash(request)
-    limits = [
-        (f"member-sign-in:network:{network[:32]}", *SIGN_IN_PER_NETWORK),
-        (f"member-sign-in:address:{contact_email_hash(email)[:32]}", *SIGN_IN_PER_ADDRESS),
-    ]
-    if ratelimit.allow_all(limits) and member_organisations_for(email):
+    allowed = ratelimit.allow(
+        ("member_sign_in.network", network[:32]), ("member_sign_in.address", contact_email_hash(email)[:32])
+    )
+    if allowed and member_organisations_for(email):
         mail_enqueue(
             name="member_sign_in",
             to=email,
@@ -259,22 +235,15 @@ def member_sign_in(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def member_sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
+@personal_link(SIGN_IN_LINK)
+def member_sign_in_link(request: HttpRequest, email: str, token: str) -> HttpResponse:
     """GET shows a button; its POST signs in, once: a link is spent by its first use."""
-    try:
-        email = read_sign_in_token(token)
-    except TokenExpiredError:
-        return _private(render(request, "organisations/message.html", {"kind": "sign_in_expired"}, status=410))
-    except TokenInvalidError:
-        raise Http404 from None
     if request.method != "POST":
-        return _private(render(request, "organisations/member_sign_in_link.html"))
-    spent_key = "member-link:" + hashlib.sha256(token.encode()).hexdigest()
-    if not ratelimit.first_time(spent_key, ttl_seconds=SIGN_IN_MINUTES * 60 + 60):
-        return _private(render(request, "organisations/message.html", {"kind": "sign_in_used"}, status=410))
+        return render(request, "organisations/member_sign_in_link.html")
+    spend_link(SIGN_IN_LINK, token)
     organisations = member_organisations_for(email)
     if not organisations:
-        return _private(render(request, "organisations/message.html", {"kind": "not_a_member_contact"}, status=403))
+        return render(request, "organisations/message.html", {"kind": "not_a_member_contact"}, status=403)
     request.session.cycle_key()
     request.session[MEMBER_SESSION_KEY] = {"token": token}
     return HttpResponseRedirect(reverse("organisations:member_home"))
@@ -287,7 +256,7 @@ def _member_email(request: HttpRequest) -> str | None:
         return None
     try:
         return read_sign_in_token(stored["token"])
-    except (TokenExpiredError, TokenInvalidError):
+    except LinkError:
         request.session.pop(MEMBER_SESSION_KEY, None)
         return None
 
@@ -331,7 +300,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return _private(render(request, "organisations/member_home.html", {"rows": rows, "organisations": organisations}))
+    return private(render(request, "organisations/member_home.html", {"rows": rows, "organisations": organisations}))
 
 
 def _member_endorse(request: HttpRequest, email: str, organisations: list[Organisation]) -> HttpResponse:

@@ -3,10 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.signatures.forms import CompleteEmailField, looks_automated
+from undersigned.signatures.forms import CompleteEmailField
 from undersigned.statements.models import MAX_RETENTION_DAYS
-
-STARTED_SALT = "undersigned.privacy.form-started"
 
 
 class DataLinkForm(forms.Form):
@@ -21,9 +19,6 @@ class DataLinkForm(forms.Form):
     started = forms.CharField(widget=forms.HiddenInput)
     # Hidden from people, filled in by simple bots.
     website = forms.CharField(required=False, label=_("Leave this empty"))
-
-    def is_probably_a_bot(self) -> bool:
-        return looks_automated(self.data, honeypot="website", salt=STARTED_SALT)
 
 
 class EraseForm(forms.Form):

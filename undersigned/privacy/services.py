@@ -23,10 +23,13 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from undersigned.accounts.models import User
-from undersigned.core import audit
+from undersigned.core import audit, ratelimit
+from undersigned.core.bot_check import FormTimer
 from undersigned.core.exceptions import DomainError
+from undersigned.core.public_ids import is_public_id
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
@@ -53,13 +56,31 @@ PURGE_BATCH = 5000
 # --- The emailed link ---------------------------------------------------------------------------
 
 
-def data_link_request(*, email: str, language: str) -> None:
+DATA_LINK_FORM_TIMER = FormTimer(
+    salt="undersigned.privacy.form-started",
+    message=gettext_lazy("The form was sent back too quickly. Check your address and send it again."),
+)
+
+
+def data_link_request(*, email: str, started: str, honeypot: str, network_hash: str, language: str) -> None:
     """Mails the link to the person's records if the server holds any for the address; otherwise
     builds the same message without sending it, so the answer takes about as long either way.
+    Refuses a form a script probably sent (``too_fast``) and too many links asked for from one
+    network or for one address (``too_many``).
 
-    The caller answers every case with the same page, and has checked ``email`` is complete.
+    The caller answers every accepted case with the same page, and has checked ``email`` is complete.
     """
+    DATA_LINK_FORM_TIMER.check(started=started, honeypot=honeypot)
     ref = PersonRef.of_address(email)
+    network, address = network_hash[:32], ref.signer_hash[:32]
+    if not ratelimit.allow(
+        ("data_link.network", network), ("data_link.address", address), ("data_link.address.daily", address)
+    ):
+        raise DomainError(
+            "too_many",
+            _("Too many links were asked for from your network or for this address. Please try again in an hour."),
+            status=429,
+        )
     context = {
         "data_url": settings.SITE_URL + reverse("privacy:records", args=[data_link_token(ref)]),
         "hours": LINK_HOURS,
@@ -77,8 +98,16 @@ def _not_yours() -> DomainError:
     return DomainError("not_found", _("This record is not among yours, or no longer exists."), status=404)
 
 
+def _receipt_or_not_yours(receipt: str) -> str:
+    """A receipt as the page posted it; anything that cannot be one is simply not among theirs."""
+    if not is_public_id(receipt):
+        raise _not_yours()
+    return receipt
+
+
 def signature_withdraw_by_signer(*, ref: PersonRef, receipt: str) -> bool:
     """Withdraws one of the person's signatures, named by its receipt. True if it changed."""
+    receipt = _receipt_or_not_yours(receipt)
     found = Signature.objects.filter(email_hash=ref.signer_hash, public_id=receipt).values_list("pk", "statement_id")
     row = found.first()
     if row is None:
@@ -92,6 +121,7 @@ def signature_withdraw_by_signer(*, ref: PersonRef, receipt: str) -> bool:
 
 def updates_stop_by_signer(*, ref: PersonRef, receipt: str) -> bool:
     """No more updates for one of the person's signatures, which stays as it is. True if it changed."""
+    receipt = _receipt_or_not_yours(receipt)
     found = Signature.objects.filter(email_hash=ref.signer_hash, public_id=receipt, erased_at__isnull=True)
     if not found.exists():
         raise _not_yours()
@@ -100,6 +130,7 @@ def updates_stop_by_signer(*, ref: PersonRef, receipt: str) -> bool:
 
 def sign_on_withdraw_by_contact(*, ref: PersonRef, receipt: str) -> bool:
     """Withdraws a sign-on the person is the contact of, named by its receipt. True if it changed."""
+    receipt = _receipt_or_not_yours(receipt)
     row = SignOn.objects.filter(contact_email_hash=ref.contact_hash, public_id=receipt).values_list(
         "pk", "statement_id"
     )

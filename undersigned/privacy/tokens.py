@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from django.core import signing
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
-from undersigned.core.links import TokenExpiredError, TokenInvalidError
+from undersigned.core.links import LinkKind, make_link, read_link
 from undersigned.organisations.services import contact_email_hash
 from undersigned.signatures.addresses import email_hash
 
 LINK_HOURS = 24
-_SALT = "undersigned.privacy.your-data"
 _HASH = re.compile(r"[0-9a-f]{64}")
 
 
@@ -35,22 +36,34 @@ class PersonRef:
         return cls(signer_hash=email_hash(email), contact_hash=contact_email_hash(email))
 
 
-def data_link_token(ref: PersonRef) -> str:
-    return signing.TimestampSigner(salt=_SALT).sign_object([ref.signer_hash, ref.contact_hash])
-
-
-def read_data_link_token(token: str) -> PersonRef:
-    """Raises ``TokenExpiredError`` after ``LINK_HOURS``, ``TokenInvalidError`` if forged or altered."""
-    try:
-        value = signing.TimestampSigner(salt=_SALT).unsign_object(token, max_age=timedelta(hours=LINK_HOURS))
-    except signing.SignatureExpired:
-        raise TokenExpiredError from None
-    except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError):
-        raise TokenInvalidError from None
+def _person(value: Any) -> PersonRef:
     if not (
         isinstance(value, list)
         and len(value) == 2
         and all(isinstance(item, str) and _HASH.fullmatch(item) for item in value)
     ):
-        raise TokenInvalidError
+        raise ValueError("not a data link")
     return PersonRef(signer_hash=value[0], contact_hash=value[1])
+
+
+def _hint() -> str:
+    return gettext("Links to your data work for %(hours)s hours.") % {"hours": LINK_HOURS}
+
+
+DATA_LINK = LinkKind(
+    salt="undersigned.privacy.your-data",
+    max_age=timedelta(hours=LINK_HOURS),
+    to_value=lambda ref: [ref.signer_hash, ref.contact_hash],
+    from_value=_person,
+    hint=lazy(_hint, str)(),
+    renew_url_name="privacy:request",
+)
+
+
+def data_link_token(ref: PersonRef) -> str:
+    return make_link(DATA_LINK, ref)
+
+
+def read_data_link_token(token: str) -> PersonRef:
+    """Raises ``LinkExpiredError`` after ``LINK_HOURS``, ``LinkInvalidError`` if forged or altered."""
+    return read_link(DATA_LINK, token)

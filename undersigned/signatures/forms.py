@@ -1,37 +1,15 @@
 from __future__ import annotations
 
-import time
 import unicodedata
 from typing import Any
 
 from django import forms
-from django.core import signing
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput
-
-MIN_FILL_SECONDS = 3
-MAX_FORM_AGE_SECONDS = 24 * 60 * 60
-_STARTED_SALT = "undersigned.signatures.form-started"
-
-
-def form_started_token(salt: str = _STARTED_SALT) -> str:
-    return signing.dumps(int(time.time()), salt=salt)
-
-
-def looks_automated(data: Any, *, honeypot: str, salt: str = _STARTED_SALT) -> bool:
-    """True for the hidden ``honeypot`` field filled in, or a form sent back faster than a person
-    can fill it (its ``started`` token, made by ``form_started_token(salt)``, is too recent or bad)."""
-    if data.get(honeypot):
-        return True
-    try:
-        started = int(signing.loads(data.get("started", ""), salt=salt, max_age=MAX_FORM_AGE_SECONDS))
-    except (signing.BadSignature, TypeError, ValueError):
-        return True
-    return time.time() - started < MIN_FILL_SECONDS
 
 
 def _no_control_characters(value: str) -> None:
@@ -116,9 +94,6 @@ class SignForm(forms.Form):
         if not name:
             raise forms.ValidationError(_("Enter your name."))
         return name
-
-    def is_probably_a_bot(self) -> bool:
-        return looks_automated(self.data, honeypot="website")
 
     def signer(self) -> SignerInput:
         data = self.cleaned_data

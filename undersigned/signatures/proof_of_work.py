@@ -26,7 +26,7 @@ import time
 import altcha
 from django.conf import settings
 
-from undersigned.core import ratelimit
+from undersigned.core.single_use import first_use
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,9 @@ def _solution_valid(payload: str, data_key: bytes) -> bool:
 def _first_use(signature: str, expires_at: int) -> bool:
     """Marks the challenge used; False if it already was.
 
-    Counted like a rate limit of one, shared by every process: in Redis when configured, else in
-    the database (a per-process memory cache would let each process accept a replay once). Both
-    count atomically, so two requests racing with the same payload cannot both win.
+    The mark is kept in the database, shared by every process, whatever the cache: a mark only
+    in Redis would be lost in an outage and let the answer be replayed. It is written atomically,
+    so two requests racing with the same payload cannot both win.
     """
     ttl = max(1, math.ceil(expires_at - time.time()) + 1)
-    return ratelimit.first_time(_USED_KEY_PREFIX + signature[:64], ttl_seconds=ttl)
+    return first_use(_USED_KEY_PREFIX + signature[:64], ttl_seconds=ttl)

@@ -25,18 +25,20 @@ from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission
-from undersigned.core import audit
+from undersigned.core import audit, ratelimit
+from undersigned.core.bot_check import FormTimer
 from undersigned.core.crypto import SealingError, parse_recipient, seal
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
-from undersigned.signatures import fraud
+from undersigned.signatures import fraud, proof_of_work
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import SEALED_TO_LENGTH, Signature, Trustee
 from undersigned.signatures.tallies import tally_change
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Revision, Statement
+from undersigned.statements.selectors import published_revision_of
 
 logger = logging.getLogger(__name__)
 MAX_MAILS_PER_SIGNATURE = 3
@@ -202,7 +204,71 @@ def _mail(signature: Signature, statement: Statement, revision: Revision, to: st
     )
 
 
+# The sign form's timer: its salt is the one sign forms have always carried.
+SIGN_FORM_TIMER = FormTimer(salt="undersigned.signatures.form-started")
+
+
 def signature_submit(
+    *,
+    statement: Statement,
+    revision_id: int,
+    signer: SignerInput,
+    started: str,
+    honeypot: str,
+    proof_of_work_answer: str,
+    network_hash: str,
+    network_country: str | None,
+    language: str,
+) -> None:
+    """Every rule of signing, for every way in (the form, the API, an embed), from plain values:
+    the statement takes signatures, a person filled in the form, the revision shown is one of
+    this statement's, the proof of work is solved where the statement asks for it, and none of
+    the three rate limits is reached. Raises ``DomainError`` with a stable code for the first
+    rule broken; else stores the signature as ``signature_record`` does. Returns nothing: the
+    caller must answer every accepted request with the same page."""
+    if not statement.takes_signatures():
+        raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
+    SIGN_FORM_TIMER.check(started=started, honeypot=honeypot)
+    revision = published_revision_of(statement=statement, revision_id=revision_id)
+    if revision is None:
+        raise DomainError(
+            "wrong_revision", _("This form belongs to another statement. Reload the page and sign again.")
+        )
+    solved = bool(proof_of_work_answer) and proof_of_work.verify(proof_of_work_answer)
+    if statement.requires_proof_of_work and not solved:
+        raise DomainError(
+            "proof_of_work_required",
+            _(
+                "This statement asks your browser to solve a small puzzle before signing. "
+                "Turn on JavaScript and wait for the check to finish."
+            ),
+        )
+    network, address = network_hash[:32], email_hash(signer.email)[:32]
+    if not ratelimit.allow(
+        ("sign.network.statement", f"{network}:{statement.pk}"),
+        ("sign.network", network),
+        ("sign.address.statement", f"{address}:{statement.pk}"),
+    ):
+        raise DomainError(
+            "too_many",
+            _(
+                "We received many signatures from your network or for your address in a short time. "
+                "Please wait a few minutes and try again."
+            ),
+            status=429,
+        )
+    signature_record(
+        statement=statement,
+        revision=revision,
+        signer=signer,
+        network_hash=network_hash,
+        language=language,
+        proof_of_work=solved,
+        network_country=network_country,
+    )
+
+
+def signature_record(
     *,
     statement: Statement,
     revision: Revision,
@@ -213,12 +279,10 @@ def signature_submit(
     network_country: str | None = None,
 ) -> None:
     """Store a pending signature and send its confirmation; or, for a known address, send the
-    confirmation again (at most a few times). Returns nothing: the caller must answer every case
-    with the same page."""
-    if not statement.takes_signatures():
-        raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
-    if revision.text.statement_id != statement.pk:
-        raise DomainError("wrong_revision", _("This form belongs to another statement. Reload the page."))
+    confirmation again (at most a few times).
+
+    Precondition: ``signature_submit``'s rules hold (it is the way in for people; this step is
+    also for tests and tools that build signatures in bulk)."""
     keys = sealing_key_set_for(statement.commission_id)
     if not keys.public_keys:
         logger.error("statement %s takes signatures but its issuing body has no trustee", statement.pk)

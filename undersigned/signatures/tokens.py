@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from undersigned.core.links import dump_ids, load_ids
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.core.links import LinkKind, ids_value, make_link, read_link
 
 CONFIRM_DAYS = 7
-_CONFIRM_SALT = "undersigned.signatures.confirm"
-_WITHDRAW_SALT = "undersigned.signatures.withdraw"
 
 
 @dataclass(frozen=True)
@@ -22,26 +23,36 @@ class SignatureRef:
     statement_id: int
 
 
-def _dump(ref: SignatureRef, salt: str) -> str:
-    return dump_ids([ref.signature_id, ref.statement_id], salt=salt)
+def _value(ref: SignatureRef) -> list[int]:
+    return [ref.signature_id, ref.statement_id]
 
 
-def _load(token: str, salt: str, max_age: timedelta | None) -> SignatureRef:
-    signature_id, statement_id = load_ids(token, salt=salt, count=2, max_age=max_age)
+def _ref(value: Any) -> SignatureRef:
+    signature_id, statement_id = ids_value(2)(value)
     return SignatureRef(signature_id=signature_id, statement_id=statement_id)
 
 
+CONFIRM_LINK = LinkKind(
+    salt="undersigned.signatures.confirm",
+    max_age=timedelta(days=CONFIRM_DAYS),
+    to_value=_value,
+    from_value=_ref,
+    hint=_("Confirmation links work for seven days. Sign the statement again and we will send you a new one."),
+)
+WITHDRAW_LINK = LinkKind(salt="undersigned.signatures.withdraw", max_age=None, to_value=_value, from_value=_ref)
+
+
 def confirm_token(ref: SignatureRef) -> str:
-    return _dump(ref, _CONFIRM_SALT)
+    return make_link(CONFIRM_LINK, ref)
 
 
 def read_confirm_token(token: str) -> SignatureRef:
-    return _load(token, _CONFIRM_SALT, timedelta(days=CONFIRM_DAYS))
+    return read_link(CONFIRM_LINK, token)
 
 
 def withdraw_token(ref: SignatureRef) -> str:
-    return _dump(ref, _WITHDRAW_SALT)
+    return make_link(WITHDRAW_LINK, ref)
 
 
 def read_withdraw_token(token: str) -> SignatureRef:
-    return _load(token, _WITHDRAW_SALT, None)
+    return read_link(WITHDRAW_LINK, token)

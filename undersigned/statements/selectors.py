@@ -168,6 +168,29 @@ def _statement_for_reading(slug: str) -> Statement:
     return statement
 
 
+# Published revisions never change: each process keeps the ones it has been asked for.
+_revisions: dict[int, Revision] = {}
+
+
+def published_revision_of(*, statement: Statement, revision_id: int) -> Revision | None:
+    """The revision the reader was shown, if it is one of ``statement``'s; None for any other id."""
+    if not 0 < revision_id < 2**63:  # an id no database could hold
+        return None
+    revision = _revisions.get(revision_id)
+    if revision is None:
+        revision = Revision.objects.select_related("text").filter(pk=revision_id).first()
+        if revision is None:
+            return None
+        if len(_revisions) > 1024:
+            _revisions.clear()
+        _revisions[revision_id] = revision
+    return revision if revision.text.statement_id == statement.pk else None
+
+
+def forget_revisions() -> None:
+    _revisions.clear()
+
+
 def revision_history(*, statement: Statement, language: str) -> list[Revision]:
     return list(
         Revision.objects.filter(text__statement=statement, text__language=language)

@@ -228,12 +228,12 @@ def test_a_password_alone_reaches_no_page_of_a_role_that_needs_a_second_factor(w
 
 def test_no_staff_page_shows_what_is_sealed(client, world):
     """Sealed contact data never reaches a staff page, whoever looks: the server cannot open it."""
-    from undersigned.signatures.services import SignerInput, signature_submit
+    from undersigned.signatures.services import SignerInput, signature_record
 
     statement = world["statement"]
     assert isinstance(statement, Statement)
     revision = statement.texts.get(language="en").published_revision
-    signature_submit(
+    signature_record(
         statement=statement,
         revision=revision,
         signer=SignerInput(

@@ -165,11 +165,10 @@ FORMS = [
 
 
 def data_link() -> dict[str, Any]:
-    from django.core import signing
 
-    from undersigned.privacy.forms import STARTED_SALT
+    from undersigned.privacy.services import DATA_LINK_FORM_TIMER
 
-    started = signing.dumps(int(time.time()) - 10, salt=STARTED_SALT)  # opened ten seconds ago
+    started = DATA_LINK_FORM_TIMER.started_token(drawn_at=time.time() - 10)  # opened ten seconds ago
     return {"email": EMAIL, "started": started, "website": ""}
 
 

@@ -1,17 +1,30 @@
-"""Rate limits counted in the database and in Redis give the same answers."""
+"""The one rate limiter: its rules count the same in the database and in Redis, a Redis outage
+moves the counting to the database, and a rule says what happens when nothing can count."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.db import DatabaseError, connection
 from django.test import override_settings
 
 from undersigned.core import ratelimit
-from undersigned.core.models import RateLimitCounter
+from undersigned.core.models import RateLimitCounter, SingleUseMark
+from undersigned.core.ratelimit import CLOSED, OPEN, Rule
+from undersigned.core.single_use import first_use
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def rules(monkeypatch) -> None:
+    monkeypatch.setitem(ratelimit.RULES, "test.tight", Rule(1, 60, OPEN, "a test's hits"))
+    monkeypatch.setitem(ratelimit.RULES, "test.loose", Rule(3, 60, OPEN, "a test's hits"))
+    monkeypatch.setitem(ratelimit.RULES, "test.slow", Rule(5, 600, OPEN, "a test's hits"))
+    monkeypatch.setitem(ratelimit.RULES, "test.lockout", Rule(3, 900, CLOSED, "a test's failures"))
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -27,28 +40,123 @@ def store(request) -> Iterator[str]:
         cache.clear()
 
 
-def test_each_key_allows_its_own_limit(store):
-    limits = [("tight", 1, 60), ("loose", 3, 60)]
-    assert [ratelimit.allow_all(limits) for _ in range(4)] == [True, False, False, False]
-    assert [ratelimit.allow("loose", limit=3, window_seconds=60) for _ in range(2)] == [False, False]
+@pytest.fixture
+def redis_down(unused_port) -> Iterator[None]:
+    """Redis configured, but nothing answers at its address."""
+    url = f"redis://127.0.0.1:{unused_port}/0"
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(REDIS_URL=url, CACHES=caches):
+        yield
 
 
-def test_every_key_is_counted_even_when_another_is_already_over(store):
-    assert ratelimit.allow_all([("first", 1, 60)])
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def database_refuses_counters() -> Iterator[None]:
+    """The database answers everything but the rate-limit table (a failing disk, a lock timeout)."""
+
+    def refuse(execute, sql, params, many, context):
+        if RateLimitCounter._meta.db_table in sql:
+            raise DatabaseError("the counters cannot be written")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse):
+        yield
+
+
+def test_each_rule_allows_its_own_limit(store):
+    checks = [("test.tight", "a"), ("test.loose", "a")]
+    assert [ratelimit.allow(*checks) for _ in range(4)] == [True, False, False, False]
+    # "loose" saw four hits already, over its three.
+    assert not ratelimit.allow(("test.loose", "a"))
+    # Another subject is counted apart.
+    assert ratelimit.allow(("test.tight", "b"))
+
+
+def test_every_check_is_counted_even_when_another_is_already_over(store):
+    assert ratelimit.allow(("test.tight", "x"))
     for _ in range(3):
-        assert not ratelimit.allow_all([("first", 1, 60), ("second", 3, 60)])
-    # "second" saw three hits, though "first" refused each time.
-    assert not ratelimit.allow("second", limit=3, window_seconds=60)
+        assert not ratelimit.allow(("test.tight", "x"), ("test.loose", "x"))
+    # "loose" saw three hits, though "tight" refused each time.
+    assert not ratelimit.allow(("test.loose", "x"))
 
 
-def test_the_database_counts_several_keys_in_one_statement(django_assert_num_queries, monkeypatch):
+def test_the_database_counts_several_checks_in_one_statement(django_assert_num_queries, monkeypatch):
     # Now and then (1 in 100) counting also sweeps expired rows, a second statement; not this time.
     monkeypatch.setattr(ratelimit.random, "random", lambda: 1.0)
     with django_assert_num_queries(1):
-        ratelimit.allow_all([("a", 5, 60), ("b", 5, 60), ("c", 5, 600)])
+        ratelimit.allow(("test.tight", "a"), ("test.loose", "a"), ("test.slow", "a"))
     assert RateLimitCounter.objects.count() == 3
 
 
-def test_the_same_key_twice_is_a_mistake(store):
-    with pytest.raises(ValueError, match="key of its own"):
-        ratelimit.allow_all([("same", 1, 60), ("same", 2, 60)])
+def test_the_same_check_twice_is_a_mistake(store):
+    with pytest.raises(ValueError, match="subject of its own"):
+        ratelimit.allow(("test.tight", "same"), ("test.tight", "same"))
+
+
+def test_a_rule_nobody_wrote_down_cannot_be_used():
+    with pytest.raises(KeyError):
+        ratelimit.allow(("made.up", "a"))
+
+
+def test_failures_lock_out_once_the_limit_is_reached_and_the_window_ends_it(store):
+    with time_machine.travel("2026-12-01 10:00:30Z", tick=False) as clock:
+        for _ in range(2):
+            ratelimit.record_failure(("test.lockout", "account"))
+        assert not ratelimit.exhausted(("test.lockout", "account"))  # looking counts nothing
+        assert not ratelimit.exhausted(("test.lockout", "account"))
+        ratelimit.record_failure(("test.lockout", "account"))
+        assert ratelimit.exhausted(("test.lockout", "account"))
+        assert not ratelimit.exhausted(("test.lockout", "other-account"))
+        clock.shift(900)
+        assert not ratelimit.exhausted(("test.lockout", "account"))
+
+
+def test_with_redis_down_the_database_counts_and_every_server_sees_it(redis_down):
+    assert ratelimit.allow(("test.tight", "a"))
+    assert not ratelimit.allow(("test.tight", "a"))
+    for _ in range(3):
+        ratelimit.record_failure(("test.lockout", "account"))
+    # The lock-out is in the database, so it holds for every app server, not only this process.
+    assert RateLimitCounter.objects.filter(key__contains="test.lockout").get().hits == 3
+    assert ratelimit.exhausted(("test.lockout", "account"))
+
+
+def test_when_nothing_can_count_an_open_rule_lets_through_and_a_closed_one_refuses(database_refuses_counters):
+    assert all(ratelimit.allow(("test.tight", "a")) for _ in range(3))
+    assert ratelimit.exhausted(("test.lockout", "account"))
+    assert not ratelimit.allow(("test.lockout", "account"))
+
+
+def test_a_mark_is_first_only_once_and_frees_its_key_when_its_time_is_over():
+    with time_machine.travel("2026-12-01 10:00:00Z", tick=False) as clock:
+        assert first_use("link:abc", ttl_seconds=60)
+        assert not first_use("link:abc", ttl_seconds=60)
+        assert first_use("link:other", ttl_seconds=60)
+        clock.shift(61)
+        assert first_use("link:abc", ttl_seconds=60)
+
+
+def test_single_use_marks_are_kept_in_the_database_even_with_redis(redis_down):
+    assert first_use("proof:1", ttl_seconds=600)
+    assert not first_use("proof:1", ttl_seconds=600)
+    assert SingleUseMark.objects.filter(key="proof:1").exists()
+
+
+def test_every_rule_is_complete():
+    for name, rule in ratelimit.RULES.items():
+        assert rule.limit > 0 and rule.window_seconds > 0, name
+        assert rule.counts, name

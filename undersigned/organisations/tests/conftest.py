@@ -7,9 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from django.core import signing
 
-from undersigned.organisations.forms import _STARTED_SALT
+from undersigned.organisations.forms import SIGN_ON_FORM_TIMER
 from undersigned.organisations.models import Organisation, OrganisationType
 from undersigned.organisations.services import OrganisationInput, organisation_save
 from undersigned.organisations.types import ensure_builtin_types
@@ -50,7 +49,7 @@ def member_organisation(
 
 
 def started_token(seconds_ago: int = 10) -> str:
-    return signing.dumps(int(time.time()) - seconds_ago, salt=_STARTED_SALT)
+    return SIGN_ON_FORM_TIMER.started_token(drawn_at=time.time() - seconds_ago)
 
 
 def sign_on_data(target: OpenStatement, **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import pytest
-from django.core import signing
 from django.core.management import call_command
 
 from undersigned.accounts.models import User
@@ -17,7 +16,7 @@ from undersigned.ledger.services import seal_pending
 from undersigned.organisations.models import OrganisationType, SignOn
 from undersigned.organisations.services import SignOnInput, sign_on_confirm, sign_on_submit, sign_ons_approve
 from undersigned.organisations.types import ensure_builtin_types
-from undersigned.privacy.forms import STARTED_SALT
+from undersigned.privacy.services import DATA_LINK_FORM_TIMER
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 
@@ -44,7 +43,7 @@ def link_path(email: str) -> str:
 
 
 def started_token(seconds_ago: int = 10) -> str:
-    return signing.dumps(int(time.time()) - seconds_ago, salt=STARTED_SALT)
+    return DATA_LINK_FORM_TIMER.started_token(drawn_at=time.time() - seconds_ago)
 
 
 def request_data(email: str, **fields: Any) -> dict[str, Any]:

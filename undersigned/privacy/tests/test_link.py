@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from undersigned.core.crypto import server_decrypt
-from undersigned.core.links import TokenExpiredError, TokenInvalidError
+from undersigned.core.links import LinkExpiredError, LinkInvalidError
 from undersigned.notifications.models import OutgoingMail
 from undersigned.privacy.forms import DataLinkForm
 from undersigned.privacy.tests.conftest import request_data, signed_on, started_token
@@ -140,7 +140,7 @@ def test_a_network_gets_a_limited_number_of_links(client, open_statement):
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_as_a_token_is_refused_cleanly(text):
-    with pytest.raises((TokenInvalidError, TokenExpiredError)):
+    with pytest.raises((LinkInvalidError, LinkExpiredError)):
         read_data_link_token(text)
 
 
@@ -148,7 +148,7 @@ def test_any_text_as_a_token_is_refused_cleanly(text):
 @given(st.lists(st.one_of(st.text(max_size=70), st.integers(), st.none()), max_size=3))
 def test_a_signed_value_of_another_shape_is_refused(value):
     token = signing.TimestampSigner(salt="undersigned.privacy.your-data").sign_object(value)
-    with pytest.raises(TokenInvalidError):
+    with pytest.raises(LinkInvalidError):
         read_data_link_token(token)
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.core import signing
 
 from undersigned.commissions.models import Commission
 from undersigned.commissions.services import CommissionTextInput, commission_create
@@ -17,9 +16,8 @@ from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
 from undersigned.signatures.addresses import email_hash
-from undersigned.signatures.forms import _STARTED_SALT
 from undersigned.signatures.models import Signature, Trustee
-from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
+from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_confirm, signature_record
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.tests.builders import published_statement
 
@@ -84,7 +82,7 @@ def open_statement(libraries) -> OpenStatement:
 
 def started_token(seconds_ago: int = 10) -> str:
     """The sign form's ``started`` field, as if the page had been opened ``seconds_ago``."""
-    return signing.dumps(int(time.time()) - seconds_ago, salt=_STARTED_SALT)
+    return SIGN_FORM_TIMER.started_token(drawn_at=time.time() - seconds_ago)
 
 
 def form_data(revision: Revision, **fields: Any) -> dict[str, Any]:
@@ -109,7 +107,7 @@ def signature_of(statement: Statement, email: str) -> Signature:
 
 def sign(target: OpenStatement, *, email: str, confirm: bool = False, **signer: Any) -> Signature:
     """Signs through the service (as the sign view does), and confirms when asked."""
-    signature_submit(
+    signature_record(
         statement=target.statement,
         revision=target.revision,
         signer=SignerInput(

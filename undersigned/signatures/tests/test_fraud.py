@@ -16,7 +16,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.services import (
     SignerInput,
     signature_confirm,
-    signature_submit,
+    signature_record,
     signatures_invalidate,
     signatures_restore,
 )
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 def submit(
     target, email: str, *, name: str = "Ana Pérez", network: str | None = None, proof_of_work: bool = True
 ) -> Signature:
-    signature_submit(
+    signature_record(
         statement=target.statement,
         revision=target.revision,
         signer=SignerInput(name=name, email=email, country="FR"),

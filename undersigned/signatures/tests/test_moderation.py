@@ -11,7 +11,7 @@ from undersigned.core.crypto import keyed_hash
 from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.ledger.models import PendingEvent
 from undersigned.signatures.models import Signature
-from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
+from undersigned.signatures.services import SignerInput, signature_confirm, signature_record
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tests.conftest import signature_of
 
@@ -23,7 +23,7 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def signer(target, number: int, network: str) -> Signature:
     email = f"person{number}@example.org"
-    signature_submit(
+    signature_record(
         statement=target.statement,
         revision=target.revision,
         signer=SignerInput(name=f"Person {LETTERS[number % 26]}{LETTERS[number // 26]}", email=email, country="FR"),

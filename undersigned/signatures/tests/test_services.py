@@ -24,6 +24,7 @@ from undersigned.signatures.services import (
     signature_withdraw,
 )
 from undersigned.signatures.tallies import Tally, tally_differences, tally_for_statement
+from undersigned.signatures.tests.conftest import started_token
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.services import statement_close, statement_set_window, statement_withdraw
 from undersigned.statements.tests.builders import published_statement
@@ -55,11 +56,14 @@ def submit(statement: Statement, *, email: str = ANA, revision: Revision | None 
     signer = {"name": "Ana María López", "country": "FR", **signer}
     signature_submit(
         statement=statement,
-        revision=revision or revision_of(statement),
+        revision_id=(revision or revision_of(statement)).pk,
         signer=SignerInput(email=email, **signer),
+        started=started_token(),
+        honeypot="",
+        proof_of_work_answer="",
         network_hash=NETWORK,
+        network_country=None,
         language="en",
-        proof_of_work=False,
     )
 
 
@@ -145,7 +149,9 @@ def test_display_name_is_what_the_signer_chose_to_show(name, shown, display_name
     assert display_name_for(name, shown) == display_name
 
 
-def test_signing_again_with_the_same_address_in_any_spelling_adds_no_row_and_resends_a_few_times(statement):
+def test_signing_again_with_the_same_address_in_any_spelling_adds_no_row_and_resends_a_few_times(statement, rate_limit):
+    # More tries than the address's rate limit allows: this is about what each accepted try stores.
+    rate_limit("sign.address.statement", 100)
     spellings = [
         "ana.lopez@gmail.com",
         "AnaLopez@gmail.com",

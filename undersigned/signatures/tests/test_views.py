@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from undersigned.notifications.models import OutgoingMail
-from undersigned.signatures import views
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature
-from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
+from undersigned.signatures.services import SignerInput, signature_confirm, signature_record
 from undersigned.signatures.tallies import tally_differences
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Statement
@@ -96,7 +95,7 @@ def without_csrf(content: bytes) -> str:
 
 def sign_directly(statement: Statement, email: str = ANA, **signer: object) -> Signature:
     """A pending signature built through the service, for tests of the links."""
-    signature_submit(
+    signature_record(
         statement=statement,
         revision=statement.texts.get(language="en").published_revision,
         signer=SignerInput(**{"name": "Ana María López", "email": email, "country": "FR", **signer}),
@@ -450,8 +449,8 @@ def start_of_an_hour():
 
 
 @pytest.mark.usefixtures("start_of_an_hour")
-def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, monkeypatch):
-    monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
+def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, rate_limit):
+    rate_limit("sign.address.statement", 1)
 
     assert post(SIGN_URL, form_data(statement)).status_code == 200
     refused = post(SIGN_URL, form_data(statement, email=ANA.upper()))
@@ -464,8 +463,8 @@ def test_too_many_signatures_for_one_address_get_a_429_page(post, statement, mon
 
 
 @pytest.mark.usefixtures("start_of_an_hour")
-def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, monkeypatch):
-    monkeypatch.setattr(views, "NETWORK_PER_STATEMENT", (2, 600))
+def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, rate_limit):
+    rate_limit("sign.network.statement", 2)
 
     assert post(SIGN_URL, form_data(statement, email="a@example.org")).status_code == 200
     assert post(SIGN_URL, form_data(statement, email="b@example.org")).status_code == 200
@@ -477,8 +476,8 @@ def test_too_many_signatures_from_one_network_get_a_429_page(post, statement, mo
 
 
 @pytest.mark.usefixtures("start_of_an_hour")
-def test_the_429_page_is_in_the_interface_language(post, statement, monkeypatch):
-    monkeypatch.setattr(views, "ADDRESS_PER_STATEMENT", (1, 3600))
+def test_the_429_page_is_in_the_interface_language(post, statement, rate_limit):
+    rate_limit("sign.address.statement", 1)
     post(SIGN_URL, form_data(statement))
 
     refused = post(SIGN_URL, form_data(statement), headers={"accept-language": "fr"})
@@ -511,7 +510,7 @@ ANY_TEXT = st.text(max_size=60)
 def test_whatever_is_posted_there_is_no_server_error_and_the_tally_matches_the_rows(
     client,
     statement,
-    monkeypatch,
+    rate_limit,
     django_capture_on_commit_callbacks,
     name,
     email,
@@ -524,8 +523,8 @@ def test_whatever_is_posted_there_is_no_server_error_and_the_tally_matches_the_r
     altcha,
     confirm_afterwards,
 ):
-    for limit in ("NETWORK_PER_STATEMENT", "NETWORK_SITE_WIDE", "ADDRESS_PER_STATEMENT"):
-        monkeypatch.setattr(views, limit, (10**6, 3600))
+    for rule in ("sign.network.statement", "sign.network", "sign.address.statement"):
+        rate_limit(rule, 10**6)
     cache.clear()
     data = {
         "name": name,

@@ -1,0 +1,46 @@
+"""The public forms' check that a person, not a script, filled them in: a hidden field people
+leave empty (the honeypot) and a signed time at which the form was drawn, which must be at least
+``settings.FORM_MIN_FILL_SECONDS`` and at most a day old when it comes back.
+
+Each form has a ``FormTimer`` of its own (its own salt), so a token drawn for one form is no use
+on another. Services call ``check``; forms and views call ``started_token`` to draw the form.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from undersigned.core.exceptions import DomainError
+
+MAX_FORM_AGE_SECONDS = 24 * 60 * 60
+TOO_FAST = "too_fast"
+
+
+@dataclass(frozen=True)
+class FormTimer:
+    salt: str
+    message: str | Promise = _("The form was sent back too quickly. Check your details and send it again.")
+
+    def started_token(self, *, drawn_at: float | None = None) -> str:
+        """The hidden ``started`` value of a form drawn now (or at ``drawn_at``, Unix seconds)."""
+        return signing.dumps(int(time.time() if drawn_at is None else drawn_at), salt=self.salt)
+
+    def looks_automated(self, *, started: str, honeypot: str) -> bool:
+        if honeypot:
+            return True
+        try:
+            drawn_at = int(signing.loads(started, salt=self.salt, max_age=MAX_FORM_AGE_SECONDS))
+        except (signing.BadSignature, TypeError, ValueError):
+            return True
+        return time.time() - drawn_at < settings.FORM_MIN_FILL_SECONDS
+
+    def check(self, *, started: str, honeypot: str) -> None:
+        """Raises ``DomainError("too_fast")`` for a form a script probably sent."""
+        if self.looks_automated(started=started, honeypot=honeypot):
+            raise DomainError(TOO_FAST, str(self.message))

@@ -1,0 +1,56 @@
+"""The pages behind personal links: always private, and one answer for a link that does not open.
+
+``personal_link(kind)`` wraps a view that takes ``(request, ref, token)``: the link is read before
+the view runs, and any ``LinkError`` (from reading it, or from spending it inside the view or its
+service) becomes the same page, with the status the error carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+
+from undersigned.core.links import LinkError, LinkKind, read_link
+
+Ref = TypeVar("Ref")
+P = ParamSpec("P")
+
+
+def private(response: HttpResponse) -> HttpResponse:
+    """A page reached through a personal link: never cached, never indexed."""
+    add_never_cache_headers(response)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def link_problem(request: HttpRequest, error: LinkError) -> HttpResponse:
+    kind = error.kind
+    context = {
+        "error": error,
+        "hint": kind.hint if error.code != "link_invalid" else "",
+        "renew_url": reverse(kind.renew_url_name) if kind.renew_url_name else "",
+    }
+    return private(render(request, "link_problem.html", context, status=error.status))
+
+
+def personal_link(
+    kind: LinkKind[Ref],
+) -> Callable[[Callable[Concatenate[HttpRequest, Ref, str, P], HttpResponse]], Callable[..., HttpResponse]]:
+    def decorate(view: Callable[Concatenate[HttpRequest, Ref, str, P], HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                ref = read_link(kind, token)
+                return private(view(request, ref, token, *args, **kwargs))
+            except LinkError as error:
+                return link_problem(request, error)
+
+        return wrapped
+
+    return decorate

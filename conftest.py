@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import time_machine
 from django.core.cache import cache
 
 if TYPE_CHECKING:
@@ -68,6 +70,25 @@ def _flush_lifts_the_ledger_triggers() -> None:
         return [*sqlite_drop_statements(), *statements, *sqlite_create_statements()]
 
     DatabaseOperations.sql_flush = sql_flush_around_ledger_triggers  # type: ignore[method-assign]
+
+
+class FormClock:
+    """The clock of a browser test: it runs, and a public form's minimum fill time can be made to
+    pass at once instead of waited for. The live server runs in this process, so it sees it too."""
+
+    def __init__(self, traveller: time_machine.Coordinates) -> None:
+        self._traveller = traveller
+
+    def let_fill_time_pass(self) -> None:
+        from django.conf import settings
+
+        self._traveller.shift(settings.FORM_MIN_FILL_SECONDS + 1)
+
+
+@pytest.fixture
+def form_clock() -> Iterator[FormClock]:
+    with time_machine.travel(time.time(), tick=True) as traveller:
+        yield FormClock(traveller)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ opens it from the email, erases their records, and the statement's count does no
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +13,6 @@ from undersigned.statements.tests.builders import published_statement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MIN_FILL_SECONDS = 3.2  # forms refuse what comes back faster than a person can type
 STATEMENT = "/statements/library-opening-hours/"
 
 
@@ -27,12 +25,12 @@ def link_from_mail(smtp_server, run_tasks, fragment: str) -> str:
     raise AssertionError(f"no mail with a {fragment} link")
 
 
-def sign_and_confirm(page: Page, live_server, smtp_server, run_tasks, *, name: str, email: str) -> None:
+def sign_and_confirm(page: Page, form_clock, live_server, smtp_server, run_tasks, *, name: str, email: str) -> None:
     page.goto(live_server.url + STATEMENT)
     page.locator("#id_name").fill(name)
     page.locator("#id_email").fill(email)
     page.locator("#id_country").select_option("ES")
-    time.sleep(MIN_FILL_SECONDS)
+    form_clock.let_fill_time_pass()
     page.locator("form[data-sign-form] button[type=submit]").click()
     expect(page.locator(".sign-box--done")).to_be_visible()
     page.goto(live_server.url + link_from_mail(smtp_server, run_tasks, "/signatures/confirm/"))
@@ -40,29 +38,29 @@ def sign_and_confirm(page: Page, live_server, smtp_server, run_tasks, *, name: s
     expect(page.locator(".tally-line")).to_be_visible()
 
 
-def ask_for_the_link(page: Page, live_server, smtp_server, run_tasks, email: str) -> str:
+def ask_for_the_link(page: Page, form_clock, live_server, smtp_server, run_tasks, email: str) -> str:
     page.goto(live_server.url + STATEMENT)
     page.locator(".site-footer").get_by_role("link", name="Your data").click()  # on every page
     expect(page.get_by_role("heading", level=1)).to_have_text("Your data")
     page.get_by_label("Your email address").fill(email)
-    time.sleep(MIN_FILL_SECONDS)
+    form_clock.let_fill_time_pass()
     page.get_by_role("button", name="Email me the link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
     return link_from_mail(smtp_server, run_tasks, "/your-data/")
 
 
 def test_a_signer_erases_their_data_and_the_count_stays(
-    page: Page, live_server, libraries, smtp_server, run_tasks, screenshot
+    page: Page, form_clock, live_server, libraries, smtp_server, run_tasks, screenshot
 ):
     published_statement(libraries, translations=())
-    sign_and_confirm(page, live_server, smtp_server, run_tasks, name="Ana Pérez", email="ana@example.org")
-    sign_and_confirm(page, live_server, smtp_server, run_tasks, name="Bo Berg", email="bo@example.org")
+    sign_and_confirm(page, form_clock, live_server, smtp_server, run_tasks, name="Ana Pérez", email="ana@example.org")
+    sign_and_confirm(page, form_clock, live_server, smtp_server, run_tasks, name="Bo Berg", email="bo@example.org")
     page.goto(live_server.url + STATEMENT)
     expect(page.locator(".tally__number")).to_have_text("2")
     expect(page.locator(".retention-notice")).to_contain_text("90 days after the statement closes")
     screenshot(page, "data-rights-statement-retention")
 
-    link = ask_for_the_link(page, live_server, smtp_server, run_tasks, "ana@example.org")
+    link = ask_for_the_link(page, form_clock, live_server, smtp_server, run_tasks, "ana@example.org")
     page.goto(live_server.url + link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your data")
     expect(page.locator("main")).to_contain_text("Ana Pérez")
@@ -94,18 +92,20 @@ def test_a_signer_erases_their_data_and_the_count_stays(
     expect(page.locator("main")).to_contain_text("This site holds nothing else about this email address.")
 
 
-def test_the_pages_on_a_phone_and_in_arabic(browser, live_server, libraries, smtp_server, run_tasks, screenshot):
+def test_the_pages_on_a_phone_and_in_arabic(
+    browser, form_clock, live_server, libraries, smtp_server, run_tasks, screenshot
+):
     published_statement(libraries, translations=("ar",))
     context = browser.new_context(locale="ar", viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    sign_and_confirm(page, live_server, smtp_server, run_tasks, name="ليلى حداد", email="layla@example.org")
+    sign_and_confirm(page, form_clock, live_server, smtp_server, run_tasks, name="ليلى حداد", email="layla@example.org")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     page.goto(live_server.url + "/your-data/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     screenshot(page, "data-rights-request-ar-phone")
     page.locator("#id_email").fill("layla@example.org")
-    time.sleep(MIN_FILL_SECONDS)
+    form_clock.let_fill_time_pass()
     page.locator("form button[type=submit]").click()
     link = link_from_mail(smtp_server, run_tasks, "/your-data/")
     assert 'lang="ar"' in smtp_server.messages[-1].get_body(preferencelist=("html",)).get_content()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,14 +11,12 @@ from undersigned.statements.tests.builders import published_statement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-MIN_FILL_SECONDS = 3.2  # the form refuses what comes back faster than a person can type
 
-
-def fill_and_sign(page: Page, *, name: str, email: str, country: str) -> None:
+def fill_and_sign(page: Page, form_clock, *, name: str, email: str, country: str) -> None:
     page.locator("#id_name").fill(name)
     page.locator("#id_email").fill(email)
     page.locator("#id_country").select_option(country)
-    time.sleep(MIN_FILL_SECONDS)
+    form_clock.let_fill_time_pass()
     page.locator("form[data-sign-form] button[type=submit]").click()
 
 
@@ -33,12 +30,12 @@ def confirmation_path(smtp_server, run_tasks) -> tuple[str, str]:
 
 
 def test_sign_confirm_from_the_email_and_be_counted(
-    page: Page, live_server, libraries, smtp_server, run_tasks, screenshot
+    page: Page, form_clock, live_server, libraries, smtp_server, run_tasks, screenshot
 ):
     published_statement(libraries, translations=("fr",))
     page.goto(live_server.url + "/statements/library-opening-hours/")
     expect(page.locator(".tally__number")).to_have_text("0")
-    fill_and_sign(page, name="Ana Pérez", email="ana@example.org", country="ES")
+    fill_and_sign(page, form_clock, name="Ana Pérez", email="ana@example.org", country="ES")
     # With JavaScript the answer replaces the form in place.
     expect(page.locator(".sign-box--done")).to_be_visible()
     assert page.url.endswith("/statements/library-opening-hours/")
@@ -58,10 +55,10 @@ def test_sign_confirm_from_the_email_and_be_counted(
     expect(page.locator("body")).not_to_contain_text("ana@example.org")
 
 
-def test_a_signer_withdraws(page: Page, live_server, libraries, smtp_server, run_tasks, screenshot):
+def test_a_signer_withdraws(page: Page, form_clock, live_server, libraries, smtp_server, run_tasks, screenshot):
     published_statement(libraries, translations=())
     page.goto(live_server.url + "/statements/library-opening-hours/")
-    fill_and_sign(page, name="Bo Berg", email="bo@example.org", country="SE")
+    fill_and_sign(page, form_clock, name="Bo Berg", email="bo@example.org", country="SE")
     expect(page.locator(".sign-box--done")).to_be_visible()
     confirm, withdraw = confirmation_path(smtp_server, run_tasks)
     page.goto(live_server.url + confirm)
@@ -78,12 +75,12 @@ def test_a_signer_withdraws(page: Page, live_server, libraries, smtp_server, run
     expect(page.locator(".tally__number")).to_have_text("0")
 
 
-def test_signing_works_without_javascript(browser, live_server, libraries, smtp_server, run_tasks):
+def test_signing_works_without_javascript(browser, form_clock, live_server, libraries, smtp_server, run_tasks):
     published_statement(libraries, translations=())
     context = browser.new_context(java_script_enabled=False, locale="en")
     page = context.new_page()
     page.goto(live_server.url + "/statements/library-opening-hours/")
-    fill_and_sign(page, name="Cy Chen", email="cy@example.org", country="FR")
+    fill_and_sign(page, form_clock, name="Cy Chen", email="cy@example.org", country="FR")
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert page.url.endswith("/statements/library-opening-hours/sign/")
     confirm, _withdraw = confirmation_path(smtp_server, run_tasks)
@@ -93,9 +90,9 @@ def test_signing_works_without_javascript(browser, live_server, libraries, smtp_
     context.close()
 
 
-def test_a_wrong_field_is_explained_next_to_it(page: Page, live_server, libraries, screenshot):
+def test_a_wrong_field_is_explained_next_to_it(page: Page, form_clock, live_server, libraries, screenshot):
     published_statement(libraries, translations=())
     page.goto(live_server.url + "/statements/library-opening-hours/")
-    fill_and_sign(page, name="Dee", email="dee@nowhere", country="DE")
+    fill_and_sign(page, form_clock, name="Dee", email="dee@nowhere", country="DE")
     expect(page.locator(".field__error")).to_contain_text("Enter")
     screenshot(page, "sign-error")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _fresh_cache() -> None:
     # The federation's identity, tallies and statements are cached; no test may see another's.
     from undersigned.federation.selectors import forget_checked_identity
-    from undersigned.signatures.services import forget_sealing_keys
+    from undersigned.sealing.selectors import forget_sealing_keys
     from undersigned.statements.selectors import forget_all_statements
 
     cache.clear()

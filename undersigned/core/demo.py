@@ -35,7 +35,8 @@ from undersigned.organisations.services import (
     sign_on_submit,
 )
 from undersigned.organisations.types import ensure_builtin_types
-from undersigned.signatures.services import trustee_add, trustees_for
+from undersigned.sealing.selectors import trustees_for
+from undersigned.sealing.services import trustee_add
 from undersigned.statements.importer import parse_press_release
 from undersigned.statements.models import Statement
 from undersigned.statements.services import (

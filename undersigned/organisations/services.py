@@ -46,8 +46,8 @@ from undersigned.organisations.models import (
 from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
+from undersigned.sealing.selectors import sealing_key_set_for
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
-from undersigned.signatures.services import sealing_key_set_for
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.selectors import can_moderate_statement
 

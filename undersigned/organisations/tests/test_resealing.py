@@ -23,7 +23,7 @@ from undersigned.organisations.services import (
     sign_ons_approve,
 )
 from undersigned.organisations.tests.conftest import kind, member_organisation
-from undersigned.signatures.services import current_sealing_keys, forget_sealing_keys
+from undersigned.sealing.selectors import current_sealing_keys, forget_sealing_keys
 
 pytestmark = pytest.mark.django_db
 

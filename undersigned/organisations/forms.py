@@ -6,17 +6,11 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services import SignOnInput
 from undersigned.organisations.types import type_label
-from undersigned.signatures.forms import (
-    CompleteEmailField,
-    CountrySelect,
-    _known_country,
-    _no_control_characters,
-    form_started_token,
-    looks_automated,
-)
+from undersigned.signatures.forms import form_started_token, looks_automated
 
 _STARTED_SALT = "undersigned.organisations.form-started"
 
@@ -43,7 +37,7 @@ class SignOnForm(forms.Form):
     country = forms.CharField(
         label=_("Country"),
         max_length=2,
-        validators=[_known_country],
+        validators=[known_country],
         widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     type = OrganisationTypeField(
@@ -82,7 +76,7 @@ class SignOnForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("name", "contact_name", "contact_role"):
-            self.fields[name].validators.append(_no_control_characters)
+            self.fields[name].validators.append(no_control_characters)
 
     def _clean_plain(self, name: str) -> str:
         value = " ".join(self.cleaned_data[name].split())

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
 from undersigned.core import audit
+from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.crypto import keyed_hash, seal, server_decrypt, server_encrypt
 from undersigned.core.exceptions import DomainError
 from undersigned.federation.models import Federation
@@ -47,7 +48,6 @@ from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.sealing.selectors import sealing_key_set_for
-from undersigned.signatures.addresses import InvalidAddressError, normalise_email
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.selectors import can_moderate_statement
 

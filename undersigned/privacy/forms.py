@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.signatures.forms import CompleteEmailField, looks_automated
+from undersigned.core.forms import CompleteEmailField
+from undersigned.signatures.forms import looks_automated
 from undersigned.statements.models import MAX_RETENTION_DAYS
 
 STARTED_SALT = "undersigned.privacy.form-started"

@@ -4,7 +4,7 @@ contact or a person asking for their records by their email address.
 Normalising: trimmed, lower-cased, the domain in its IDNA (punycode) form; for providers that
 deliver ``a.b+tag@`` to ``ab@``, the dots and the ``+tag`` are folded away, so one mailbox is one
 address however it is spelled. Each domain keeps its own keyed hash of the result: a signer's is
-``signatures.addresses.email_hash``, a contact's ``organisations.services.contact_email_hash``.
+``signatures.addresses.email_hash``, a contact's ``organisations.services.names.contact_email_hash``.
 """
 
 from __future__ import annotations

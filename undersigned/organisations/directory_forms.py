@@ -18,7 +18,7 @@ from undersigned.organisations.directory_selectors import MAX_SEARCH_LENGTH, cou
 from undersigned.organisations.forms import HttpUrlField, OrganisationTypeField
 from undersigned.organisations.logos import MAX_LOGO_BYTES
 from undersigned.organisations.models import Logo, Organisation, OrganisationType
-from undersigned.organisations.services import OrganisationInput, clean_email_domains
+from undersigned.organisations.services.directory import OrganisationInput, clean_email_domains
 
 MAX_EMAIL_DOMAINS_CHARACTERS = 4000
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
 from undersigned.organisations.models import OrganisationType
-from undersigned.organisations.services import SignOnInput
+from undersigned.organisations.services.sign_ons import SignOnInput
 from undersigned.organisations.types import type_label
 from undersigned.signatures.forms import form_started_token, looks_automated
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.core import signing
 
 from undersigned.core.links import TokenExpiredError, TokenInvalidError
-from undersigned.organisations.services import contact_email_hash
+from undersigned.organisations.services.names import contact_email_hash
 from undersigned.signatures.addresses import email_hash
 
 LINK_HOURS = 24

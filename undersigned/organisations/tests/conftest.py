@@ -11,7 +11,7 @@ from django.core import signing
 
 from undersigned.organisations.forms import _STARTED_SALT
 from undersigned.organisations.models import Organisation, OrganisationType
-from undersigned.organisations.services import OrganisationInput, organisation_save
+from undersigned.organisations.services.directory import OrganisationInput, organisation_save
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _fresh_cache() -> None:
     # The federation's identity, tallies and statements are cached; no test may see another's.
     from undersigned.federation.selectors import forget_checked_identity
-    from undersigned.signatures.services import forget_sealing_keys
+    from undersigned.sealing.selectors import forget_sealing_keys
     from undersigned.statements.selectors import forget_all_statements, forget_revisions
 
     cache.clear()
@@ -76,7 +76,7 @@ class FormClock:
     """The clock of a browser test: it runs, and a public form's minimum fill time can be made to
     pass at once instead of waited for. The live server runs in this process, so it sees it too."""
 
-    def __init__(self, traveller: time_machine.Coordinates) -> None:
+    def __init__(self, traveller: time_machine.Traveller) -> None:
         self._traveller = traveller
 
     def let_fill_time_pass(self) -> None:

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "undersigned.commissions",
     "undersigned.statements",
     "undersigned.notifications",
+    "undersigned.sealing",
     "undersigned.signatures",
     "undersigned.organisations",
     "undersigned.ledger",

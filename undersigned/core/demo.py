@@ -26,16 +26,12 @@ from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
 from undersigned.organisations.logos import process_logo
 from undersigned.organisations.models import Logo, Organisation, OrganisationType
-from undersigned.organisations.services import (
-    OrganisationInput,
-    SignOnInput,
-    member_endorse,
-    organisation_save,
-    sign_on_confirm,
-    sign_on_submit,
-)
+from undersigned.organisations.services.directory import OrganisationInput, organisation_save
+from undersigned.organisations.services.members import member_endorse
+from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_submit
 from undersigned.organisations.types import ensure_builtin_types
-from undersigned.signatures.services import trustee_add, trustees_for
+from undersigned.sealing.selectors import trustees_for
+from undersigned.sealing.services import trustee_add
 from undersigned.statements.importer import parse_press_release
 from undersigned.statements.models import Statement
 from undersigned.statements.services import (

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_stubs_ext import StrPromise
 
+from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.languages import language_direction, native_language_name
 
 
@@ -58,3 +62,39 @@ class PerLanguageFieldsMixin(forms.Form):
 
     def language_values(self, code: str) -> dict[str, str]:
         return {spec.name: self.cleaned_data[f"{spec.name}_{code}"] for spec in self.language_specs}
+
+
+def no_control_characters(value: str) -> None:
+    # Zero-width joiners are part of how some scripts are written; other format characters are not.
+    if any(
+        unicodedata.category(character) in {"Cc", "Cf", "Cs"} and character not in "\u200c\u200d" for character in value
+    ):
+        raise forms.ValidationError(_("Remove the invisible control characters from this field."))
+
+
+class CompleteEmailField(forms.EmailField):
+    """An email address complete enough to be sent to and recognised again: a name, one @ and a
+    domain with a dot (Django's own check lets ``name@host`` through)."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)  # Django's own checks and messages first
+        if value:
+            try:
+                normalise_email(value)
+            except InvalidAddressError:
+                raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
+        return str(value)
+
+
+class CountrySelect(forms.Select):
+    """The country list, built (localised and sorted) only when the form is drawn, not when a sign
+    POST is checked: a signer's country is checked by a lookup instead."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        self.choices = [("", _("Choose your country")), *list(countries)]
+        return super().get_context(name, value, attrs)
+
+
+def known_country(code: str) -> None:
+    if code not in countries:
+        raise forms.ValidationError(_("Choose your country from the list."))

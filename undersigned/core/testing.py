@@ -17,7 +17,7 @@ import factory
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
 from undersigned.core.crypto import new_identity
-from undersigned.signatures.models import Trustee
+from undersigned.sealing.models import Trustee
 
 TEST_PASSWORD = "correct horse battery staple 7"  # noqa: S105
 
@@ -92,7 +92,7 @@ def trustee_for(commission: Commission | None, name: str = "Tess Trustee") -> tu
     """A trustee of the issuing body, with the private identity a test needs to open sealed data."""
     identity, public_key = new_identity()
     trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
-    from undersigned.signatures.services import forget_sealing_keys
+    from undersigned.sealing.selectors import forget_sealing_keys
 
     forget_sealing_keys()
     return trustee, identity

@@ -13,12 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.core.exceptions import DomainError
+from undersigned.core.forms import CompleteEmailField, no_control_characters
 from undersigned.organisations.directory_selectors import MAX_SEARCH_LENGTH, country_sort_key
 from undersigned.organisations.forms import HttpUrlField, OrganisationTypeField
 from undersigned.organisations.logos import MAX_LOGO_BYTES
 from undersigned.organisations.models import Logo, Organisation, OrganisationType
-from undersigned.organisations.services import OrganisationInput, clean_email_domains
-from undersigned.signatures.forms import CompleteEmailField, _no_control_characters
+from undersigned.organisations.services.directory import OrganisationInput, clean_email_domains
 
 MAX_EMAIL_DOMAINS_CHARACTERS = 4000
 
@@ -49,12 +49,12 @@ class OrganisationForm(forms.Form):
     """A directory entry. The logo upload is turned into a ``Logo`` by the view, not here: a form's
     validation stores nothing."""
 
-    name = forms.CharField(label=_("Name"), max_length=200, validators=[_no_markup, _no_control_characters])
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[_no_markup, no_control_characters])
     short_name = forms.CharField(
         label=_("Short name or acronym (optional)"),
         max_length=40,
         required=False,
-        validators=[_no_markup, _no_control_characters],
+        validators=[_no_markup, no_control_characters],
     )
     country = forms.CharField(
         label=_("Country"), max_length=2, validators=[_country_in_list], widget=CountryChoiceSelect
@@ -80,7 +80,7 @@ class OrganisationForm(forms.Form):
         label=_("Public description (optional)"),
         max_length=2000,
         required=False,
-        validators=[_no_control_characters],
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     is_member = forms.BooleanField(label=_("Member of the federation"), required=False)
@@ -148,12 +148,12 @@ class ContactForm(forms.Form):
     """A contact person the secretariat vouches for. What is typed here is sealed to the trustees on
     arrival; the server keeps only a keyed hash of the address."""
 
-    contact_name = forms.CharField(label=_("Name"), max_length=200, validators=[_no_control_characters])
+    contact_name = forms.CharField(label=_("Name"), max_length=200, validators=[no_control_characters])
     contact_role = forms.CharField(
         label=_("Role in the organisation (optional)"),
         max_length=120,
         required=False,
-        validators=[_no_control_characters],
+        validators=[no_control_characters],
     )
     contact_email = CompleteEmailField(
         label=_("Email address"),
@@ -163,7 +163,7 @@ class ContactForm(forms.Form):
 
 
 class OrganisationTypeForm(forms.Form):
-    name = forms.CharField(label=_("Name of the new type"), max_length=80, validators=[_no_control_characters])
+    name = forms.CharField(label=_("Name of the new type"), max_length=80, validators=[no_control_characters])
 
 
 # --- Search and filters -------------------------------------------------------------------------

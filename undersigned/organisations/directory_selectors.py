@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django_countries import countries
 
 from undersigned.organisations.models import Organisation, OrganisationContact, OrganisationType, SignOn
-from undersigned.organisations.services import normalise_organisation_name
+from undersigned.organisations.services.names import normalise_organisation_name
 from undersigned.organisations.types import BUILTIN_NAMES, type_label
 
 # Longer searches are cut to this length by the filter forms: no name is longer than 200

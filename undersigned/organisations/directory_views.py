@@ -40,7 +40,12 @@ from undersigned.organisations.directory_selectors import (
 )
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError, logo_from_upload
 from undersigned.organisations.models import Organisation
-from undersigned.organisations.services import contact_add, contact_remove, organisation_save, organisation_type_add
+from undersigned.organisations.services.directory import (
+    contact_add,
+    contact_remove,
+    organisation_save,
+    organisation_type_add,
+)
 from undersigned.organisations.types import type_label
 
 STAFF_PAGE_SIZE = 50

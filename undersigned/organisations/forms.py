@@ -7,15 +7,10 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.bot_check import FormTimer
+from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
 from undersigned.organisations.models import OrganisationType
-from undersigned.organisations.services import SignOnInput
+from undersigned.organisations.services.sign_ons import SignOnInput
 from undersigned.organisations.types import type_label
-from undersigned.signatures.forms import (
-    CompleteEmailField,
-    CountrySelect,
-    _known_country,
-    _no_control_characters,
-)
 
 SIGN_ON_FORM_TIMER = FormTimer(salt="undersigned.organisations.form-started")
 
@@ -38,7 +33,7 @@ class SignOnForm(forms.Form):
     country = forms.CharField(
         label=_("Country"),
         max_length=2,
-        validators=[_known_country],
+        validators=[known_country],
         widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     type = OrganisationTypeField(
@@ -77,7 +72,7 @@ class SignOnForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("name", "contact_name", "contact_role"):
-            self.fields[name].validators.append(_no_control_characters)
+            self.fields[name].validators.append(no_control_characters)
 
     def _clean_plain(self, name: str) -> str:
         value = " ".join(self.cleaned_data[name].split())

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from undersigned.core.public_ids import new_public_id
-from undersigned.signatures.models import SEALED_TO_LENGTH
+from undersigned.sealing.models import SEALED_TO_LENGTH
 from undersigned.statements.models import Revision, Statement
 
 

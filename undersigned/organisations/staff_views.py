@@ -15,7 +15,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.organisations.forms import ReviewForm
 from undersigned.organisations.models import SignOn
 from undersigned.organisations.selectors import queue_counts, review_queue, reviewable_sign_ons
-from undersigned.organisations.services import sign_ons_approve, sign_ons_reject
+from undersigned.organisations.services.sign_ons import sign_ons_approve, sign_ons_reject
 from undersigned.statements.models import Statement
 from undersigned.statements.permissions import moderates_anything
 

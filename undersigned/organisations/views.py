@@ -22,14 +22,9 @@ from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.forms import SIGN_ON_FORM_TIMER, MemberSignInForm, SignOnForm
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError, logo_from_upload
 from undersigned.organisations.models import Organisation, SignOn
-from undersigned.organisations.services import (
-    contact_email_hash,
-    member_endorse,
-    member_organisations_for,
-    sign_on_confirm,
-    sign_on_submit,
-    sign_on_withdraw,
-)
+from undersigned.organisations.services.members import member_endorse, member_organisations_for
+from undersigned.organisations.services.names import contact_email_hash
+from undersigned.organisations.services.sign_ons import sign_on_confirm, sign_on_submit, sign_on_withdraw
 from undersigned.organisations.tokens import (
     CONFIRM_LINK,
     SIGN_IN_LINK,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.signatures.forms import CompleteEmailField
+from undersigned.core.forms import CompleteEmailField
 from undersigned.statements.models import MAX_RETENTION_DAYS
 
 

@@ -33,7 +33,7 @@ from undersigned.core.public_ids import is_public_id
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
-from undersigned.organisations.services import sign_on_withdraw
+from undersigned.organisations.services.sign_ons import sign_on_withdraw
 from undersigned.privacy.models import PurgeSchedule
 from undersigned.privacy.selectors import (
     ERASED_PREFIX,

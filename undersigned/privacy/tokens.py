@@ -16,7 +16,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 
 from undersigned.core.links import LinkKind, make_link, read_link
-from undersigned.organisations.services import contact_email_hash
+from undersigned.organisations.services.names import contact_email_hash
 from undersigned.signatures.addresses import email_hash
 
 LINK_HOURS = 24

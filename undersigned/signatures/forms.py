@@ -1,51 +1,13 @@
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from undersigned.signatures.addresses import InvalidAddressError, normalise_email
+from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput
-
-
-def _no_control_characters(value: str) -> None:
-    # Zero-width joiners are part of how some scripts are written; other format characters are not.
-    if any(
-        unicodedata.category(character) in {"Cc", "Cf", "Cs"} and character not in "\u200c\u200d" for character in value
-    ):
-        raise forms.ValidationError(_("Remove the invisible control characters from this field."))
-
-
-class CompleteEmailField(forms.EmailField):
-    """An email address complete enough to be sent to and recognised again: a name, one @ and a
-    domain with a dot (Django's own check lets ``name@host`` through)."""
-
-    def clean(self, value: Any) -> str:
-        value = super().clean(value)  # Django's own checks and messages first
-        if value:
-            try:
-                normalise_email(value)
-            except InvalidAddressError:
-                raise forms.ValidationError(_("Enter a complete email address, like name@example.org.")) from None
-        return str(value)
-
-
-class CountrySelect(forms.Select):
-    """The country list, built (localised and sorted) only when the form is drawn, not when a sign
-    POST is checked: a signer's country is checked by a lookup instead."""
-
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        self.choices = [("", _("Choose your country")), *list(countries)]
-        return super().get_context(name, value, attrs)
-
-
-def _known_country(code: str) -> None:
-    if code not in countries:
-        raise forms.ValidationError(_("Choose your country from the list."))
 
 
 class SignForm(forms.Form):
@@ -62,7 +24,7 @@ class SignForm(forms.Form):
     country = forms.CharField(
         label=_("Country"),
         max_length=2,
-        validators=[_known_country],
+        validators=[known_country],
         widget=CountrySelect(attrs={"autocomplete": "country"}),
     )
     city = forms.CharField(label=_("City (optional)"), max_length=100, required=False)
@@ -85,9 +47,9 @@ class SignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["name"].validators.append(_no_control_characters)
-        self.fields["city"].validators.append(_no_control_characters)
-        self.fields["affiliation"].validators.append(_no_control_characters)
+        self.fields["name"].validators.append(no_control_characters)
+        self.fields["city"].validators.append(no_control_characters)
+        self.fields["affiliation"].validators.append(no_control_characters)
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

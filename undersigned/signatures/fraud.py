@@ -22,8 +22,8 @@ from functools import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from undersigned.core.addresses import normalise_email
 from undersigned.core.crypto import keyed_hash
-from undersigned.signatures.addresses import normalise_email
 
 WEIGHTS = {
     "disposable_domain": 3,

@@ -6,33 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from undersigned.commissions.models import Commission
 from undersigned.core.public_ids import new_public_id
+from undersigned.sealing.models import SEALED_TO_LENGTH
 from undersigned.statements.models import Revision, Statement
-
-# Hex digits of the SHA-256 that names a set of trustees' public keys (``sealed_to`` fields).
-SEALED_TO_LENGTH = 16
-
-
-class Trustee(models.Model):
-    """Someone of an issuing body who holds a private key, off the server, that opens signers' contact
-    data. The server keeps only the public key. No commission means the federation as a whole."""
-
-    commission = models.ForeignKey(Commission, null=True, blank=True, on_delete=models.PROTECT, related_name="trustees")
-    name = models.CharField(_("name"), max_length=200)
-    public_key = models.CharField(_("public key"), max_length=100)
-    created_at = models.DateTimeField(default=timezone.now)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        verbose_name = _("trustee")
-        constraints = [
-            models.UniqueConstraint(fields=["commission", "public_key"], name="trustee_key_once_per_body"),
-            models.CheckConstraint(condition=Q(public_key__startswith="age1"), name="trustee_key_is_age"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Signature(models.Model):
@@ -67,7 +43,7 @@ class Signature(models.Model):
     wants_updates = models.BooleanField(default=False)
     sealed_contact = models.BinaryField(blank=True)
     # The fingerprint of the trustees' key set ``sealed_contact`` is sealed to (see
-    # ``services.key_set_fingerprint``); empty means not known (sealed before it was recorded).
+    # ``sealing.selectors.key_set_fingerprint``); empty means not known (sealed before it was recorded).
     sealed_to = models.CharField(max_length=SEALED_TO_LENGTH, blank=True)
     network_hash = models.CharField(max_length=64)
     proof_of_work = models.BooleanField(default=False, help_text="Whether the browser solved the proof of work.")

@@ -1,4 +1,4 @@
-"""Signing, confirming and withdrawing, and the trustees whose keys seal signers' contact data.
+"""Signing, confirming and withdrawing, and moderators' invalidating and restoring.
 
 Guarantees: a signature counts once it is confirmed, exactly once, whatever the number of
 concurrent confirmations (the status changes by a conditional UPDATE and only the request that
@@ -8,11 +8,8 @@ had signed before. Contact data is sealed before it is stored; only trustees can
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,17 +21,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import Commission
 from undersigned.core import audit, ratelimit
 from undersigned.core.bot_check import FormTimer
-from undersigned.core.crypto import SealingError, parse_recipient, seal
+from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
+from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
 from undersigned.signatures.addresses import email_hash
-from undersigned.signatures.models import SEALED_TO_LENGTH, Signature, Trustee
+from undersigned.signatures.models import Signature
 from undersigned.signatures.tallies import tally_change
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Revision, Statement
@@ -64,111 +61,6 @@ def display_name_for(name: str, shown: str) -> str:
         parts = name.split(" ")
         return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
     return name
-
-
-# --- Trustees -----------------------------------------------------------------------------------
-
-
-def trustees_for(commission_id: int | None) -> list[Trustee]:
-    """The active trustees of an issuing body; ``None`` is the federation as a whole."""
-    trustees = Trustee.objects.filter(is_active=True).order_by("pk")
-    if commission_id is None:
-        return list(trustees.filter(commission__isnull=True))
-    return list(trustees.filter(commission_id=commission_id))
-
-
-@dataclass(frozen=True)
-class SealingKeys:
-    """The public keys of an issuing body's active trustees, and the fingerprint of that set, which
-    every record sealed to them keeps in its ``sealed_to``."""
-
-    public_keys: tuple[str, ...]
-    fingerprint: str
-
-
-def key_set_fingerprint(public_keys: Iterable[str]) -> str:
-    """Names a set of public keys: the same keys in any order give the same fingerprint, and any
-    key added or removed gives another. Hex of SHA-256 over the sorted keys, shortened."""
-    joined = "\n".join(sorted({key.strip() for key in public_keys}))
-    return hashlib.sha256(joined.encode("ascii")).hexdigest()[:SEALED_TO_LENGTH]
-
-
-def current_sealing_keys(commission_id: int | None) -> SealingKeys:
-    """Read from the database now; ``sealing_key_set_for`` is the cached reading for the hot path."""
-    keys = tuple(trustee.public_key for trustee in trustees_for(commission_id))
-    return SealingKeys(public_keys=keys, fingerprint=key_set_fingerprint(keys))
-
-
-# The keys contact data is sealed to, per issuing body, as each process last read them: a busy
-# sign form reads them (and hashes them into their fingerprint) once every few seconds instead of
-# once per signature. A trustee added or removed here is seen at once by this process and within
-# that time by the others; what they seal meanwhile names the old set in ``sealed_to``, so
-# ``manage.py reseal`` finds it.
-TRUSTEE_KEYS_SECONDS = 5.0
-_trustee_keys: dict[int | None, tuple[float, SealingKeys]] = {}
-
-
-def sealing_key_set_for(commission_id: int | None) -> SealingKeys:
-    cached = _trustee_keys.get(commission_id)
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < TRUSTEE_KEYS_SECONDS:
-        return cached[1]
-    keys = current_sealing_keys(commission_id)
-    _trustee_keys[commission_id] = (now, keys)
-    return keys
-
-
-def sealing_keys_for(commission_id: int | None) -> list[str]:
-    return list(sealing_key_set_for(commission_id).public_keys)
-
-
-def forget_sealing_keys() -> None:
-    _trustee_keys.clear()
-
-
-def trustee_add(*, actor: User | None, commission: Commission | None, name: str, public_key: str) -> Trustee:
-    """Register a trustee's public key (``age1…``). ``actor`` None means the operator's command line."""
-    if actor is not None and not actor.is_secretariat:
-        raise DomainError("forbidden", _("Only the secretariat registers trustees."), status=403)
-    name, public_key = name.strip(), public_key.strip()
-    if not name or len(name) > 200:
-        raise DomainError("name_required", _("Give the trustee's name (at most 200 characters)."))
-    try:
-        parse_recipient(public_key)
-    except SealingError:
-        raise DomainError("invalid_key", _("This is not an age public key (it starts with age1).")) from None
-    try:
-        with transaction.atomic():
-            trustee = Trustee.objects.create(commission=commission, name=name, public_key=public_key)
-            transaction.on_commit(forget_sealing_keys)
-            audit.record(actor=actor, action="trustee.added", subject=trustee, detail={"public_key": public_key})
-    except IntegrityError:
-        raise DomainError("key_taken", _("This public key is already registered for this issuing body.")) from None
-    return trustee
-
-
-def trustee_remove(*, actor: User | None, trustee: Trustee) -> Trustee:
-    """Take a trustee's key out of the set new contact data is sealed to (the row stays, inactive,
-    for the record). What was sealed before still opens with the key until ``manage.py reseal``
-    re-seals it to the remaining trustees. The last trustee of a body is never removed: nothing
-    could be sealed to no one, and the body's statements would stop taking signatures."""
-    if actor is not None and not actor.is_secretariat:
-        raise DomainError("forbidden", _("Only the secretariat removes trustees."), status=403)
-    with transaction.atomic():
-        body = Q(commission__isnull=True) if trustee.commission_id is None else Q(commission_id=trustee.commission_id)
-        # Locked, so two removals at once cannot leave the body with no trustee.
-        active = list(Trustee.objects.select_for_update().filter(body, is_active=True).order_by("pk"))
-        if trustee.pk not in {other.pk for other in active}:
-            raise DomainError("not_active", _("This trustee was removed already."))
-        if len(active) == 1:
-            raise DomainError(
-                "last_trustee", _("This is the issuing body's only trustee. Add another trustee first."), status=409
-            )
-        Trustee.objects.filter(pk=trustee.pk).update(is_active=False)
-        trustee.is_active = False
-        transaction.on_commit(forget_sealing_keys)
-        audit.record(actor=actor, action="trustee.removed", subject=trustee, detail={"public_key": trustee.public_key})
-    return trustee
 
 
 # --- Signing ------------------------------------------------------------------------------------

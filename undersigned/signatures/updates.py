@@ -33,9 +33,9 @@ from undersigned.notifications.emails import build
 from undersigned.notifications.services import close_mail_connection, send_mail_now
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
+from undersigned.sealing.trustee_identities import TrusteeIdentities
 from undersigned.signatures.models import Signature, Update, UpdateDelivery
 from undersigned.signatures.tokens import SignatureRef, withdraw_token
-from undersigned.signatures.trustee_identities import TrusteeIdentities
 from undersigned.statements.models import Statement
 
 MAX_SUBJECT_LENGTH = 200

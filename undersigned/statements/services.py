@@ -21,7 +21,7 @@ from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import canonical_language_code, native_language_name
 from undersigned.core.slugs import clean_slug
-from undersigned.signatures.models import Trustee
+from undersigned.sealing.models import Trustee
 from undersigned.statements.canonical import canonical_sha256_of
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment

@@ -20,7 +20,7 @@ from undersigned.core.models import AuditEvent
 from undersigned.core.testing import UserFactory, secretariat, staff_login
 from undersigned.ledger.models import Milestone
 from undersigned.organisations.models import Organisation, OrganisationContact
-from undersigned.organisations.services import contact_add
+from undersigned.organisations.services.directory import contact_add
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement, StatementText

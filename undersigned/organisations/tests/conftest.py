@@ -10,7 +10,7 @@ import pytest
 
 from undersigned.organisations.forms import SIGN_ON_FORM_TIMER
 from undersigned.organisations.models import Organisation, OrganisationType
-from undersigned.organisations.services import OrganisationInput, organisation_save
+from undersigned.organisations.services.directory import OrganisationInput, organisation_save
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 

@@ -23,7 +23,7 @@ from undersigned.organisations.directory_forms import DirectorySearchForm
 from undersigned.organisations.directory_selectors import MAX_SEARCH_LENGTH
 from undersigned.organisations.logos import MAX_LOGO_BYTES
 from undersigned.organisations.models import Logo, Organisation, OrganisationContact, OrganisationType
-from undersigned.organisations.services import OrganisationInput, contact_add, organisation_save
+from undersigned.organisations.services.directory import OrganisationInput, contact_add, organisation_save
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from undersigned.core.crypto import open_sealed
 from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.organisations.models import Logo, SignOn, SignOnTally
 from undersigned.organisations.selectors import review_queue
-from undersigned.organisations.services import sign_on_withdraw, sign_ons_approve
+from undersigned.organisations.services.sign_ons import sign_on_withdraw, sign_ons_approve
 from undersigned.organisations.tests.conftest import sign_on_data
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.signatures.tokens import SignatureRef

@@ -14,7 +14,7 @@ from undersigned.accounts.models import User
 from undersigned.core.testing import secretariat
 from undersigned.ledger.services import seal_pending
 from undersigned.organisations.models import OrganisationType, SignOn
-from undersigned.organisations.services import SignOnInput, sign_on_confirm, sign_on_submit, sign_ons_approve
+from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_submit, sign_ons_approve
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.privacy.services import DATA_LINK_FORM_TIMER
 from undersigned.privacy.tokens import PersonRef, data_link_token

@@ -168,7 +168,7 @@ def test_the_same_link_then_finds_nothing(client, open_statement):
 
 
 def test_erasing_covers_sign_ons_and_directory_contacts(client, open_statement, sam):
-    from undersigned.organisations.services import OrganisationInput, contact_add, organisation_save
+    from undersigned.organisations.services.directory import OrganisationInput, contact_add, organisation_save
     from undersigned.organisations.tests.conftest import kind
 
     rosa = "rosa@readers.example.org"

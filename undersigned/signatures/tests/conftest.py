@@ -15,8 +15,9 @@ from undersigned.commissions.services import CommissionTextInput, commission_cre
 from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
+from undersigned.sealing.models import Trustee
 from undersigned.signatures.addresses import email_hash
-from undersigned.signatures.models import Signature, Trustee
+from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_confirm, signature_record
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.tests.builders import published_statement

@@ -13,8 +13,9 @@ from undersigned.core.crypto import open_sealed
 from undersigned.core.exceptions import DomainError
 from undersigned.core.testing import trustee_for
 from undersigned.notifications.models import OutgoingMail
+from undersigned.sealing.models import Trustee
 from undersigned.signatures.addresses import email_hash
-from undersigned.signatures.models import Signature, Trustee
+from undersigned.signatures.models import Signature
 from undersigned.signatures.services import (
     MAX_MAILS_PER_SIGNATURE,
     SignerInput,

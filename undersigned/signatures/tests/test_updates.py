@@ -22,14 +22,14 @@ from django.db import connection
 from undersigned.core.crypto import new_identity
 from undersigned.core.models import AuditEvent
 from undersigned.notifications.models import OutgoingMail
+from undersigned.sealing.tests.test_resealing import database_contents, files_written_since
+from undersigned.sealing.trustee_identities import read_identity_file
 from undersigned.signatures import updates
 from undersigned.signatures.models import Signature, Update, UpdateDelivery
 from undersigned.signatures.services import signature_withdraw, signatures_invalidate
 from undersigned.signatures.tests.conftest import OpenStatement, sign
 from undersigned.signatures.tests.test_concurrency import in_thread, wide_pool  # noqa: F401  (a fixture)
-from undersigned.signatures.tests.test_resealing import database_contents, files_written_since
 from undersigned.signatures.tokens import SignatureRef, read_withdraw_token
-from undersigned.signatures.trustee_identities import read_identity_file
 
 pytestmark = pytest.mark.django_db
 

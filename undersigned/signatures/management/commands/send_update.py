@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from undersigned.core.exceptions import DomainError
-from undersigned.signatures.trustee_identities import IdentityFileError, read_identity_file
+from undersigned.sealing.trustee_identities import IdentityFileError, read_identity_file
 from undersigned.signatures.updates import UpdateInterruptedError, update_send
 from undersigned.statements.models import Statement
 

@@ -20,16 +20,17 @@ from django.db import connection
 from undersigned.core.crypto import new_identity, open_sealed
 from undersigned.core.models import AuditEvent
 from undersigned.core.testing import trustee_for
-from undersigned.signatures import resealing
-from undersigned.signatures import services as signature_services
-from undersigned.signatures.models import Signature, Trustee
-from undersigned.signatures.services import (
+from undersigned.sealing import resealing
+from undersigned.sealing import selectors as sealing_selectors
+from undersigned.sealing.models import Trustee
+from undersigned.sealing.selectors import (
     current_sealing_keys,
     forget_sealing_keys,
     key_set_fingerprint,
     sealing_key_set_for,
-    signature_withdraw,
 )
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import signature_withdraw
 from undersigned.signatures.tests.conftest import OpenStatement, sign
 
 pytestmark = pytest.mark.django_db
@@ -103,13 +104,13 @@ def test_the_fingerprint_changes_with_any_key_added_or_removed():
 
 def test_signing_hashes_the_key_set_once_per_reading_not_once_per_signature(open_statement, monkeypatch):
     calls = []
-    real = signature_services.key_set_fingerprint
+    real = sealing_selectors.key_set_fingerprint
 
     def counted(keys):
         calls.append(1)
         return real(keys)
 
-    monkeypatch.setattr(signature_services, "key_set_fingerprint", counted)
+    monkeypatch.setattr(sealing_selectors, "key_set_fingerprint", counted)
     forget_sealing_keys()
 
     signers(open_statement, 3)

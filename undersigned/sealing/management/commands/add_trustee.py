@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from undersigned.commissions.models import Commission
 from undersigned.core.exceptions import DomainError
-from undersigned.signatures.services import trustee_add
+from undersigned.sealing.services import trustee_add
 
 
 class Command(BaseCommand):

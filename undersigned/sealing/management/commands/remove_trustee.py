@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from undersigned.core.exceptions import DomainError
-from undersigned.signatures.models import Trustee
-from undersigned.signatures.services import trustee_remove
+from undersigned.sealing.models import Trustee
+from undersigned.sealing.services import trustee_remove
 
 
 class Command(BaseCommand):

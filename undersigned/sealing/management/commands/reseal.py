@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from undersigned.commissions.models import Commission
-from undersigned.signatures.resealing import DEFAULT_BATCH_SIZE, sealed_data_reseal, stale_records_left
-from undersigned.signatures.trustee_identities import IdentityFileError, read_identity_file
+from undersigned.sealing.resealing import DEFAULT_BATCH_SIZE, sealed_data_reseal, stale_records_left
+from undersigned.sealing.trustee_identities import IdentityFileError, read_identity_file
 
 
 class Command(BaseCommand):

@@ -1,0 +1,139 @@
+"""Member organisations' contacts: who may sign in for a member organisation, and its one-click
+endorsement of a statement, approved at once when the issuing body lets members skip review."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from undersigned.core import audit
+from undersigned.core.addresses import InvalidAddressError
+from undersigned.core.crypto import server_encrypt
+from undersigned.core.exceptions import DomainError
+from undersigned.federation.models import Federation
+from undersigned.ledger.services import record_event
+from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
+from undersigned.organisations.services.directory import _seal_contact_record
+from undersigned.organisations.services.names import contact_email_hash, email_domain
+from undersigned.organisations.services.sign_ons import _already_signed_on, _mail_contact, _tally_change
+from undersigned.statements.models import Revision, Statement
+
+
+def member_organisations_for(email: str) -> list[Organisation]:
+    """The member organisations ``email`` is a verified contact of: by a verified email domain, or
+    as a contact confirmed before."""
+    try:
+        hashed, domain = contact_email_hash(email), email_domain(email)
+    except InvalidAddressError:
+        return []
+    by_contact = set(
+        OrganisationContact.objects.filter(email_hash=hashed, verified_at__isnull=False).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    members = Organisation.objects.filter(is_member=True).order_by("normalised_name")
+    return [
+        organisation
+        for organisation in members
+        if organisation.pk in by_contact or domain in (organisation.email_domains or [])
+    ]
+
+
+def members_skip_review(statement: Statement) -> bool:
+    if statement.commission_id is None:
+        return bool(
+            Federation.objects.filter(pk=Federation.SINGLETON_PK).values_list("members_skip_review", flat=True).first()
+        )
+    return bool(statement.commission and statement.commission.members_skip_review)
+
+
+def member_endorse(*, statement: Statement, organisation: Organisation, email: str, language: str) -> SignOn:
+    """A verified contact endorses ``statement`` for ``organisation`` with one click.
+
+    Approved at once when the issuing body lets members' sign-ons skip review, else queued for it.
+    The caller has checked that ``email`` is a verified contact of the member ``organisation``.
+    """
+    if not organisation.is_member:
+        raise DomainError("not_member", _("Only member organisations endorse with one click."), status=403)
+    if not statement.takes_signatures():
+        raise DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
+    revision = _original_revision(statement)
+    hashed = contact_email_hash(email)
+    existing = SignOn.objects.filter(statement=statement, status__in=SignOn.ACTIVE_STATUSES).filter(
+        organisation=organisation
+    ) | SignOn.objects.filter(
+        statement=statement,
+        status__in=SignOn.ACTIVE_STATUSES,
+        normalised_name=organisation.normalised_name,
+        country=organisation.country,
+    )
+    if existing.exists():
+        raise _already_signed_on()
+    sealed, sealed_to = _seal_contact_record(
+        {
+            "statement": statement.slug,
+            "organisation": organisation.name,
+            "email": email.strip(),
+            "via": "member sign-in",
+            "signed_on_at": timezone.now().isoformat(),
+        },
+        statement.commission_id,
+    )
+    approve = members_skip_review(statement)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            sign_on = SignOn.objects.create(
+                statement=statement,
+                revision=revision,
+                organisation=organisation,
+                status=SignOn.Status.APPROVED if approve else SignOn.Status.AWAITING_MODERATION,
+                name=organisation.name,
+                normalised_name=organisation.normalised_name,
+                country=organisation.country,
+                type=organisation.type,
+                website=organisation.website,
+                website_domain=organisation.website_domain,
+                logo=organisation.logo,
+                contact_email_hash=hashed,
+                sealed_contact=sealed,
+                sealed_to=sealed_to,
+                notice_address=b"" if approve else server_encrypt(email.strip().encode("utf-8")),
+                language=language,
+                via_member_sign_in=True,
+                mails_sent=1,
+                confirmed_at=now,
+                decided_at=now if approve else None,
+            )
+            if approve:
+                _tally_change(sign_on, +1)
+                record_event(
+                    statement_id=statement.pk,
+                    kind="sign_on.approved",
+                    subject=sign_on.public_id,
+                    country=str(sign_on.country),
+                    detail={"without_review": True},
+                )
+                audit.record(
+                    actor=None,
+                    action="sign_on.approved",
+                    subject=sign_on,
+                    detail={"statement": statement.pk, "member": organisation.pk, "without_review": True},
+                )
+            _mail_contact(sign_on, "sign_on_endorsed" if approve else "sign_on_queued", revision.title, email.strip())
+    except IntegrityError:
+        raise _already_signed_on() from None
+    return sign_on
+
+
+def _original_revision(statement: Statement) -> Revision:
+    revision = (
+        Revision.objects.select_related("text")
+        .filter(text__statement=statement, text__language=statement.original_language, text__published_revision=F("pk"))
+        .first()
+    )
+    if revision is None:
+        raise DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
+    return revision

@@ -1,0 +1,54 @@
+"""Names, websites and addresses, as the directory and the sign-ons compare and show them."""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+
+from undersigned.core.addresses import normalise_email
+from undersigned.core.crypto import keyed_hash
+from undersigned.core.exceptions import DomainError
+
+
+def normalise_organisation_name(name: str) -> str:
+    """The name as compared for duplicates: compatibility-folded, case-folded, letters and digits
+    only, single spaces. "Friends of the Library, e.V." and "friends of the library ev" match."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    kept = "".join(
+        character if unicodedata.category(character)[0] in "LNM" else " "
+        for character in unicodedata.normalize("NFKD", folded)
+        if unicodedata.category(character) != "Mn"
+    )
+    return " ".join(kept.split())[:200]
+
+
+def website_domain(url: str) -> str:
+    """The host of a website address, lower-case, in ASCII, without a leading ``www.``."""
+    if not url:
+        return ""
+    host = (urlsplit(url).hostname or "").strip(".").lower()
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    return host.removeprefix("www.")
+
+
+def contact_email_hash(email: str) -> str:
+    """The keyed hash that recognises a contact's address, however it is spelt."""
+    return keyed_hash("contact-email", normalise_email(email))
+
+
+def email_domain(email: str) -> str:
+    return normalise_email(email).rpartition("@")[2]
+
+
+def _check_plain(value: str, label: str) -> str:
+    """Names are shown on public pages: single spaces, no markup, no invisible characters."""
+    value = " ".join(value.split())
+    if "<" in value or ">" in value:
+        raise DomainError("markup", _("%(field)s cannot contain < or >.") % {"field": label})
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs"} and c not in "\u200c\u200d" for c in value):
+        raise DomainError("control", _("Remove the invisible control characters from %(field)s.") % {"field": label})
+    return value

@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.crypto import keyed_hash
 from undersigned.core.network import network_hash
-from undersigned.federation.selectors import CACHE_ERRORS
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 15 * 60

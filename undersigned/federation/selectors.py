@@ -12,14 +12,12 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
-from redis.exceptions import RedisError
 
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.languages import interface_language_codes
 from undersigned.federation.models import Federation
 
 logger = logging.getLogger(__name__)
-# What a cache backend raises when its server is gone: redis-py's own errors and socket errors.
-CACHE_ERRORS = (RedisError, OSError)
 
 IDENTITY_CACHE_KEY = "federation:identity:v2"
 IDENTITY_CACHE_SECONDS = 300

@@ -190,7 +190,7 @@ def run_tasks() -> Callable[[], None]:
 
 
 # A site with two commissions, each with a trustee, so statements can be published.
-from undersigned.core.fixtures import libraries, mobility, site  # noqa: E402, F401
+from undersigned.testing import libraries, mobility, site  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,7 +12,6 @@ import pytest
 from django.core.management import call_command
 
 from undersigned.core.crypto import open_sealed
-from undersigned.core.testing import editor, secretariat, trustee_for
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.organisations.services import (
     SignOnInput,
@@ -24,6 +23,7 @@ from undersigned.organisations.services import (
 )
 from undersigned.organisations.tests.conftest import kind, member_organisation
 from undersigned.signatures.services import current_sealing_keys, forget_sealing_keys
+from undersigned.testing import editor, secretariat, trustee_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.core import signing
 
 from undersigned.commissions.models import Commission
 from undersigned.commissions.services import CommissionTextInput, commission_create
-from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
 from undersigned.signatures.addresses import email_hash
@@ -22,6 +21,7 @@ from undersigned.signatures.models import Signature, Trustee
 from undersigned.signatures.services import SignerInput, signature_confirm, signature_submit
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.tests.builders import published_statement
+from undersigned.testing import trustee_for
 
 SLUG = "library-opening-hours"
 

@@ -19,7 +19,6 @@ from django.db import connection
 
 from undersigned.core.crypto import new_identity, open_sealed
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import trustee_for
 from undersigned.signatures import resealing
 from undersigned.signatures import services as signature_services
 from undersigned.signatures.models import Signature, Trustee
@@ -31,6 +30,7 @@ from undersigned.signatures.services import (
     signature_withdraw,
 )
 from undersigned.signatures.tests.conftest import OpenStatement, sign
+from undersigned.testing import trustee_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from undersigned.core.crypto import open_sealed
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import trustee_for
 from undersigned.notifications.models import OutgoingMail
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature, Trustee
@@ -27,6 +26,7 @@ from undersigned.signatures.tallies import Tally, tally_differences, tally_for_s
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.services import statement_close, statement_set_window, statement_withdraw
 from undersigned.statements.tests.builders import published_statement
+from undersigned.testing import trustee_for
 
 pytestmark = pytest.mark.django_db
 

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "undersigned.organisations",
     "undersigned.ledger",
     "undersigned.privacy",
+    "undersigned.demo",
     "django_countries",
 ]
 

@@ -147,10 +147,12 @@ def forget_all_statements() -> None:
 def statement_for_reading(*, slug: str) -> Statement:
     """The public statement with its published texts; "not found" for drafts and unknown slugs."""
     cached = _reading_cache.get(slug)
-    if cached is not None and time.monotonic() - cached[0] < READING_CACHE_SECONDS:
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < READING_CACHE_SECONDS:
         return cached[1]
+    # Dated from before the read: a change committed while it ran may be missing from what it returns.
     statement = _statement_for_reading(slug)
-    _reading_cache[slug] = (time.monotonic(), statement)
+    _reading_cache[slug] = (now, statement)
     if len(_reading_cache) > 1000:
         _reading_cache.clear()
     return statement

@@ -22,18 +22,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    # The federation's identity, tallies and statements are cached; no test may see another's.
-    from undersigned.federation.selectors import forget_checked_identity
-    from undersigned.signatures.services import forget_sealing_keys
-    from undersigned.statements.selectors import forget_all_statements
+    # The federation's identity, tallies and statements are cached, in the shared cache and in each
+    # process's memory (every such cache is listed in core.process_caches); no test may see another's.
+    from undersigned.core import process_caches
 
     cache.clear()
-    forget_all_statements()
-    forget_checked_identity()
-    forget_sealing_keys()
-    from undersigned.signatures import views as signature_views
-
-    signature_views._REVISIONS.clear()
+    process_caches.clear_all()
 
 
 @pytest.fixture(autouse=True)

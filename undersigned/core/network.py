@@ -16,6 +16,7 @@ import maxminddb
 from django.conf import settings
 from django.http import HttpRequest
 
+from undersigned.core import process_caches
 from undersigned.core.crypto import keyed_hash
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ def network_hash(request: HttpRequest) -> str:
     return keyed_hash("network", network_of(client_address(request)))
 
 
+@process_caches.register_function(
+    never_stale="keyed by the file's path and modification time: a database the operator replaces is opened anew"
+)
 @lru_cache(maxsize=1)
 def _geoip_reader(path: str, modified_ns: int) -> maxminddb.Reader:
     """``modified_ns`` is only part of the key: a new file is a new key, and evicts the old reader."""

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 
+from undersigned.core import process_caches
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.languages import interface_language_codes
 from undersigned.federation.models import Federation
@@ -92,6 +93,11 @@ def forget_checked_identity() -> None:
     global _checked_identity
     with _checked_identity_lock:
         _checked_identity = None
+
+
+process_caches.register(
+    __name__, "_checked_identity", clear=forget_checked_identity, stale_seconds=IDENTITY_RECHECK_SECONDS
+)
 
 
 def _load_identity() -> SiteIdentity:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission
-from undersigned.core import audit
+from undersigned.core import audit, process_caches
 from undersigned.core.crypto import SealingError, parse_recipient, seal
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
@@ -122,6 +122,9 @@ def sealing_keys_for(commission_id: int | None) -> list[str]:
 
 def forget_sealing_keys() -> None:
     _trustee_keys.clear()
+
+
+process_caches.register(__name__, "_trustee_keys", clear=forget_sealing_keys, stale_seconds=TRUSTEE_KEYS_SECONDS)
 
 
 def trustee_add(*, actor: User | None, commission: Commission | None, name: str, public_key: str) -> Trustee:

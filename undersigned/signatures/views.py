@@ -15,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.core import ratelimit
+from undersigned.core import process_caches, ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.links import TokenExpiredError, TokenInvalidError
 from undersigned.core.network import network_country, network_hash
@@ -112,6 +112,12 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
 
 
 _SIGN_FORMS: dict[tuple[int, str, bool, str], str] = {}
+process_caches.register(
+    __name__,
+    "_SIGN_FORMS",
+    clear=_SIGN_FORMS.clear,
+    never_stale="keyed by every value the form shows: revision, language, proof of work, statement's slug",
+)
 
 
 def sign_form_context(
@@ -124,6 +130,9 @@ def sign_form_context(
 
 # Published revisions never change: each process keeps the ones it has been asked for.
 _REVISIONS: dict[int, Revision] = {}
+process_caches.register(
+    __name__, "_REVISIONS", clear=_REVISIONS.clear, never_stale="keyed by a revision's id; revisions are never updated"
+)
 
 
 def _revision_of(statement: Statement, revision_id: int) -> Revision | None:

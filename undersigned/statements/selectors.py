@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
+from undersigned.core import process_caches
 from undersigned.core.exceptions import DomainError
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.permissions import Capability, can, commissions_where, is_assigned_translator
@@ -142,6 +143,9 @@ def forget_statement(slug: str) -> None:
 
 def forget_all_statements() -> None:
     _reading_cache.clear()
+
+
+process_caches.register(__name__, "_reading_cache", clear=forget_all_statements, stale_seconds=READING_CACHE_SECONDS)
 
 
 def statement_for_reading(*, slug: str) -> Statement:

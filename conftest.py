@@ -24,16 +24,12 @@ if TYPE_CHECKING:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
-    # The federation's identity, tallies and statements are cached; no test may see another's.
-    from undersigned.federation.selectors import forget_checked_identity
-    from undersigned.sealing.selectors import forget_sealing_keys
-    from undersigned.statements.selectors import forget_all_statements, forget_revisions
+    # The federation's identity, tallies and statements are cached, in the shared cache and in each
+    # process's memory (every such cache is listed in core.process_caches); no test may see another's.
+    from undersigned.core import process_caches
 
     cache.clear()
-    forget_all_statements()
-    forget_checked_identity()
-    forget_sealing_keys()
-    forget_revisions()
+    process_caches.clear_all()
 
 
 @pytest.fixture(autouse=True)
@@ -222,7 +218,7 @@ def run_tasks() -> Callable[[], None]:
 
 
 # A site with two commissions, each with a trustee, so statements can be published.
-from undersigned.core.fixtures import libraries, mobility, site  # noqa: E402, F401
+from undersigned.testing import libraries, mobility, site  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True, scope="session")

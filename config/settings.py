@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "undersigned.organisations",
     "undersigned.ledger",
     "undersigned.privacy",
+    "undersigned.demo",
     "django_countries",
 ]
 

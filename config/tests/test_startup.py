@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from undersigned.core.testing import ROOT, production_environment
+from undersigned.testing import ROOT, production_environment
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 
-from undersigned.accounts.models import User
 from undersigned.core.models import AuditEvent
 
 
 def record(
-    *, actor: User | None, action: str, subject: models.Model, detail: dict[str, Any] | None = None
+    *, actor: AbstractBaseUser | None, action: str, subject: models.Model, detail: dict[str, Any] | None = None
 ) -> AuditEvent:
     """``actor`` None means the operator's command line. ``detail`` must hold no personal data."""
     return AuditEvent.objects.create(
-        actor=actor,
+        # By id: core knows the user model only as settings.AUTH_USER_MODEL, not as accounts.User.
+        actor_id=actor.pk if actor is not None else None,
         action=action,
         subject_type=subject._meta.model_name or "",
         subject_id=subject.pk,

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
-from undersigned.federation.selectors import CACHE_ERRORS
+# What a cache backend raises when its server is gone: redis-py's own errors and socket errors.
+CACHE_ERRORS = (RedisError, OSError)
 
 T = TypeVar("T")
 

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from pyrage import x25519
 
+from undersigned.core import process_caches
+
 
 class SealingError(ValueError):
     """A public key is not an age X25519 recipient, or there is no one to seal to."""
@@ -40,6 +42,7 @@ def derived_key(purpose: str, key: bytes | None = None) -> bytes:
     )
 
 
+@process_caches.register_function(never_stale="keyed by the data keys it is derived from")
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[bytes, ...]) -> MultiFernet:
     return MultiFernet([Fernet(base64.urlsafe_b64encode(derived_key("server-records", key))) for key in keys])

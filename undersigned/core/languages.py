@@ -9,6 +9,10 @@ from babel.localedata import locale_identifiers
 from django.conf import settings
 from django.utils.translation import get_language_info
 
+from undersigned.core import process_caches
+
+_SHIPPED_DATA = "keyed by a language code; the CLDR's (Babel's) and Django's language data ship with the code"
+
 
 def interface_language_codes() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
@@ -18,6 +22,7 @@ def is_interface_language(code: str) -> bool:
     return code in interface_language_codes()
 
 
+@process_caches.register_function(never_stale=_SHIPPED_DATA)
 @lru_cache(maxsize=512)
 def _locale(code: str) -> Locale | None:
     parts = code.replace("-", "_").split("_")
@@ -49,6 +54,7 @@ def is_content_language(code: str) -> bool:
     return canonical_language_code(code) == code
 
 
+@process_caches.register_function(never_stale="the CLDR's list of languages ships with the code")
 @lru_cache(maxsize=1)
 def content_language_codes() -> frozenset[str]:
     return frozenset(
@@ -70,11 +76,13 @@ def content_language_choices() -> list[tuple[str, str | list[tuple[str, str]]]]:
     ]
 
 
+@process_caches.register_function(never_stale="native names from the CLDR, which ships with the code")
 @lru_cache(maxsize=1)
 def _all_content_language_choices() -> tuple[tuple[str, str], ...]:
     return tuple((code, f"{native_language_name(code)} — {code}") for code in sorted(content_language_codes()))
 
 
+@process_caches.register_function(never_stale=_SHIPPED_DATA)
 @lru_cache(maxsize=512)
 def language_direction(code: str) -> str:
     """``rtl`` or ``ltr``; ``ltr`` for a code nobody knows."""
@@ -88,6 +96,7 @@ def language_direction(code: str) -> str:
     return "ltr"
 
 
+@process_caches.register_function(never_stale=_SHIPPED_DATA)
 @lru_cache(maxsize=512)
 def native_language_name(code: str) -> str:
     try:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from functools import cache
+import os
+from functools import lru_cache
 
 import maxminddb
 from django.conf import settings
 from django.http import HttpRequest
 
+from undersigned.core import process_caches
 from undersigned.core.crypto import keyed_hash
 
 logger = logging.getLogger(__name__)
@@ -59,8 +61,12 @@ def network_hash(request: HttpRequest) -> str:
     return keyed_hash("network", network_of(client_address(request)))
 
 
-@cache
-def _geoip_reader(path: str) -> maxminddb.Reader:
+@process_caches.register_function(
+    never_stale="keyed by the file's path and modification time: a database the operator replaces is opened anew"
+)
+@lru_cache(maxsize=1)
+def _geoip_reader(path: str, modified_ns: int) -> maxminddb.Reader:
+    """``modified_ns`` is only part of the key: a new file is a new key, and evicts the old reader."""
     return maxminddb.open_database(path)
 
 
@@ -74,7 +80,8 @@ def network_country(request: HttpRequest) -> str | None:
     if address is None:
         return None
     try:
-        record = _geoip_reader(str(settings.GEOIP_DATABASE)).get(address)
+        path = str(settings.GEOIP_DATABASE)
+        record = _geoip_reader(path, os.stat(path).st_mtime_ns).get(address)
     except (OSError, ValueError, maxminddb.InvalidDatabaseError):
         logger.warning("the GeoIP database cannot be read")
         return None

@@ -23,8 +23,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.models import RateLimitCounter
-from undersigned.federation.selectors import CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 

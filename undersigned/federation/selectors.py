@@ -12,14 +12,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
-from redis.exceptions import RedisError
 
+from undersigned.core import process_caches
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.languages import interface_language_codes
 from undersigned.federation.models import Federation
 
 logger = logging.getLogger(__name__)
-# What a cache backend raises when its server is gone: redis-py's own errors and socket errors.
-CACHE_ERRORS = (RedisError, OSError)
 
 IDENTITY_CACHE_KEY = "federation:identity:v2"
 IDENTITY_CACHE_SECONDS = 300
@@ -94,6 +93,11 @@ def forget_checked_identity() -> None:
     global _checked_identity
     with _checked_identity_lock:
         _checked_identity = None
+
+
+process_caches.register(
+    __name__, "_checked_identity", clear=forget_checked_identity, stale_seconds=IDENTITY_RECHECK_SECONDS
+)
 
 
 def _load_identity() -> SiteIdentity:

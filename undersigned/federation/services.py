@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import interface_language_codes, native_language_name
 from undersigned.federation.models import Federation, FederationText
 from undersigned.federation.selectors import (
-    CACHE_ERRORS,
     IDENTITY_CACHE_KEY,
     LocalisedText,
     forget_checked_identity,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.core import audit
+from undersigned.core import audit, process_caches
 from undersigned.core.exceptions import DomainError
 from undersigned.core.single_use import first_use
 from undersigned.ledger.chain import GENESIS, KINDS, apply, chain_hash, empty_counts
@@ -56,6 +56,20 @@ def schedule_sealing() -> None:
 
         seal_ledger.using(run_after=timezone.now() + timedelta(seconds=SEAL_DELAY_SECONDS)).enqueue()
     _scheduled_window = window
+
+
+def forget_scheduled_sealing() -> None:
+    """Makes this process ask the shared store again before it enqueues a sealing."""
+    global _scheduled_window
+    _scheduled_window = -1
+
+
+process_caches.register(
+    __name__,
+    "_scheduled_window",
+    clear=forget_scheduled_sealing,
+    never_stale="remembers only that the current window's sealing is enqueued, which stays true",
+)
 
 
 def _iso(moment: Any) -> str:

@@ -21,6 +21,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
+from undersigned.core import process_caches
 from undersigned.core.crypto import server_decrypt, server_encrypt
 from undersigned.notifications.emails import build, message_of
 from undersigned.notifications.models import OutgoingMail
@@ -125,3 +126,11 @@ def close_mail_connection() -> None:
     if connection is not None:
         with contextlib.suppress(OSError):
             connection.close()
+
+
+process_caches.register(
+    __name__,
+    "_worker_connection",
+    clear=close_mail_connection,
+    never_stale="an open connection, no data; replaced after CONNECTION_IDLE_SECONDS idle or when mail settings change",
+)

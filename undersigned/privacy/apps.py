@@ -8,6 +8,8 @@ from django.apps import AppConfig
 from django.db import DatabaseError, connections
 from django.db.models.signals import post_migrate
 
+from undersigned.core import process_caches
+
 logger = logging.getLogger(__name__)
 # How often a worker process checks that the daily purge has not missed its time.
 ENSURE_EVERY_SECONDS = 600.0
@@ -35,6 +37,19 @@ def _ensure_when_a_worker_runs_a_task(**kwargs: Any) -> None:
         purge_schedule_ensure()
     except DatabaseError:
         logger.warning("could not check the daily purge's schedule", exc_info=True)
+
+
+def _forget_last_check() -> None:
+    global _last_ensured
+    _last_ensured = float("-inf")
+
+
+process_caches.register(
+    __name__,
+    "_last_ensured",
+    clear=_forget_last_check,
+    never_stale="when this process last checked the purge schedule, no data; checked again after ENSURE_EVERY_SECONDS",
+)
 
 
 class PrivacyConfig(AppConfig):

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from undersigned.core import process_caches
 from undersigned.sealing.models import SEALED_TO_LENGTH, Trustee
 
 
@@ -66,3 +67,6 @@ def sealing_keys_for(commission_id: int | None) -> list[str]:
 
 def forget_sealing_keys() -> None:
     _trustee_keys.clear()
+
+
+process_caches.register(__name__, "_trustee_keys", clear=forget_sealing_keys, stale_seconds=TRUSTEE_KEYS_SECONDS)

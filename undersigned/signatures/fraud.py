@@ -22,6 +22,7 @@ from functools import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from undersigned.core import process_caches
 from undersigned.core.addresses import normalise_email
 from undersigned.core.crypto import keyed_hash
 
@@ -42,6 +43,7 @@ NAMES_SIZE = 5
 FAST_CONFIRMATION = timedelta(seconds=5)
 
 
+@process_caches.register_function(never_stale="the package's list of domains ships with the code")
 @cache
 def _disposable_domains() -> frozenset[str]:
     from disposable_email_domains import blocklist

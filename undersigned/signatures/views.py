@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.core import process_caches
 from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
@@ -96,6 +97,12 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
 
 
 _SIGN_FORMS: dict[tuple[int, str, bool, str], str] = {}
+process_caches.register(
+    __name__,
+    "_SIGN_FORMS",
+    clear=_SIGN_FORMS.clear,
+    never_stale="keyed by every value the form shows: revision, language, proof of work, statement's slug",
+)
 
 
 def sign_form_context(

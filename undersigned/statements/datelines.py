@@ -16,6 +16,8 @@ from babel.dates import get_date_format, get_month_names
 from babel.localedata import locale_identifiers
 from django.utils import formats
 
+from undersigned.core import process_caches
+
 _DIGITS = r"\d"
 # A place is anything up to the comma before the date: "Washington, D.C.," or "SAINT-DENIS (93),".
 _PLACE = r"(?:(?P<place>[^\n]{1,120}?),\s*)?"
@@ -53,6 +55,7 @@ class Dateline:
     rest: str  # text after the dash, when the first paragraph starts on the dateline's line
 
 
+@process_caches.register_function(never_stale="keyed by a language code; the CLDR's month names ship with the code")
 @lru_cache(maxsize=64)
 def month_numbers(language: str) -> dict[str, int]:
     """Lower-cased month names (wide and abbreviated, with and without a final dot) to 1-12."""
@@ -69,6 +72,9 @@ def month_numbers(language: str) -> dict[str, int]:
     return names
 
 
+@process_caches.register_function(
+    never_stale="keyed by a language code; the CLDR's and Django's date formats ship with the code"
+)
 @lru_cache(maxsize=64)
 def day_comes_first(language: str) -> bool:
     """Whether "03/04/2025" is the 3rd of April in ``language``, as the CLDR's short date says."""

@@ -13,6 +13,8 @@ import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
+from undersigned.core import process_caches
+
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -34,6 +36,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+@process_caches.register_function(never_stale="the parser and its settings, no data")
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).disable("image")
@@ -43,6 +46,12 @@ def _markdown() -> MarkdownIt:
 # costs no Markdown work.
 _REVISION_HTML: OrderedDict[str, SafeString] = OrderedDict()
 _REVISION_HTML_SIZE = 512
+process_caches.register(
+    __name__,
+    "_REVISION_HTML",
+    clear=_REVISION_HTML.clear,
+    never_stale="keyed by the revision's SHA-256, which covers the Markdown it renders",
+)
 
 
 def render_revision_body(sha256: str, body: str) -> SafeString:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
+from undersigned.core import process_caches
 from undersigned.core.exceptions import DomainError
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.permissions import Capability, can, commissions_where, is_assigned_translator
@@ -144,13 +145,18 @@ def forget_all_statements() -> None:
     _reading_cache.clear()
 
 
+process_caches.register(__name__, "_reading_cache", clear=forget_all_statements, stale_seconds=READING_CACHE_SECONDS)
+
+
 def statement_for_reading(*, slug: str) -> Statement:
     """The public statement with its published texts; "not found" for drafts and unknown slugs."""
     cached = _reading_cache.get(slug)
-    if cached is not None and time.monotonic() - cached[0] < READING_CACHE_SECONDS:
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < READING_CACHE_SECONDS:
         return cached[1]
+    # Dated from before the read: a change committed while it ran may be missing from what it returns.
     statement = _statement_for_reading(slug)
-    _reading_cache[slug] = (time.monotonic(), statement)
+    _reading_cache[slug] = (now, statement)
     if len(_reading_cache) > 1000:
         _reading_cache.clear()
     return statement
@@ -189,6 +195,11 @@ def published_revision_of(*, statement: Statement, revision_id: int) -> Revision
 
 def forget_revisions() -> None:
     _revisions.clear()
+
+
+process_caches.register(
+    __name__, "_revisions", clear=forget_revisions, never_stale="keyed by a revision's id; revisions are never updated"
+)
 
 
 def revision_history(*, statement: Statement, language: str) -> list[Revision]:

@@ -8,7 +8,7 @@ from base64 import b32decode
 from django_otp.oath import TOTP
 from playwright.sync_api import Page, expect
 
-from undersigned.core.testing import TEST_PASSWORD
+from undersigned.testing import TEST_PASSWORD
 
 
 def code_for_secret(secret: str, *, at: float | None = None) -> str:

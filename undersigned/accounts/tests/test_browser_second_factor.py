@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import code_for_secret, sign_in
-from undersigned.core.testing import TEST_PASSWORD, editor
+from undersigned.testing import TEST_PASSWORD, editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import enrol_on_page
-from undersigned.core.testing import TEST_PASSWORD, secretariat
+from undersigned.testing import TEST_PASSWORD, secretariat
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import UserFactory, secretariat, staff_login
 from undersigned.ledger.models import Milestone
 from undersigned.organisations.models import Organisation, OrganisationContact
 from undersigned.organisations.services.directory import contact_add
@@ -26,6 +25,7 @@ from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.services import translator_assign
 from undersigned.statements.tests.builders import published_statement
+from undersigned.testing import UserFactory, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from undersigned.accounts.second_factor import needs_second_factor
 from undersigned.accounts.tests.browser import code_for_secret
 from undersigned.commissions.models import CommissionMembership
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import TEST_PASSWORD, UserFactory, current_code, editor, secretariat, staff_login
+from undersigned.testing import TEST_PASSWORD, UserFactory, current_code, editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import TEST_PASSWORD, editor, secretariat, staff_login
+from undersigned.testing import TEST_PASSWORD, editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from undersigned.commissions.models import Commission, CommissionText
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.commissions.services import CommissionTextInput, commission_create, commission_update
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import CommissionFactory, editor, secretariat
+from undersigned.testing import CommissionFactory, editor, secretariat
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_editors_see_only_their_own_commissions():
 def test_a_member_has_one_role_per_commission():
     from undersigned.commissions.models import CommissionMembership
     from undersigned.commissions.services import commission_member_add
-    from undersigned.core.testing import UserFactory
+    from undersigned.testing import UserFactory
 
     commission = commission_create(actor=None, slug="libraries", texts=LIBRARIES)
     person = UserFactory.create()

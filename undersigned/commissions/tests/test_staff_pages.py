@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from undersigned.commissions.models import Commission
-from undersigned.core.testing import CommissionTextFactory, editor, secretariat, staff_login
+from undersigned.testing import CommissionTextFactory, editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

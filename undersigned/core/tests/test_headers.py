@@ -52,7 +52,7 @@ def test_every_public_page_type_has_the_strict_headers(client, pages):
 
 
 def test_over_tls_responses_carry_hsts_and_cookies_are_secure(client, settings, libraries):
-    from undersigned.core.testing import TEST_PASSWORD, secretariat
+    from undersigned.testing import TEST_PASSWORD, secretariat
 
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = settings.LANGUAGE_COOKIE_SECURE = True

@@ -31,12 +31,12 @@ from django.views.debug import ExceptionReporter
 
 from undersigned.commissions.models import Commission
 from undersigned.core.log_redaction import redact, redact_message
-from undersigned.core.testing import UserFactory, secretariat, staff_login
 from undersigned.organisations.models import Organisation, OrganisationType
 from undersigned.organisations.services.directory import OrganisationInput, organisation_save
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 from undersigned.signatures.tests.conftest import form_data as signature_form
+from undersigned.testing import UserFactory, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from undersigned.core.testing import ROOT
+from undersigned.testing import ROOT
 
 REFERENCE = re.compile(r"`(undersigned/[\w/]+\.py)(?:::(test_\w+))?`((?:, `::test_\w+`)*)")
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from undersigned.core.testing import ROOT, production_environment
+from undersigned.testing import ROOT, production_environment
 
 
 def redis_cache(location: str) -> dict:

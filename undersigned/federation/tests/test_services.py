@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import editor, secretariat
 from undersigned.federation.models import Federation, FederationText
 from undersigned.federation.selectors import LocalisedText, federation_identity
 from undersigned.federation.services import federation_update
+from undersigned.testing import editor, secretariat
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.federation.models import Federation
+from undersigned.testing import editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import sign_in
-from undersigned.core.testing import editor
 from undersigned.ledger.services import seal_pending
 from undersigned.signatures.tests.conftest import build_open_statement
 from undersigned.signatures.tests.test_moderation import BURST_NETWORK, make_burst
+from undersigned.testing import editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,6 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from undersigned.core.testing import ROOT, editor, staff_login
 from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
 from undersigned.ledger.selectors import export_lines, head_document, live_counts, receipt_of, verify_statement
 from undersigned.ledger.services import seal_pending
@@ -29,6 +28,7 @@ from undersigned.signatures.services import (
 )
 from undersigned.signatures.tallies import tally_differences
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement, sign
+from undersigned.testing import ROOT, editor, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 from undersigned.accounts.models import User
 from undersigned.core import audit
 from undersigned.core.addresses import InvalidAddressError
+from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.crypto import server_decrypt, server_encrypt
 from undersigned.core.exceptions import DomainError
-from undersigned.federation.selectors import CACHE_ERRORS
 from undersigned.ledger.services import record_event
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Logo, Organisation, OrganisationType, SignOn, SignOnTally

@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import sign_in
 from undersigned.commissions.models import Commission
-from undersigned.core.testing import editor
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.signatures.tests.conftest import build_open_statement
+from undersigned.testing import editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

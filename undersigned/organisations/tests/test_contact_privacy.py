@@ -12,11 +12,11 @@ import pytest
 from django.db import connection
 
 from undersigned.core.crypto import open_sealed
-from undersigned.core.testing import editor
 from undersigned.organisations.models import SignOn
 from undersigned.organisations.services.sign_ons import sign_ons_approve
 from undersigned.organisations.tests.conftest import sign_on_data
 from undersigned.signatures.tests.test_privacy import postgresql_dump
+from undersigned.testing import editor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

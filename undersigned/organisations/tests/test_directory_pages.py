@@ -18,12 +18,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from undersigned.core.testing import editor, secretariat, staff_login, translator
 from undersigned.organisations.directory_forms import DirectorySearchForm
 from undersigned.organisations.directory_selectors import MAX_SEARCH_LENGTH
 from undersigned.organisations.logos import MAX_LOGO_BYTES
 from undersigned.organisations.models import Logo, Organisation, OrganisationContact, OrganisationType
 from undersigned.organisations.services.directory import OrganisationInput, contact_add, organisation_save
+from undersigned.testing import editor, secretariat, staff_login, translator
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ import pytest
 from django.utils import timezone
 
 from undersigned.commissions.models import Commission
-from undersigned.core.testing import editor
 from undersigned.organisations.models import OrganisationContact, SignOn, SignOnTally
 from undersigned.organisations.services.members import member_organisations_for
 from undersigned.organisations.services.sign_ons import sign_ons_approve
 from undersigned.organisations.tests.conftest import member_organisation, sign_on_data
 from undersigned.organisations.tokens import sign_in_token
 from undersigned.signatures.tests.conftest import build_open_statement
+from undersigned.testing import editor
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the mail worker reads committed rows
 

@@ -12,13 +12,13 @@ import pytest
 from django.core.management import call_command
 
 from undersigned.core.crypto import open_sealed
-from undersigned.core.testing import editor, secretariat, trustee_for
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.organisations.services.directory import contact_add
 from undersigned.organisations.services.members import member_endorse
 from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_submit, sign_on_withdraw, sign_ons_approve
 from undersigned.organisations.tests.conftest import kind, member_organisation
 from undersigned.sealing.selectors import current_sealing_keys, forget_sealing_keys
+from undersigned.testing import editor, secretariat, trustee_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from PIL import Image
 
 from undersigned.core.crypto import open_sealed
-from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.organisations.models import Logo, SignOn, SignOnTally
 from undersigned.organisations.selectors import review_queue
 from undersigned.organisations.services.sign_ons import sign_on_withdraw, sign_ons_approve
@@ -21,6 +20,7 @@ from undersigned.organisations.tests.conftest import sign_on_data
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.signatures.tokens import SignatureRef
 from undersigned.signatures.tokens import confirm_token as signature_confirm_token
+from undersigned.testing import editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the mail worker reads committed rows
 
@@ -191,7 +191,7 @@ def test_editors_of_other_bodies_and_translators_cannot_review(
 
 def test_a_moderator_of_the_commission_reviews_and_a_viewer_may_not(client, open_statement, smtp_server, run_tasks):
     from undersigned.commissions.models import CommissionMembership
-    from undersigned.core.testing import UserFactory
+    from undersigned.testing import UserFactory
 
     sign_on = confirmed_sign_on(client, open_statement, smtp_server, run_tasks)
     viewer = UserFactory.create(email="vera@example.org")

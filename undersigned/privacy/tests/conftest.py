@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 
 from undersigned.accounts.models import User
-from undersigned.core.testing import secretariat
 from undersigned.ledger.services import seal_pending
 from undersigned.organisations.models import OrganisationType, SignOn
 from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_submit, sign_ons_approve
@@ -19,6 +18,7 @@ from undersigned.organisations.types import ensure_builtin_types
 from undersigned.privacy.services import DATA_LINK_FORM_TIMER
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
+from undersigned.testing import secretariat
 
 
 @pytest.fixture(autouse=True)

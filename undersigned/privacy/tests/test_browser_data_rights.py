@@ -122,7 +122,7 @@ def test_the_secretariat_sets_the_retention_period(browser, live_server, librari
     from django.conf import settings
     from django.test import Client
 
-    from undersigned.core.testing import secretariat, staff_login
+    from undersigned.testing import secretariat, staff_login
 
     published_statement(libraries, translations=())
     signed_in = Client()

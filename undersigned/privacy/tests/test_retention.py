@@ -14,7 +14,6 @@ from django.test import Client
 from django.utils import timezone
 
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import editor, staff_login
 from undersigned.organisations.models import SignOn
 from undersigned.privacy.selectors import ERASED_PREFIX, closing_time, retention_deadline
 from undersigned.privacy.services import purge_expired
@@ -25,6 +24,7 @@ from undersigned.signatures.tests.conftest import build_open_statement, sign
 from undersigned.statements.models import Statement
 from undersigned.statements.presentation import long_date
 from undersigned.statements.services import statement_close, statement_reopen, statement_set_window
+from undersigned.testing import editor, staff_login
 
 pytestmark = pytest.mark.django_db
 

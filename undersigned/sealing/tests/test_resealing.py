@@ -19,7 +19,6 @@ from django.db import connection
 
 from undersigned.core.crypto import new_identity, open_sealed
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import trustee_for
 from undersigned.sealing import resealing
 from undersigned.sealing import selectors as sealing_selectors
 from undersigned.sealing.models import Trustee
@@ -32,6 +31,7 @@ from undersigned.sealing.selectors import (
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import signature_withdraw
 from undersigned.signatures.tests.conftest import OpenStatement, sign
+from undersigned.testing import trustee_for
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ import pytest
 
 from undersigned.commissions.models import Commission
 from undersigned.commissions.services import CommissionTextInput, commission_create
-from undersigned.core.testing import trustee_for
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
 from undersigned.sealing.models import Trustee
@@ -21,6 +20,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_confirm, signature_record
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.tests.builders import published_statement
+from undersigned.testing import trustee_for
 
 SLUG = "library-opening-hours"
 

@@ -13,9 +13,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from undersigned.commissions.models import CommissionMembership
 from undersigned.core.crypto import open_sealed
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import UserFactory, current_code, editor, staff_login
 from undersigned.ledger.models import PendingEvent
 from undersigned.signatures.tests.conftest import sign
+from undersigned.testing import UserFactory, current_code, editor, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from undersigned.core.crypto import keyed_hash
-from undersigned.core.testing import editor, secretariat, staff_login
 from undersigned.ledger.models import PendingEvent
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput, signature_confirm, signature_record
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tests.conftest import signature_of
+from undersigned.testing import editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_a_whole_batch_needs_a_valid_filter_and_takes_only_what_the_page_showed(
 
 def test_a_moderator_of_the_commission_invalidates_and_a_viewer_cannot(client, open_statement):
     from undersigned.commissions.models import CommissionMembership
-    from undersigned.core.testing import UserFactory
+    from undersigned.testing import UserFactory
 
     make_burst(open_statement, size=2, others=0)
     ids = [str(pk) for pk in Signature.objects.order_by("pk").values_list("pk", flat=True)]

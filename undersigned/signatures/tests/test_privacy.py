@@ -18,11 +18,11 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from undersigned.core.crypto import new_identity, open_sealed
-from undersigned.core.testing import ROOT, production_environment
 from undersigned.notifications.models import OutgoingMail
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import signature_confirm
 from undersigned.signatures.tests.conftest import form_data, signature_of
+from undersigned.testing import ROOT, production_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from undersigned.core.crypto import open_sealed
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import trustee_for
 from undersigned.notifications.models import OutgoingMail
 from undersigned.sealing.models import Trustee
 from undersigned.signatures.addresses import email_hash
@@ -29,6 +28,7 @@ from undersigned.signatures.tests.conftest import started_token
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.services import statement_close, statement_set_window, statement_withdraw
 from undersigned.statements.tests.builders import published_statement
+from undersigned.testing import trustee_for
 
 pytestmark = pytest.mark.django_db
 

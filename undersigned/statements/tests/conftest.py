@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from undersigned.core.fixtures import libraries, mobility, site  # noqa: F401  (fixtures, also re-exported)
+from undersigned.testing import libraries, mobility, site  # noqa: F401  (fixtures, also re-exported)
 
 PRESS_RELEASE = """Statement on Library Opening Hours
 

@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import sign_in
-from undersigned.core.testing import editor
 from undersigned.statements.tests.builders import published_statement
 from undersigned.statements.tests.conftest import PRESS_RELEASE
+from undersigned.testing import editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from undersigned.core.exceptions import DomainError
-from undersigned.core.testing import staff_login
 from undersigned.statements.importer import ImportRefusedError, parse_press_release
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.services import (
@@ -22,6 +21,7 @@ from undersigned.statements.services import (
 )
 from undersigned.statements.tests.builders import published_statement
 from undersigned.statements.tests.conftest import ARABIC, PRESS_RELEASE
+from undersigned.testing import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_regional_language_codes_are_stored_in_one_form(libraries):
 
 
 def test_an_import_with_a_window_in_the_wrong_order_stores_nothing(client, libraries):
-    from undersigned.core.testing import editor
+    from undersigned.testing import editor
 
     staff_login(client, editor(libraries))
     response = client.post(

@@ -9,7 +9,6 @@ import pytest
 from undersigned.commissions.models import CommissionMembership
 from undersigned.core.exceptions import DomainError
 from undersigned.core.models import AuditEvent
-from undersigned.core.testing import UserFactory, editor, secretariat
 from undersigned.statements.canonical import canonical_bytes
 from undersigned.statements.models import Revision, Statement, StatementText
 from undersigned.statements.services import (
@@ -29,6 +28,7 @@ from undersigned.statements.services import (
 )
 from undersigned.statements.tests.builders import published_statement
 from undersigned.statements.tests.conftest import PRESS_RELEASE
+from undersigned.testing import UserFactory, editor, secretariat
 
 pytestmark = pytest.mark.django_db
 

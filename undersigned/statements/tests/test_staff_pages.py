@@ -4,11 +4,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from undersigned.commissions.models import CommissionMembership
-from undersigned.core.testing import UserFactory, editor, secretariat, staff_login
 from undersigned.statements.models import Revision, Statement, StatementText
 from undersigned.statements.services import translator_assign
 from undersigned.statements.tests.builders import published_statement
 from undersigned.statements.tests.conftest import PRESS_RELEASE
+from undersigned.testing import UserFactory, editor, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,8 @@
-"""Named test users and factories, shared by every domain's tests.
+"""Named test users, factories, helpers and the fixtures of a small site, shared by every domain's tests.
 
-Each domain builds what it tests through its own services; these factories build the rest.
+Each domain builds what it tests through its own services; these factories build the rest. This
+module knows every domain, so it sits above them (beside the apps, not in ``core``); the root
+conftest imports its fixtures.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import factory
+import pytest
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
+from undersigned.commissions.services import CommissionTextInput, commission_create
 from undersigned.core.crypto import new_identity
+from undersigned.federation.selectors import LocalisedText
+from undersigned.federation.services import federation_update
 from undersigned.sealing.models import Trustee
 
 TEST_PASSWORD = "correct horse battery staple 7"  # noqa: S105
@@ -67,7 +73,7 @@ def translator() -> User:
     return UserFactory.create(email="tove@example.org", full_name="Tove Translator")
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def production_environment(tmp_path: Path) -> dict[str, str]:
@@ -125,3 +131,42 @@ def current_code(user: User, *, steps_ahead: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + steps_ahead * device.step
     return f"{totp.token():06d}"
+
+
+# A site with two commissions, each with a trustee, so statements can be published.
+@pytest.fixture
+def site(db: None) -> None:
+    """The federation, with a trustee for statements it issues as a whole."""
+    federation_update(
+        actor=None,
+        default_language="en",
+        offered_languages=["en", "es", "fr", "ar"],
+        contact_email="secretariat@example.org",
+        texts={"en": LocalisedText(name="Example Federation", description="A neutral sample network.")},
+    )
+    trustee_for(None)
+
+
+@pytest.fixture
+def libraries(site: None) -> Commission:
+    commission = commission_create(
+        actor=None,
+        slug="public-libraries",
+        texts={
+            "en": CommissionTextInput(name="Commission on Public Libraries", mandate=""),
+            "fr": CommissionTextInput(name="Commission des bibliothèques publiques", mandate=""),
+        },
+    )
+    trustee_for(commission)
+    return commission
+
+
+@pytest.fixture
+def mobility(site: None) -> Commission:
+    commission = commission_create(
+        actor=None,
+        slug="urban-mobility",
+        texts={"en": CommissionTextInput(name="Commission on Urban Mobility", mandate="")},
+    )
+    trustee_for(commission)
+    return commission

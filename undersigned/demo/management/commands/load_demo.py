@@ -5,14 +5,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from undersigned.core.demo import (
+from undersigned.core.exceptions import DomainError
+from undersigned.demo.services import (
     DEMO_AUTHENTICATOR_KEY,
     DEMO_BACKUP_CODES,
     DEMO_MEMBER_DOMAIN,
     demo_load,
     demo_trustee_keys_dir,
 )
-from undersigned.core.exceptions import DomainError
 
 
 class Command(BaseCommand):

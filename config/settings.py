@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "undersigned.federation",
     "undersigned.commissions",
     "undersigned.statements",
+    "undersigned.permissions",
     "undersigned.notifications",
     "undersigned.signatures",
     "undersigned.organisations",

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.accounts.access import secretariat_member
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction
 from undersigned.federation.forms import FederationForm
 from undersigned.federation.selectors import CACHE_ERRORS, federation_for_editing, federation_identity
 from undersigned.federation.services import federation_update
+from undersigned.permissions.access import secretariat_member
 from undersigned.statements.presentation import reader_language_preferences, statement_card
 from undersigned.statements.selectors import statement_list_public
 

@@ -46,10 +46,10 @@ from undersigned.organisations.models import (
 from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
+from undersigned.permissions.roles import can_moderate_statement
 from undersigned.signatures.addresses import InvalidAddressError, normalise_email
 from undersigned.signatures.services import sealing_key_set_for
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.selectors import can_moderate_statement
 
 logger = logging.getLogger(__name__)
 MAX_MAILS_PER_SIGN_ON = 3

@@ -21,12 +21,13 @@ from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import canonical_language_code, native_language_name
 from undersigned.core.slugs import clean_slug
+from undersigned.permissions.roles import can_edit_text, can_manage_statement
 from undersigned.signatures.models import Trustee
 from undersigned.statements.canonical import canonical_sha256_of
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import can_edit_text, can_manage_statement, forget_statement
+from undersigned.statements.selectors import forget_statement
 
 
 @dataclass(frozen=True)

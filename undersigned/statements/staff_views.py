@@ -13,7 +13,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.accounts.access import staff_member
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission
 from undersigned.core.audit import events_for
@@ -21,6 +20,16 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.models import Milestone
+from undersigned.permissions.access import access_statement, staff_member
+from undersigned.permissions.roles import (
+    Capability,
+    can,
+    can_edit_text,
+    can_manage_statement,
+    can_moderate_statement,
+    commissions_where,
+    is_assigned_translator,
+)
 from undersigned.statements.forms import (
     ImportForm,
     LanguageChoiceForm,
@@ -29,21 +38,9 @@ from undersigned.statements.forms import (
     WindowForm,
 )
 from undersigned.statements.models import Statement, StatementText
-from undersigned.statements.permissions import (
-    Capability,
-    can,
-    commissions_where,
-    is_assigned_translator,
-    statement_for_staff,
-)
 from undersigned.statements.presentation import issuing_body_name, long_date
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import (
-    can_edit_text,
-    can_manage_statement,
-    can_moderate_statement,
-    statement_list_for_staff,
-)
+from undersigned.statements.selectors import statement_list_for_staff
 from undersigned.statements.services import (
     eligible_translators,
     statement_close,
@@ -148,7 +145,7 @@ def statement_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
+    statement = access_statement(actor=actor, slug=slug)
     texts = list(statement.texts.select_related("published_revision").order_by("language"))
     manager = can_manage_statement(actor, statement)
     translators = eligible_translators(statement)
@@ -203,7 +200,7 @@ STATEMENT_ACTIONS = {
 @require_POST
 def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug, Capability.MANAGE)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.MANAGE)
     action = request.POST.get("action", "")
     try:
         if action in STATEMENT_ACTIONS:
@@ -269,7 +266,7 @@ def _preview(form: TextForm, language: str) -> dict[str, object] | None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
+    statement = access_statement(actor=actor, slug=slug)
     manager = can_manage_statement(actor, statement)
     if not (manager or is_assigned_translator(actor, statement)):
         raise PermissionDenied
@@ -300,7 +297,7 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
+    statement = access_statement(actor=actor, slug=slug)
     # Managers open every text; a translator only the language assigned to them.
     if not (can_manage_statement(actor, statement) or is_assigned_translator(actor, statement, language)):
         raise PermissionDenied

@@ -100,6 +100,12 @@ def can_moderate_statement(actor: User, statement: Statement) -> bool:
     return can(actor, Capability.MODERATE, statement)
 
 
+def can_translate(actor: User, statement: Statement, language: str | None = None) -> bool:
+    """Managers work on the texts in every language; an assigned translator in theirs (in any
+    language assigned to them, without ``language``)."""
+    return can_manage_statement(actor, statement) or is_assigned_translator(actor, statement, language)
+
+
 def can_edit_text(actor: User, text: StatementText) -> bool:
     """Managers edit any text; an assigned translator edits only the draft in their language."""
     if can_manage_statement(actor, text.statement):

@@ -73,24 +73,26 @@ MATRIX: dict[str, Rule] = {
         get=(200, 200, 403, 403, 403, 200),
         post=(NEW_STATEMENT_TEXT, NEW_STATEMENT_TEXT, 403, 403, 403, 400),
     ),
-    "staff:statement": Rule(get=(200, 200, 200, 200, 200, 403), post=NO_METHOD),
-    "staff:statement_action": Rule(get=NO_METHOD, post=(STATEMENT, STATEMENT, 403, 403, 403, 403)),
+    # The other editor may not know that the statement exists: "not found", as for a missing one.
+    "staff:statement": Rule(get=(200, 200, 200, 200, 200, 404), post=NO_METHOD),
+    "staff:statement_action": Rule(get=NO_METHOD, post=(STATEMENT, STATEMENT, 403, 403, 403, 404)),
     # Without a language, the page sends back to the statement; French exists, so to its text.
     "staff:translation_new": Rule(
-        get=(STATEMENT, STATEMENT, 403, 403, STATEMENT, 403),
-        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, FRENCH_TEXT, 403),
+        get=(STATEMENT, STATEMENT, 403, 403, STATEMENT, 404),
+        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, FRENCH_TEXT, 404),
     ),
     # The translator edits the French text but may not publish it: the form says so.
     "staff:statement_text": Rule(
-        get=(200, 200, 403, 403, 200, 403),
-        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, 400, 403),
+        get=(200, 200, 403, 403, 200, 404),
+        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, 400, 404),
     ),
     # The other editor moderates their own commission's sign-ons.
     "staff:sign_on_queue": Rule(get=(200, 200, 200, 403, 403, 200), post=(400, 400, 400, 403, 403, 400)),
     # Who may, gets 400 from the POSTs below: a batch with no signature chosen, a wrong code.
-    "staff:signature_queue": Rule(get=(200, 200, 200, 403, 403, 403), post=(400, 400, 400, 403, 403, 403)),
-    "staff:sealed_export": Rule(get=(200, 200, 403, 403, 403, 403), post=(400, 400, 403, 403, 403, 403)),
-    "staff:statement_milestones": Rule(get=NO_METHOD, post=(MILESTONES, MILESTONES, 403, 403, 403, 403)),
+    "staff:signature_queue": Rule(get=(200, 200, 200, 403, 403, 404), post=(400, 400, 400, 403, 403, 404)),
+    "staff:sealed_export": Rule(get=(200, 200, 403, 403, 403, 404), post=(400, 400, 403, 403, 403, 404)),
+    "staff:statement_milestones": Rule(get=NO_METHOD, post=(MILESTONES, MILESTONES, 403, 403, 403, 404)),
+    # The secretariat's alone: refused to everyone else whether or not the statement exists.
     "staff:statement_retention": Rule(get=SECRETARIAT_PAGE, post=(STATEMENT + "retention/", 403, 403, 403, 403, 403)),
     "staff:organisation_list": Rule(get=SECRETARIAT_PAGE, post=NO_METHOD),
     "staff:organisation_new": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
@@ -231,6 +233,28 @@ def test_each_role_gets_exactly_the_answer_of_its_rule(role, world):
                 assert snapshot() == before, f"{role} {method.upper()} {name} answered {expected} but changed something"
         if name in {"accounts:end_sessions", "accounts:password_change"}:
             staff_login(client, people[role])  # those posts may end this very session
+
+
+def test_a_statement_the_role_may_not_see_answers_as_a_missing_one(world):
+    """Byte for byte: nothing in the "not found" page tells the other editor that the statement exists."""
+    people = world["people"]
+    assert isinstance(people, dict)
+    client = Client()
+    staff_login(client, people["other_editor"])
+    hidden = [
+        (name, method)
+        for name, rule in MATRIX.items()
+        for method in ("get", "post")
+        if rule.answer(method, "other_editor") == 404
+    ]
+    assert len(hidden) >= 10
+    for name, method in hidden:
+        url = url_of(name, world)
+        missing = url.replace("/matrix/", "/no-such-statement/")
+        assert missing != url
+        answers = [getattr(client, method)(address, POSTS.get(name, {})) for address in (url, missing)]
+        assert [answer.status_code for answer in answers] == [404, 404], f"{method} {name}"
+        assert answers[0].content == answers[1].content, f"{method} {name}"
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, world):

@@ -21,7 +21,7 @@ from enum import StrEnum
 from django.db.models import QuerySet
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import CommissionMembership
+from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.statements.models import Statement, StatementText, TranslatorAssignment
 
 Role = CommissionMembership.Role
@@ -111,6 +111,16 @@ def can_edit_text(actor: User, text: StatementText) -> bool:
     if can_manage_statement(actor, text.statement):
         return True
     return text.status == StatementText.Status.DRAFT and is_assigned_translator(actor, text.statement, text.language)
+
+
+def can_issue_for(actor: User, commission: Commission | None) -> bool:
+    """Whether ``actor`` may issue a new statement in the name of ``commission``: those who would
+    manage it. None is the federation as a whole, whose statements are the secretariat's alone."""
+    if not actor.is_active:
+        return False
+    if actor.is_secretariat:
+        return True
+    return commission is not None and commissions_where(actor, Capability.MANAGE).filter(commission=commission).exists()
 
 
 def moderates_anything(actor: User) -> bool:

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "undersigned.federation",
     "undersigned.commissions",
     "undersigned.statements",
+    "undersigned.permissions",
     "undersigned.notifications",
     "undersigned.sealing",
     "undersigned.signatures",

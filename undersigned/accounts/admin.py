@@ -13,7 +13,7 @@ from undersigned.commissions.models import CommissionMembership
 
 
 class CommissionMembershipInline(admin.TabularInline):
-    """A staff member's roles, one per commission (what each allows: ``statements.permissions``)."""
+    """A staff member's roles, one per commission (what each allows: ``permissions.roles``)."""
 
     model = CommissionMembership
     extra = 1

@@ -36,7 +36,7 @@ BACKUP_CODES_NAME = "backup codes"
 
 def needs_second_factor(user: User) -> bool:
     from undersigned.commissions.models import CommissionMembership
-    from undersigned.statements.permissions import SECOND_FACTOR_ROLES
+    from undersigned.permissions.roles import SECOND_FACTOR_ROLES
 
     if user.is_secretariat or user.is_staff or user.is_superuser:
         return True

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import CodeForm, StaffPasswordResetForm
 from undersigned.accounts.models import StaffSession, User
 from undersigned.accounts.second_factor import (
@@ -38,6 +37,7 @@ from undersigned.accounts.second_factor import (
 from undersigned.accounts.services import password_reset_allowed
 from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
 from undersigned.core.network import network_hash
+from undersigned.permissions.access import staff_member
 
 
 def _next_url(request: HttpRequest) -> str:

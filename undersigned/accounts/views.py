@@ -7,11 +7,11 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import SignInForm
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.federation.selectors import federation_identity
-from undersigned.statements.permissions import moderates_anything
+from undersigned.permissions.access import staff_member
+from undersigned.permissions.roles import moderates_anything
 
 
 class SignInView(auth_views.LoginView):

@@ -42,7 +42,7 @@ class CommissionText(models.Model):
 
 
 class CommissionMembership(models.Model):
-    """A staff user's role in one commission. What each role may do is in ``statements.permissions``."""
+    """A staff user's role in one commission. What each role may do is in ``permissions.roles``."""
 
     class Role(models.TextChoices):
         EDITOR = "editor", _("Editor")

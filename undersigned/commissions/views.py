@@ -9,7 +9,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.accounts.access import secretariat_member
 from undersigned.accounts.models import User
 from undersigned.commissions.forms import CommissionForm
 from undersigned.commissions.models import Commission
@@ -17,6 +16,7 @@ from undersigned.commissions.selectors import access_commission, commission_list
 from undersigned.commissions.services import commission_create, commission_update
 from undersigned.core.exceptions import DomainError
 from undersigned.federation.selectors import federation_identity
+from undersigned.permissions.access import secretariat_member
 
 
 @login_required

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from undersigned.accounts.access import secretariat_member
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.exceptions import DomainError
@@ -26,6 +25,7 @@ from undersigned.core.languages import language_direction
 from undersigned.federation.forms import FederationForm
 from undersigned.federation.selectors import federation_for_editing, federation_identity
 from undersigned.federation.services import federation_update
+from undersigned.permissions.access import secretariat_member
 from undersigned.statements.presentation import reader_language_preferences, statement_card
 from undersigned.statements.selectors import statement_list_public
 

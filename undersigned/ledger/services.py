@@ -19,6 +19,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.single_use import first_use
 from undersigned.ledger.chain import GENESIS, KINDS, apply, chain_hash, empty_counts
 from undersigned.ledger.models import Checkpoint, LedgerEntry, Milestone, PendingEvent
+from undersigned.permissions.roles import can_manage_statement
 from undersigned.statements.models import Statement
 
 logger = logging.getLogger(__name__)
@@ -171,8 +172,6 @@ MAX_MILESTONES = 20
 def milestones_set(*, actor: User | None, statement: Statement, counts: list[int]) -> list[Milestone]:
     """The statement's milestones become ``counts``; those already reached stay as they are, with
     their record in the ledger."""
-    from undersigned.statements.selectors import can_manage_statement
-
     if actor is not None and not can_manage_statement(actor, statement):
         raise DomainError("forbidden", _("Only the statement's editors set its milestones."), status=403)
     wanted = sorted(set(counts))

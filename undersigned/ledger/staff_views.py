@@ -11,17 +11,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from undersigned.accounts.access import staff_member
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import milestones_set
-from undersigned.statements.permissions import Capability, statement_for_staff
+from undersigned.permissions.access import access_statement, staff_member
+from undersigned.permissions.roles import Capability
 
 
 @login_required
 @require_POST
 def milestones(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug, Capability.MANAGE)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.MANAGE)
     raw = request.POST.get("milestones", "")[:1000]
     parts = [part for part in re.split(r"[\s,;]+", raw.replace("\u00a0", " ")) if part]
     numbers = [part.replace(".", "").replace("'", "") for part in parts]

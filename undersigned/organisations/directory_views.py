@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.accounts.access import secretariat_member
 from undersigned.accounts.models import User
 from undersigned.core.exceptions import DomainError
 from undersigned.organisations.directory_forms import (
@@ -47,6 +46,7 @@ from undersigned.organisations.services.directory import (
     organisation_type_add,
 )
 from undersigned.organisations.types import type_label
+from undersigned.permissions.access import secretariat_member
 
 STAFF_PAGE_SIZE = 50
 # The logo and the form's other fields, which are at most a few kilobytes.

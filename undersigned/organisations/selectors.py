@@ -15,6 +15,7 @@ from undersigned.accounts.models import User
 from undersigned.core.caching import cached
 from undersigned.organisations.models import Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.types import type_label
+from undersigned.permissions.roles import Capability, commissions_where
 
 CACHE_SECONDS = 5
 T = TypeVar("T")
@@ -154,8 +155,6 @@ def sign_on_tally_differences() -> list[tuple[int, str, int, int]]:
 
 def reviewable_sign_ons(actor: User) -> QuerySet[SignOn]:
     """Sign-ons of the statements ``actor`` moderates: all for the secretariat, else their commissions'."""
-    from undersigned.statements.permissions import Capability, commissions_where
-
     sign_ons = SignOn.objects.select_related("statement", "type", "organisation")
     if actor.is_secretariat:
         return sign_ons

@@ -10,14 +10,14 @@ from django.shortcuts import render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from undersigned.accounts.access import staff_member
 from undersigned.core.exceptions import DomainError
 from undersigned.organisations.forms import ReviewForm
 from undersigned.organisations.models import SignOn
 from undersigned.organisations.selectors import queue_counts, review_queue, reviewable_sign_ons
 from undersigned.organisations.services.sign_ons import sign_ons_approve, sign_ons_reject
+from undersigned.permissions.access import staff_member
+from undersigned.permissions.roles import moderates_anything
 from undersigned.statements.models import Statement
-from undersigned.statements.permissions import moderates_anything
 
 STATUS_TABS = (SignOn.Status.AWAITING_MODERATION, SignOn.Status.APPROVED, SignOn.Status.REJECTED, SignOn.Status.PENDING)
 

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from undersigned.accounts.access import secretariat_member
 from undersigned.core.exceptions import DomainError
+from undersigned.permissions.access import secretariat_member
 from undersigned.privacy.forms import RetentionForm
 from undersigned.privacy.selectors import closing_time, personal_records_of, retention_deadline
 from undersigned.privacy.services import statement_set_retention

@@ -19,21 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from undersigned.accounts.access import staff_member
 from undersigned.accounts.forms import CodeForm
 from undersigned.accounts.models import User
 from undersigned.accounts.second_factor import code_accepted, mark_verified
+from undersigned.permissions.access import access_statement, staff_member
+from undersigned.permissions.roles import Capability
 from undersigned.signatures.sealed_export import sealed_export_write
 from undersigned.signatures.selectors import exportable_count
 from undersigned.statements.models import Statement
-from undersigned.statements.permissions import Capability, statement_for_staff
 
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def sealed_export(request: HttpRequest, slug: str) -> HttpResponse | FileResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug, Capability.EXPORT)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.EXPORT)
     form = CodeForm(
         request.POST or None,
         request=request,

@@ -28,6 +28,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
+from undersigned.permissions.roles import can_moderate_statement
 from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
 from undersigned.signatures.addresses import email_hash
@@ -370,8 +371,6 @@ def _moderate(
     """Invalidates (confirmed → invalidated) or restores (invalidated → confirmed) the chosen
     signatures of one statement in one transaction: each change moves the count, and is one
     ledger event and one audit event. Signatures in any other state are left as they are."""
-    from undersigned.statements.selectors import can_moderate_statement
-
     if actor is not None and not can_moderate_statement(actor, statement):
         raise DomainError("forbidden", _("You can moderate only the statements you manage."), status=403)
     reason = " ".join(reason.split())

@@ -15,14 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from undersigned.accounts.access import staff_member
 from undersigned.core.exceptions import DomainError
+from undersigned.permissions.access import access_statement, staff_member
+from undersigned.permissions.roles import Capability
 from undersigned.signatures.fraud import WEIGHTS
 from undersigned.signatures.models import Signature
 from undersigned.signatures.selectors import MODERATED_STATUSES, moderation_queryset
 from undersigned.signatures.services import MAX_REASON_LENGTH, signatures_invalidate, signatures_restore
 from undersigned.signatures.tallies import tally_for_statement
-from undersigned.statements.permissions import Capability, statement_for_staff
 
 SIGNAL_LABELS = {
     "disposable_domain": _("Throwaway email domain"),
@@ -80,7 +80,7 @@ class ModerationForm(forms.Form):
 @require_http_methods(["GET", "HEAD", "POST"])
 def signature_queue(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug, Capability.MODERATE)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.MODERATE)
     filters = QueueFilter(request.GET or None)
     criteria = filters.criteria()
     matching = moderation_queryset(statement_id=statement.pk, **criteria)

@@ -12,29 +12,13 @@ from django.utils.translation import gettext as _
 from undersigned.accounts.models import User
 from undersigned.core import process_caches
 from undersigned.core.exceptions import DomainError
+from undersigned.permissions.roles import Capability, commissions_where
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
-from undersigned.statements.permissions import Capability, can, commissions_where, is_assigned_translator
 
 PUBLIC_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED, Statement.Status.WITHDRAWN)
 
 
-# --- Who may do what ----------------------------------------------------------------------------
-
-
-def can_manage_statement(actor: User, statement: Statement) -> bool:
-    """Editors of the issuing commission and the secretariat; federation-wide statements: secretariat."""
-    return can(actor, Capability.MANAGE, statement)
-
-
-def can_moderate_statement(actor: User, statement: Statement) -> bool:
-    return can(actor, Capability.MODERATE, statement)
-
-
-def can_edit_text(actor: User, text: StatementText) -> bool:
-    """Managers edit any text; an assigned translator edits only the draft in their language."""
-    if can_manage_statement(actor, text.statement):
-        return True
-    return text.status == StatementText.Status.DRAFT and is_assigned_translator(actor, text.statement, text.language)
+# --- What staff see ----------------------------------------------------------------------------
 
 
 def statement_list_for_staff(*, actor: User) -> QuerySet[Statement]:

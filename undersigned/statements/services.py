@@ -16,17 +16,18 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.commissions.models import Commission
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import canonical_language_code, native_language_name
 from undersigned.core.slugs import clean_slug
+from undersigned.permissions.roles import can_edit_text, can_issue_for, can_manage_statement
 from undersigned.sealing.models import Trustee
 from undersigned.statements.canonical import canonical_sha256_of
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import can_edit_text, can_manage_statement, forget_statement
+from undersigned.statements.selectors import forget_statement
 
 
 @dataclass(frozen=True)
@@ -107,16 +108,6 @@ def _require_manager(actor: User | None, statement: Statement) -> None:
         raise DomainError("forbidden", _("Only the editors of the issuing body can do this."), status=403)
 
 
-def _may_issue_for(actor: User | None, commission: Commission | None) -> bool:
-    if actor is None or actor.is_secretariat:
-        return True
-    if commission is None:
-        return False
-    return CommissionMembership.objects.filter(
-        commission=commission, user=actor, role=CommissionMembership.Role.EDITOR
-    ).exists()
-
-
 def _apply(text: StatementText, values: TextInput) -> None:
     text.title = values.title
     text.body = values.body
@@ -156,7 +147,7 @@ def statement_create(
     closes_at: datetime | None = None,
 ) -> Statement:
     """A draft statement with its original text. ``actor`` None means the operator's command line."""
-    if not _may_issue_for(actor, commission):
+    if actor is not None and not can_issue_for(actor, commission):
         raise DomainError("forbidden", _("You can only create statements for your own commissions."), status=403)
     slug = _clean_slug(slug)
     original_language = _check_language(original_language)

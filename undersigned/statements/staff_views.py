@@ -6,14 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from undersigned.accounts.access import staff_member
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission
 from undersigned.core.audit import events_for
@@ -21,6 +20,16 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.models import Milestone
+from undersigned.permissions.access import access_statement, access_text, staff_member
+from undersigned.permissions.roles import (
+    Capability,
+    can,
+    can_edit_text,
+    can_manage_statement,
+    can_moderate_statement,
+    can_translate,
+    commissions_where,
+)
 from undersigned.statements.forms import (
     ImportForm,
     LanguageChoiceForm,
@@ -29,21 +38,9 @@ from undersigned.statements.forms import (
     WindowForm,
 )
 from undersigned.statements.models import Statement, StatementText
-from undersigned.statements.permissions import (
-    Capability,
-    can,
-    commissions_where,
-    is_assigned_translator,
-    statement_for_staff,
-)
 from undersigned.statements.presentation import issuing_body_name, long_date
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import (
-    can_edit_text,
-    can_manage_statement,
-    can_moderate_statement,
-    statement_list_for_staff,
-)
+from undersigned.statements.selectors import statement_list_for_staff
 from undersigned.statements.services import (
     eligible_translators,
     statement_close,
@@ -148,7 +145,7 @@ def statement_new(request: HttpRequest) -> HttpResponse:
 @require_safe
 def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.VIEW)
     texts = list(statement.texts.select_related("published_revision").order_by("language"))
     manager = can_manage_statement(actor, statement)
     translators = eligible_translators(statement)
@@ -203,7 +200,7 @@ STATEMENT_ACTIONS = {
 @require_POST
 def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug, Capability.MANAGE)
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.MANAGE)
     action = request.POST.get("action", "")
     try:
         if action in STATEMENT_ACTIONS:
@@ -269,9 +266,8 @@ def _preview(form: TextForm, language: str) -> dict[str, object] | None:
 @require_http_methods(["GET", "HEAD", "POST"])
 def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
-    manager = can_manage_statement(actor, statement)
-    if not (manager or is_assigned_translator(actor, statement)):
+    statement = access_statement(actor=actor, slug=slug, capability=Capability.VIEW)
+    if not can_translate(actor, statement):
         raise PermissionDenied
     language = (request.POST.get("language") or request.GET.get("language") or "").strip()
     if statement.texts.filter(language=language).exists():
@@ -282,7 +278,7 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     if not chooser.is_valid():
         messages.error(request, _("Choose a language this statement has no text in yet."))
         return HttpResponseRedirect(reverse("staff:statement", args=[slug]))
-    if not (manager or is_assigned_translator(actor, statement, language)):
+    if not can_translate(actor, statement, language):
         raise PermissionDenied
     form = TextForm(request.POST if "title" in request.POST else None, language=language)
     if form.is_bound and form.is_valid():
@@ -300,14 +296,8 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     actor = staff_member(request)
-    statement = statement_for_staff(actor, slug)
-    # Managers open every text; a translator only the language assigned to them.
-    if not (can_manage_statement(actor, statement) or is_assigned_translator(actor, statement, language)):
-        raise PermissionDenied
-    text = statement.texts.select_related("published_revision").filter(language=language).first()
-    if text is None:
-        raise Http404
-    text.statement = statement
+    text = access_text(actor=actor, slug=slug, language=language)
+    statement = text.statement
     if request.method != "POST":
         form = TextForm(initial=TextForm.initial_from(text), language=language)
         return _text_page(request, statement, text, language, form, preview=None)

@@ -1,11 +1,18 @@
 """An editor sets up an authenticator app, signs out, and signs in again with a code computed from
-the key the set-up page showed; a wrong code is refused with a message."""
+the key the set-up page showed; a wrong code is refused with a message.
+
+Nothing here waits for real time to pass: the test moves the clock on instead, to the app's next
+code or past the pause a wrong code imposes. time-machine moves the clock of the whole process, so
+the live server's thread sees the same time as the test.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import code_for_secret, sign_in
@@ -13,8 +20,21 @@ from undersigned.testing import TEST_PASSWORD, editor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+STEP = 30  # seconds: an authenticator app shows a new code every step
+WRONG_CODE_PAUSE = 1  # seconds: after one wrong code, django-otp's device checks no code for this long
 
-def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(page: Page, live_server, libraries, screenshot):
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """The process's clock, running from the start of the next code step. It stays close to the real
+    time, since the browser keeps its own clock and would drop cookies that expired by it."""
+    with time_machine.travel((int(time.time()) // STEP + 1) * STEP, tick=True) as traveller:
+        yield traveller
+
+
+def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(
+    page: Page, live_server, libraries, screenshot, clock
+):
     editor(libraries)
     base = live_server.url
     page.goto(base + "/accounts/sign-in/")
@@ -28,7 +48,7 @@ def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(page: Page, l
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("This code is not right.")).to_be_visible()
     secret = page.locator(".secret-key").inner_text()
-    time.sleep(1.1)  # a wrong code makes the device wait a second before it checks the next one
+    clock.shift(WRONG_CODE_PAUSE + 1)
     page.get_by_role("textbox", name="Code").fill(code_for_secret(secret))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your backup codes")
@@ -53,9 +73,9 @@ def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(page: Page, l
     screenshot(page, "second-factor-wrong-code")
     page.goto(base + "/staff/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Second factor")
-    time.sleep(1.1)
-    # The code used at enrolment cannot be used again: wait for the app's next code.
-    page.get_by_role("textbox", name="Code").fill(code_for_secret(secret, at=time.time() + 30))
+    # The code used at enrolment works only once: on to the app's next code (and past the pause).
+    clock.shift(STEP)
+    page.get_by_role("textbox", name="Code").fill(code_for_secret(secret))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff workspace")
 
@@ -64,12 +84,12 @@ def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(page: Page, l
     screenshot(page, "security-page")
 
 
-def test_the_shared_sign_in_helper_reuses_an_enrolled_key(page: Page, browser, live_server, libraries):
+def test_the_shared_sign_in_helper_reuses_an_enrolled_key(page: Page, browser, live_server, libraries, clock):
     editor(libraries)
     secret = sign_in(page, live_server.url, "eli@example.org")
     other = browser.new_page()
     try:
-        time.sleep(0.1)
+        clock.shift(STEP)  # the code used to enrol works once: the second sign-in types the next one
         assert sign_in(other, live_server.url, "eli@example.org", secret=secret) == secret
     finally:
         other.close()

@@ -1,9 +1,12 @@
-"""Every staff page, with every role: allowed, or 403 and nothing changed.
+"""Every staff page, with every role and both methods: exactly the answer the rule gives.
 
-The matrix below lists each staff address by its URL name with the roles that may GET it and POST
-to it. A staff page added without a line here fails ``test_every_staff_page_is_in_the_matrix``, so
-no page ships without its rule. The statement in the addresses belongs to the "libraries"
-commission; "other_editor" is an editor of another commission.
+The matrix below lists each staff address by its URL name with what each role gets from GET and
+from POST: the page (200), a refused form (400), a redirect (the address it sends to), "forbidden"
+(403: they may see the object but not do this), "not found" (404: they may not even know it
+exists) or "method not allowed" (405). A staff page added without a line here fails
+``test_every_staff_page_is_in_the_matrix``, so no page ships without its rule. The statement in the
+addresses belongs to the "libraries" commission and has a French translation assigned to
+"translator"; "other_editor" is an editor of another commission.
 """
 
 from __future__ import annotations
@@ -25,58 +28,86 @@ from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.services import translator_assign
 from undersigned.statements.tests.builders import published_statement
+from undersigned.statements.tests.conftest import PRESS_RELEASE
 from undersigned.testing import UserFactory, secretariat, staff_login
 
 pytestmark = pytest.mark.django_db
 
+# The columns of every row below, in this order.
 ROLES = ("secretariat", "editor", "moderator", "viewer", "translator", "other_editor")
-EVERYONE = frozenset(ROLES)
-SECRETARIAT = frozenset({"secretariat"})
-MANAGERS = frozenset({"secretariat", "editor"})
-MODERATORS = frozenset({"secretariat", "editor", "moderator"})
-SEE_STATEMENT = frozenset({"secretariat", "editor", "moderator", "viewer", "translator"})
-TRANSLATES = frozenset({"secretariat", "editor", "translator"})
-ISSUE_STATEMENTS = frozenset({"secretariat", "editor", "other_editor"})
-MODERATE_SOMETHING = frozenset({"secretariat", "editor", "moderator", "other_editor"})
+
+Answer = int | str  # a status code, or the address that a 302 sends to
 
 
 @dataclass(frozen=True)
 class Rule:
-    get: frozenset[str] | None  # None: the page takes no GET
-    post: frozenset[str] | None  # None: the page takes no POST
+    get: tuple[Answer, ...]  # what each role gets, in the order of ROLES
+    post: tuple[Answer, ...]
+
+    def answer(self, method: str, role: str) -> Answer:
+        answers: tuple[Answer, ...] = getattr(self, method)
+        return answers[ROLES.index(role)]
 
 
-# URL name → who may GET and who may POST.
+NO_METHOD = (405,) * len(ROLES)
+EVERYONE_OK = (200,) * len(ROLES)
+SECRETARIAT_PAGE = (200, 403, 403, 403, 403, 403)
+SECRETARIAT_FORM = (400, 403, 403, 403, 403, 403)  # the secretariat's empty form is refused as invalid
+
+STATEMENT = "/staff/statements/matrix/"
+FRENCH_TEXT = STATEMENT + "texts/fr/"
+MILESTONES = STATEMENT + "#milestones"
+NEW_STATEMENT_TEXT = "/staff/statements/matrix-new/texts/en/"
+CONTACTS = "/staff/organisations/{organisation}/#contacts"
+
+# URL name → what each role gets from GET and from POST (the POSTs send ``POSTS`` below).
 MATRIX: dict[str, Rule] = {
-    "staff:dashboard": Rule(get=EVERYONE, post=None),
-    "staff:federation": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:commission_list": Rule(get=SECRETARIAT, post=None),
-    "staff:commission_new": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:commission_edit": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:statement_list": Rule(get=EVERYONE, post=None),
-    "staff:statement_new": Rule(get=ISSUE_STATEMENTS, post=ISSUE_STATEMENTS),
-    "staff:statement": Rule(get=SEE_STATEMENT, post=None),
-    "staff:statement_action": Rule(get=None, post=MANAGERS),
-    "staff:translation_new": Rule(get=TRANSLATES, post=TRANSLATES),
-    "staff:statement_text": Rule(get=TRANSLATES, post=TRANSLATES),
-    "staff:sign_on_queue": Rule(get=MODERATE_SOMETHING, post=MODERATE_SOMETHING),
-    "staff:signature_queue": Rule(get=MODERATORS, post=MODERATORS),
-    "staff:sealed_export": Rule(get=MANAGERS, post=MANAGERS),
-    "staff:statement_milestones": Rule(get=None, post=MANAGERS),
-    "staff:statement_retention": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:organisation_list": Rule(get=SECRETARIAT, post=None),
-    "staff:organisation_new": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:organisation_types": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:organisation_edit": Rule(get=SECRETARIAT, post=SECRETARIAT),
-    "staff:organisation_contact_add": Rule(get=None, post=SECRETARIAT),
-    "staff:organisation_contact_remove": Rule(get=None, post=SECRETARIAT),
+    "staff:dashboard": Rule(get=EVERYONE_OK, post=NO_METHOD),
+    "staff:federation": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:commission_list": Rule(get=SECRETARIAT_PAGE, post=NO_METHOD),
+    "staff:commission_new": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:commission_edit": Rule(get=SECRETARIAT_PAGE, post=("/staff/commissions/", 403, 403, 403, 403, 403)),
+    "staff:statement_list": Rule(get=EVERYONE_OK, post=NO_METHOD),
+    # Whoever may issue statements reaches the form; the other editor may not choose "libraries".
+    "staff:statement_new": Rule(
+        get=(200, 200, 403, 403, 403, 200),
+        post=(NEW_STATEMENT_TEXT, NEW_STATEMENT_TEXT, 403, 403, 403, 400),
+    ),
+    # The other editor may not know that the statement exists: "not found", as for a missing one.
+    "staff:statement": Rule(get=(200, 200, 200, 200, 200, 404), post=NO_METHOD),
+    "staff:statement_action": Rule(get=NO_METHOD, post=(STATEMENT, STATEMENT, 403, 403, 403, 404)),
+    # Without a language, the page sends back to the statement; French exists, so to its text.
+    "staff:translation_new": Rule(
+        get=(STATEMENT, STATEMENT, 403, 403, STATEMENT, 404),
+        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, FRENCH_TEXT, 404),
+    ),
+    # The translator edits the French text but may not publish it: the form says so.
+    "staff:statement_text": Rule(
+        get=(200, 200, 403, 403, 200, 404),
+        post=(FRENCH_TEXT, FRENCH_TEXT, 403, 403, 400, 404),
+    ),
+    # The other editor moderates their own commission's sign-ons.
+    "staff:sign_on_queue": Rule(get=(200, 200, 200, 403, 403, 200), post=(400, 400, 400, 403, 403, 400)),
+    # Who may, gets 400 from the POSTs below: a batch with no signature chosen, a wrong code.
+    "staff:signature_queue": Rule(get=(200, 200, 200, 403, 403, 404), post=(400, 400, 400, 403, 403, 404)),
+    "staff:sealed_export": Rule(get=(200, 200, 403, 403, 403, 404), post=(400, 400, 403, 403, 403, 404)),
+    "staff:statement_milestones": Rule(get=NO_METHOD, post=(MILESTONES, MILESTONES, 403, 403, 403, 404)),
+    # The secretariat's alone: refused to everyone else whether or not the statement exists.
+    "staff:statement_retention": Rule(get=SECRETARIAT_PAGE, post=(STATEMENT + "retention/", 403, 403, 403, 403, 403)),
+    "staff:organisation_list": Rule(get=SECRETARIAT_PAGE, post=NO_METHOD),
+    "staff:organisation_new": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:organisation_types": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:organisation_edit": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:organisation_contact_add": Rule(get=NO_METHOD, post=SECRETARIAT_FORM),
+    "staff:organisation_contact_remove": Rule(get=NO_METHOD, post=(CONTACTS, 403, 403, 403, 403, 403)),
     # Each staff member's own account pages: everyone signed in, for themselves only.
-    "accounts:security": Rule(get=EVERYONE, post=None),
-    "accounts:backup_codes": Rule(get=None, post=EVERYONE),
-    "accounts:end_sessions": Rule(get=None, post=EVERYONE),
-    "accounts:password_change": Rule(get=EVERYONE, post=EVERYONE),
+    "accounts:security": Rule(get=EVERYONE_OK, post=NO_METHOD),
+    "accounts:backup_codes": Rule(get=NO_METHOD, post=EVERYONE_OK),
+    "accounts:end_sessions": Rule(get=NO_METHOD, post=("/accounts/security/",) * len(ROLES)),
+    # An empty form: Django's password change page shows it again with its errors, as a 200.
+    "accounts:password_change": Rule(get=EVERYONE_OK, post=EVERYONE_OK),
 }
-ACCOUNT_PAGES = {name for name in MATRIX if name.startswith("accounts:")}
+assert all(len(rule.get) == len(rule.post) == len(ROLES) for rule in MATRIX.values())
 
 
 def staff_url_names() -> set[str]:
@@ -126,7 +157,7 @@ def url_of(name: str, world: dict[str, object]) -> str:
     organisation, contact = world["organisation"], world["contact"]
     assert isinstance(organisation, Organisation) and isinstance(contact, OrganisationContact)
     kwargs: dict[str, Callable[[], dict[str, object]]] = {
-        "staff:commission_edit": lambda: {"slug": "public-libraries"},
+        "staff:commission_edit": lambda: {"slug": "urban-mobility"},  # renaming it leaves "libraries" as it was
         "staff:statement": lambda: {"slug": statement.slug},
         "staff:statement_action": lambda: {"slug": statement.slug},
         "staff:translation_new": lambda: {"slug": statement.slug},
@@ -142,8 +173,14 @@ def url_of(name: str, world: dict[str, object]) -> str:
     return reverse(name, kwargs=kwargs[name]() if name in kwargs else None)
 
 
-# What a forbidden POST would change if it got through; the same before and after.
+# What each POST sends: what it would change if it got through where it should not.
 POSTS = {
+    "staff:statement_new": {
+        "commission": "public-libraries",
+        "language": "en",
+        "slug": "matrix-new",
+        "source": PRESS_RELEASE,
+    },
     "staff:statement_action": {"action": "withdraw"},
     "staff:statement_milestones": {"milestones": "10 20"},
     "staff:organisation_contact_remove": {},
@@ -151,6 +188,9 @@ POSTS = {
     "staff:statement_text": {"action": "publish", "title": "Titre", "body": "Texte.", "change_note": "x"},
     "staff:commission_edit": {"slug": "renamed", "name_en": "Renamed"},
     "staff:statement_retention": {"retention_days": "1"},
+    # No signature chosen: the moderation service itself refuses the batch, after its own check.
+    "staff:signature_queue": {"action": "invalidate", "reason": "Matrix check"},
+    "staff:sealed_export": {"code": "not-a-code"},
 }
 
 
@@ -166,46 +206,63 @@ def snapshot() -> tuple[object, ...]:
     )
 
 
-def check(response, allowed: bool, what: str) -> None:
-    assert response.status_code < 500, f"{what}: {response.status_code}"
-    location = response.headers.get("Location", "")
-    assert not location.startswith(("/accounts/sign-in/", "/accounts/second-factor/")), f"{what}: {location}"
-    if allowed:
-        assert response.status_code != 403, f"{what} should be allowed, got 403"
+def check(response, expected: Answer, what: str, world: dict[str, object]) -> None:
+    organisation = world["organisation"]
+    assert isinstance(organisation, Organisation)
+    if isinstance(expected, str):
+        location = response.headers.get("Location")
+        assert (response.status_code, location) == (302, expected.format(organisation=organisation.pk)), what
     else:
-        assert response.status_code == 403, f"{what} should be refused, got {response.status_code}"
+        assert response.status_code == expected, f"{what}: expected {expected}, got {response.status_code}"
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_reaches_only_its_pages(role, world):
+def test_each_role_gets_exactly_the_answer_of_its_rule(role, world):
     people = world["people"]
     assert isinstance(people, dict)
     client = Client()
     staff_login(client, people[role])
     for name, rule in MATRIX.items():
         url = url_of(name, world)
-        if rule.get is not None:
-            check(client.get(url), role in rule.get, f"{role} GET {name}")
-        else:
-            assert client.get(url).status_code == 405, f"{name} should not take GET"
-        if rule.post is not None:
+        for method in ("get", "post"):
+            expected = rule.answer(method, role)
             before = snapshot()
-            response = client.post(url, POSTS.get(name, {}))
-            check(response, role in rule.post, f"{role} POST {name}")
-            if role not in rule.post:
-                assert snapshot() == before, f"{role} POST {name} was refused but changed something"
+            response = client.get(url) if method == "get" else client.post(url, POSTS.get(name, {}))
+            check(response, expected, f"{role} {method.upper()} {name}", world)
+            if method == "get" or (isinstance(expected, int) and expected >= 400):
+                assert snapshot() == before, f"{role} {method.upper()} {name} answered {expected} but changed something"
         if name in {"accounts:end_sessions", "accounts:password_change"}:
             staff_login(client, people[role])  # those posts may end this very session
 
 
+def test_a_statement_the_role_may_not_see_answers_as_a_missing_one(world):
+    """Byte for byte: nothing in the "not found" page tells the other editor that the statement exists."""
+    people = world["people"]
+    assert isinstance(people, dict)
+    client = Client()
+    staff_login(client, people["other_editor"])
+    hidden = [
+        (name, method)
+        for name, rule in MATRIX.items()
+        for method in ("get", "post")
+        if rule.answer(method, "other_editor") == 404
+    ]
+    assert len(hidden) >= 10
+    for name, method in hidden:
+        url = url_of(name, world)
+        missing = url.replace("/matrix/", "/no-such-statement/")
+        assert missing != url
+        answers = [getattr(client, method)(address, POSTS.get(name, {})) for address in (url, missing)]
+        assert [answer.status_code for answer in answers] == [404, 404], f"{method} {name}"
+        assert answers[0].content == answers[1].content, f"{method} {name}"
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, world):
-    for name, rule in MATRIX.items():
+    for name in MATRIX:
         url = url_of(name, world)
         before = snapshot()
         for method in ("get", "post"):
-            if getattr(rule, method) is None:
-                continue
-            response = getattr(client, method)(url)
+            response = getattr(client, method)(url, POSTS.get(name, {})) if method == "post" else client.get(url)
             assert response.status_code == 302, f"anonymous {method} {name}: {response.status_code}"
             assert response.headers["Location"].startswith("/accounts/sign-in/?next="), name
         assert snapshot() == before
@@ -214,16 +271,16 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, world):
 def test_a_password_alone_reaches_no_page_of_a_role_that_needs_a_second_factor(world):
     people = world["people"]
     assert isinstance(people, dict)
+    before = snapshot()
     for role in ("secretariat", "editor", "moderator", "other_editor"):
         client = Client()
         client.force_login(people[role])  # signed in with the password, no code given yet
-        for name, rule in MATRIX.items():
+        for name in MATRIX:
             for method in ("get", "post"):
-                if getattr(rule, method) is None:
-                    continue
-                response = getattr(client, method)(url_of(name, world))
+                response = getattr(client, method)(url_of(name, world), POSTS.get(name, {}) if method == "post" else {})
                 assert response.status_code == 302, f"{role} {method} {name}"
                 assert response.headers["Location"].startswith("/accounts/second-factor/"), f"{role} {name}"
+    assert snapshot() == before
 
 
 def test_no_staff_page_shows_what_is_sealed(client, world):
@@ -262,7 +319,7 @@ def test_no_staff_page_shows_what_is_sealed(client, world):
     for role in ("secretariat", "editor", "moderator"):
         staff_login(client, people[role])
         for name, rule in MATRIX.items():
-            if rule.get is None or role not in rule.get:
+            if rule.answer("get", role) != 200:
                 continue
             page = client.get(url_of(name, world)).content.decode()
             for secret in secrets_of_signer:

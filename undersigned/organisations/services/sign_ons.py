@@ -42,8 +42,8 @@ from undersigned.organisations.services.names import (
     website_domain,
 )
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
+from undersigned.permissions.roles import can_moderate_statement
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.selectors import can_moderate_statement
 
 logger = logging.getLogger(__name__)
 MAX_MAILS_PER_SIGN_ON = 3

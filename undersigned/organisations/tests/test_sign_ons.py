@@ -182,7 +182,11 @@ def test_editors_of_other_bodies_and_translators_cannot_review(
     sign_on = confirmed_sign_on(client, open_statement, smtp_server, run_tasks)
     staff_login(client, editor(mobility))
     assert "Neighbourhood Readers" not in client.get("/staff/sign-ons/").content.decode()
-    client.post("/staff/sign-ons/", {"approve_one": sign_on.pk})
+    # Another body's sign-on is refused exactly as one that does not exist: not theirs to choose.
+    refusals = [client.post("/staff/sign-ons/", {"approve_one": pk}) for pk in (sign_on.pk, sign_on.pk + 1000)]
+    assert [refusal.status_code for refusal in refusals] == [400, 400]
+    codes = [[error.code for error in refusal.context["form"].errors.as_data()["chosen"]] for refusal in refusals]
+    assert codes == [["invalid_choice"], ["invalid_choice"]]
     sign_on.refresh_from_db()
     assert sign_on.status == SignOn.Status.AWAITING_MODERATION
     client.logout()

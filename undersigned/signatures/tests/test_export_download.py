@@ -52,14 +52,16 @@ def test_an_editor_downloads_the_sealed_export_with_a_fresh_code(client, open_st
 
 def test_moderators_viewers_and_other_commissions_cannot_download(client, open_statement, mobility):
     sign(open_statement, email="ada@example.org", confirm=True)
-    for role in ("moderator", "viewer", "translator"):
+    # Who may see the statement is refused (403); who may not (a translator with no assignment to it,
+    # an editor of another commission) is told what a missing statement would tell them (404).
+    for role, refusal in (("moderator", 403), ("viewer", 403), ("translator", 404)):
         user = UserFactory.create()
         CommissionMembership.objects.create(commission=open_statement.commission, user=user, role=role)
         staff_login(client, user)
-        assert client.get(export_url(open_statement)).status_code == 403
-        assert client.post(export_url(open_statement), {"code": current_code(user)}).status_code == 403
+        assert client.get(export_url(open_statement)).status_code == refusal
+        assert client.post(export_url(open_statement), {"code": current_code(user)}).status_code == refusal
     staff_login(client, editor(mobility))
-    assert client.post(export_url(open_statement), {"code": "123456"}).status_code == 403
+    assert client.post(export_url(open_statement), {"code": "123456"}).status_code == 404
     assert not AuditEvent.objects.filter(action="signatures.exported").exists()
 
 

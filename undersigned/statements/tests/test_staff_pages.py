@@ -133,12 +133,13 @@ def test_statement_actions(client, libraries):
     assert "Unknown action." in response.content.decode()
 
 
-def test_editors_of_other_commissions_are_refused(client, libraries, mobility):
+def test_editors_of_other_commissions_are_told_nothing_more_than_for_a_missing_statement(client, libraries, mobility):
     statement = published_statement(mobility, slug="cycling", translations=())
     staff_login(client, editor(libraries))
-    assert client.get(f"/staff/statements/{statement.slug}/").status_code == 403
-    assert client.get(f"/staff/statements/{statement.slug}/texts/en/").status_code == 403
-    assert client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "withdraw"}).status_code == 403
+    for slug in (statement.slug, "no-such-statement"):
+        assert client.get(f"/staff/statements/{slug}/").status_code == 404
+        assert client.get(f"/staff/statements/{slug}/texts/en/").status_code == 404
+        assert client.post(f"/staff/statements/{slug}/actions/", {"action": "withdraw"}).status_code == 404
     assert "cycling" not in client.get("/staff/statements/").content.decode()
     statement.refresh_from_db()
     assert statement.status == Statement.Status.PUBLISHED

@@ -1,9 +1,10 @@
-"""Who may do what with a statement: the one table of roles and what each allows.
+"""Who may do what with a statement: the one table of roles and what each allows, and the
+predicates built on it.
 
 The secretariat may do everything. Anyone else acts through a role in the statement's issuing
 commission (``CommissionMembership``); statements of the federation as a whole are the
 secretariat's alone. Translators act through per-statement assignments instead (see
-``selectors.can_edit_text``).
+``can_edit_text``).
 
 | capability | editor | moderator | viewer | translator |
 | ---------- | ------ | --------- | ------ | ---------- |
@@ -17,13 +18,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
 
 from undersigned.accounts.models import User
-from undersigned.commissions.models import CommissionMembership
-from undersigned.statements.models import Statement, TranslatorAssignment
+from undersigned.commissions.models import Commission, CommissionMembership
+from undersigned.statements.models import Statement, StatementText, TranslatorAssignment
 
 Role = CommissionMembership.Role
 
@@ -68,6 +67,8 @@ def _roles_of(actor: User) -> dict[int, str]:
 
 
 def can(actor: User, capability: Capability, statement: Statement) -> bool:
+    """Whether ``actor``'s role allows ``capability`` on ``statement``. Translator assignments
+    count for nothing here: see ``may_see_statement`` and ``can_edit_text``."""
     if not actor.is_active:
         return False
     if actor.is_secretariat:
@@ -86,19 +87,40 @@ def is_assigned_translator(actor: User, statement: Statement, language: str | No
 
 
 def may_see_statement(actor: User, statement: Statement) -> bool:
+    """Whether ``actor`` may know that the statement exists at all on the staff pages."""
     return can(actor, Capability.VIEW, statement) or is_assigned_translator(actor, statement)
 
 
-def statement_for_staff(actor: User, slug: str, capability: Capability | None = None) -> Statement:
-    """The statement a staff page is about: 404 if there is none, 403 if ``actor`` may not see it or
-    lacks ``capability`` for it. Every staff page about one statement starts here."""
-    statement = Statement.objects.select_related("commission").filter(slug=slug).first()
-    if statement is None:
-        raise Http404
-    allowed = can(actor, capability, statement) if capability else may_see_statement(actor, statement)
-    if not allowed:
-        raise PermissionDenied
-    return statement
+def can_manage_statement(actor: User, statement: Statement) -> bool:
+    """Editors of the issuing commission and the secretariat; federation-wide statements: secretariat."""
+    return can(actor, Capability.MANAGE, statement)
+
+
+def can_moderate_statement(actor: User, statement: Statement) -> bool:
+    return can(actor, Capability.MODERATE, statement)
+
+
+def can_translate(actor: User, statement: Statement, language: str | None = None) -> bool:
+    """Managers work on the texts in every language; an assigned translator in theirs (in any
+    language assigned to them, without ``language``)."""
+    return can_manage_statement(actor, statement) or is_assigned_translator(actor, statement, language)
+
+
+def can_edit_text(actor: User, text: StatementText) -> bool:
+    """Managers edit any text; an assigned translator edits only the draft in their language."""
+    if can_manage_statement(actor, text.statement):
+        return True
+    return text.status == StatementText.Status.DRAFT and is_assigned_translator(actor, text.statement, text.language)
+
+
+def can_issue_for(actor: User, commission: Commission | None) -> bool:
+    """Whether ``actor`` may issue a new statement in the name of ``commission``: those who would
+    manage it. None is the federation as a whole, whose statements are the secretariat's alone."""
+    if not actor.is_active:
+        return False
+    if actor.is_secretariat:
+        return True
+    return commission is not None and commissions_where(actor, Capability.MANAGE).filter(commission=commission).exists()
 
 
 def moderates_anything(actor: User) -> bool:

@@ -17,6 +17,7 @@ from typing import TypeVar
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from django.core.mail import EmailMessage
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -188,6 +189,23 @@ def test_a_message_and_its_task_commit_together_or_not_at_all():
 
     assert not OutgoingMail.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_holds_no_transaction_while_the_mail_server_has_the_message(smtp_server, run_tasks, monkeypatch):
+    """On SQLite an open transaction holds the only write lock: signers would wait on the mail server."""
+    queued_mail("reader@example.org")
+    real_send, in_transaction = services.send_mail_now, []
+
+    def send_and_look(message: EmailMessage) -> None:
+        in_transaction.append(connection.in_atomic_block)
+        real_send(message)
+
+    monkeypatch.setattr(services, "send_mail_now", send_and_look)
+    run_tasks()
+
+    assert len(smtp_server.messages) == 1
+    assert in_transaction == [False]
 
 
 class HoldingMailbox:

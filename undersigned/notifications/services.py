@@ -1,7 +1,15 @@
 """Mail leaves through a background task, never inside a request.
 
 ``mail_enqueue`` renders the message, encrypts it with a server key into an ``OutgoingMail`` row
-and enqueues its delivery after the transaction commits; the task carries only the row's id.
+and enqueues its delivery; the task carries only the row's id.
+
+No transaction is open while the mail server is talked to (on SQLite an open write transaction
+holds the only write lock, and signers would wait on a slow mail server). ``mail_deliver`` claims
+the row in one short transaction, sends with none open, and records the outcome in another.
+
+The tasks are rows in this database (``django_tasks_db``), so a task enqueued inside a transaction
+commits with it or not at all: a message is never left with no task to send it, and a task never
+runs before the row it names is there.
 """
 
 from __future__ import annotations
@@ -11,7 +19,8 @@ import json
 import logging
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -19,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from undersigned.core import process_caches
@@ -29,58 +39,131 @@ from undersigned.notifications.models import OutgoingMail
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # about four hours of backoff: 1, 2, 4 … 64 minutes
 
+# How long a worker holds a message it is sending. Longer than any one attempt can take (each wait
+# on the mail server ends after EMAIL_TIMEOUT, 20 s, and an attempt is at most two connections of a
+# dozen exchanges), so no second worker takes a message that is still being sent; short enough
+# that a message whose worker died goes out a few minutes late, not never.
+LEASE = timedelta(minutes=10)
+
 
 def mail_enqueue(*, name: str, to: str, context: dict[str, Any], language: str) -> OutgoingMail:
     message = build(name, to, context, language)
     html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
     payload = {"to": to, "subject": message.subject, "text": message.body, "html": html}
-    mail = OutgoingMail.objects.create(
-        template=name, sealed_message=server_encrypt(json.dumps(payload).encode("utf-8"))
-    )
-    transaction.on_commit(lambda: _enqueue_delivery(str(mail.pk)))
+    # With the caller's transaction when there is one: the row and its task commit together.
+    with transaction.atomic(savepoint=False):
+        mail = OutgoingMail.objects.create(
+            template=name, sealed_message=server_encrypt(json.dumps(payload).encode("utf-8"))
+        )
+        _enqueue_delivery(str(mail.pk))
     return mail
 
 
-def _enqueue_delivery(mail_id: str, delay: timedelta | None = None) -> None:
+def _enqueue_delivery(mail_id: str, run_after: datetime | None = None) -> str:
+    """Enqueues ``deliver_mail`` in the caller's transaction; returns the task's id."""
     from undersigned.notifications.tasks import deliver_mail
 
-    task = deliver_mail.using(run_after=timezone.now() + delay) if delay else deliver_mail
-    task.enqueue(mail_id)
+    task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
+    return str(task.enqueue(mail_id).id)
+
+
+def _cancel_delivery(task_id: str) -> None:
+    """Removes a queued ``deliver_mail`` that is no longer needed. One a worker has already taken
+    stays: it finds the message sent (gone) or held, and does nothing."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).delete()
+
+
+@dataclass(frozen=True)
+class _Claim:
+    mail: OutgoingMail
+    until: datetime  # the lease this worker holds, and the mark that the row is still its own
+    fallback_task: str  # the delivery that runs if this worker never records an outcome
 
 
 def mail_deliver(*, mail_id: str) -> str:
     """Send one queued message; on failure try again later, up to ``MAX_ATTEMPTS``, then give up.
 
+    The caller holds no transaction (the task runs outside one): the mail server is talked to
+    between two short transactions. Safe under concurrent runs for one message: a run sends only
+    the message it has claimed, and a claim lasts ``LEASE``.
+
     Returns what happened (for the task's result), never the address or the content.
     """
-    mail = OutgoingMail.objects.filter(pk=mail_id).first()
-    if mail is None:
-        return "gone"
+    claim = _claim(mail_id)
+    if isinstance(claim, str):
+        return claim
+    mail = claim.mail
     try:
         payload = json.loads(server_decrypt(bytes(mail.sealed_message)))
     except InvalidToken:
         # Sealed under a data key that is no longer configured: no one can ever send it.
-        mail.delete()
+        _forget(claim)
         logger.error("dropped a %s message sealed under a data key that is no longer configured", mail.template)
         return "undecryptable"
     message = message_of(**payload)
     try:
         send_mail_now(message)
     except OSError as error:  # smtplib's errors are OSErrors, like refused or dropped connections
-        mail.attempts += 1
-        if mail.attempts >= MAX_ATTEMPTS:
+        return _record_failure(claim, error)
+    _forget(claim)
+    return "sent"
+
+
+def _claim(mail_id: str) -> _Claim | str:
+    """Takes the message for ``LEASE``, or says why not: "gone" (sent or given up) or "held" (being
+    sent by another worker, or waiting for its next attempt, whose task is queued)."""
+    with transaction.atomic():
+        now = timezone.now()
+        until = now + LEASE
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+        # One conditional UPDATE: of concurrent claims only one matches (PostgreSQL re-reads the row
+        # after the first commits; SQLite takes one writer at a time). The attempt is counted now,
+        # not after a failure, so that a message whose worker dies every time is given up too.
+        claimed = OutgoingMail.objects.filter(free, pk=mail_id).update(claimed_until=until, attempts=F("attempts") + 1)
+        if not claimed:
+            return "held" if OutgoingMail.objects.filter(pk=mail_id).exists() else "gone"
+        mail = OutgoingMail.objects.get(pk=mail_id)
+        if mail.attempts > MAX_ATTEMPTS:  # the last attempts died with their workers
             mail.delete()
+            logger.warning("giving up on a %s message after %s attempts", mail.template, MAX_ATTEMPTS)
+            return "given up"
+        # Should this worker die before it records the outcome, this task sends the message once
+        # the lease has run out. It commits with the claim, so the message is never without a task.
+        fallback = _enqueue_delivery(mail_id, run_after=until)
+    return _Claim(mail=mail, until=until, fallback_task=fallback)
+
+
+def _forget(claim: _Claim) -> None:
+    """Sent or unsendable: the row and the fallback delivery go."""
+    with transaction.atomic():
+        OutgoingMail.objects.filter(pk=claim.mail.pk).delete()
+        _cancel_delivery(claim.fallback_task)
+
+
+def _record_failure(claim: _Claim, error: OSError) -> str:
+    mail = claim.mail
+    with transaction.atomic():
+        mine = OutgoingMail.objects.filter(pk=mail.pk, claimed_until=claim.until)
+        if not mine.select_for_update().values_list("pk", flat=True):
+            return "held"  # the lease ran out meanwhile: another worker has the message now
+        _cancel_delivery(claim.fallback_task)
+        if mail.attempts >= MAX_ATTEMPTS:
+            mine.delete()
             logger.warning(
                 "giving up on a %s message after %s attempts: %s", mail.template, mail.attempts, type(error).__name__
             )
             return "given up"
-        mail.save(update_fields=["attempts"])
         delay = timedelta(minutes=2 ** (mail.attempts - 1))
-        transaction.on_commit(lambda: _enqueue_delivery(str(mail.pk), delay))
-        logger.info("a %s message will be tried again in %s", mail.template, delay)
-        return "retry"
-    mail.delete()
-    return "sent"
+        retry_at = timezone.now() + delay
+        # Held until the retry, so that no other task sends it sooner; the retry's task commits
+        # with the hold, so the message is never left without one.
+        mine.update(claimed_until=retry_at)
+        _enqueue_delivery(str(mail.pk), run_after=retry_at)
+    logger.info("a %s message will be tried again in %s", mail.template, delay)
+    return "retry"
 
 
 # A worker keeps its mail connection open from one message to the next: under load a new SMTP

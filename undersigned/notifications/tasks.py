@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db import transaction
 from django_tasks import task
 
 from undersigned.notifications.services import mail_deliver
@@ -8,6 +7,8 @@ from undersigned.notifications.services import mail_deliver
 
 @task()
 def deliver_mail(mail_id: str) -> str:
-    """Takes an id, never an address: task rows outlive the message and hold no personal data."""
-    with transaction.atomic():
-        return mail_deliver(mail_id=mail_id)
+    """Takes an id, never an address: task rows outlive the message and hold no personal data.
+
+    Runs with no transaction open: ``mail_deliver`` opens its own short ones around the sending.
+    """
+    return mail_deliver(mail_id=mail_id)

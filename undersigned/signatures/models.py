@@ -130,13 +130,17 @@ class Update(models.Model):
 
 
 class UpdateDelivery(models.Model):
-    """That an update went to a signature's address. The row is written in the transaction that
-    sends the mail, so a second run of the same update skips it (and two runs at once cannot both
-    send to one signer: the second waits on the first's row, then finds it)."""
+    """That an update went, or is going, to a signature's address. A run writes the row before it
+    hands the message over (with ``claimed_until`` set) and clears ``claimed_until`` once the mail
+    server has taken it, or deletes the row if it did not; so a second run of the same update skips
+    it, and two runs at once cannot both send to one signer (the second finds the first's row)."""
 
     update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="deliveries")
     signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(default=timezone.now)
+    # Set while a run is handing the message over; a run killed meanwhile leaves it, and once it
+    # has passed the next run sends to this signer. Empty: sent.
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -6,10 +6,15 @@ mail server at once, and the address forgotten: it goes into no outgoing-mail ro
 Mail therefore leaves only over SMTP (``EMAIL_URL``); the development outbox, which writes files,
 is refused.
 
-An ``UpdateDelivery`` row is written in the transaction that hands each message over, and a run
-skips the signatures that have one, so the same update run again (after a stop, a crash or a
-refused connection) continues where it stopped and sends no one a second copy. The one gap is a
-crash between the mail server's acceptance and the commit, a few milliseconds per message.
+Each signer is claimed in one short transaction (an ``UpdateDelivery`` row held for ``LEASE``),
+the message handed over with no transaction open (on SQLite an open transaction holds the only
+write lock, and signers signing meanwhile would wait on the mail server), and the outcome recorded
+in another: the row is kept as sent, or removed when the message did not go. A run skips the
+signatures sent or being sent, so the same update run again (after a stop or a refused
+connection) continues where it stopped and sends no one a second copy, and concurrent runs never
+both send to one signer. A run killed while sending leaves its claim until the lease runs out; the
+next run after that sends to that signer. The one gap is a kill between the mail server's
+acceptance and the recording, a few milliseconds per message: that signer gets a second copy.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ import json
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import close_mail_connection, send_mail_now
+from undersigned.notifications.services import LEASE, close_mail_connection, send_mail_now
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.sealing.trustee_identities import TrusteeIdentities
@@ -50,7 +57,7 @@ class UpdateOutcome:
     sent: int = 0
     unopened: int = 0  # the identity does not open their record
     refused: int = 0  # the mail server refused the address
-    sent_before: int = 0  # another run of the same update got there first
+    sent_before: int = 0  # another run of the same update got there first (or is sending it now)
     opted_out: int = 0  # withdrew, erased or stopped updates while the run went on
 
 
@@ -112,7 +119,8 @@ def update_send(
         .order_by("pk")
     )
     if update is not None:
-        recipients = recipients.exclude(pk__in=UpdateDelivery.objects.filter(update=update).values("signature_id"))
+        sent = UpdateDelivery.objects.filter(update=update, claimed_until__isnull=True)
+        recipients = recipients.exclude(pk__in=sent.values("signature_id"))
     outcome = UpdateOutcome(update=update, recipients=recipients.count())
     if dry_run or not outcome.recipients:
         return outcome
@@ -179,30 +187,59 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
         },
         signature.language,
     )
+    until = _claim(outcome, outcome.update, signature)
+    if until is None:
+        return
     try:
-        # The row first: a concurrent run of the same update waits on it (PostgreSQL) or on the
-        # database (SQLite) and then finds it. Handing over inside the transaction means a message
-        # that failed leaves no row, and the next run tries that signer again.
-        with transaction.atomic():
-            # Read again, locked: a signer who withdrew, erased their data or was purged since
-            # this batch was read gets nothing.
-            still_wanted = (
-                Signature.objects.select_for_update()
-                .filter(pk=signature.pk, status=Signature.Status.CONFIRMED, wants_updates=True)
-                .exclude(sealed_contact=b"")
-                .exists()
-            )
-            if not still_wanted:
-                outcome.opted_out += 1
-                return
-            UpdateDelivery.objects.create(update=outcome.update, signature=signature)
-            send_mail_now(message)
-    except IntegrityError:
-        outcome.sent_before += 1
+        send_mail_now(message)  # no transaction open: the claim has committed
     except smtplib.SMTPRecipientsRefused:
-        outcome.refused += 1  # this address only; the next message may go
-    else:
-        outcome.sent += 1
+        _release(outcome.update, signature, until)
+        outcome.refused += 1  # this address only; the next message may go, and the next run tries it again
+        return
+    except BaseException:
+        _release(outcome.update, signature, until)  # not handed over: the next run tries this signer again
+        raise
+    UpdateDelivery.objects.filter(update=outcome.update, signature=signature, claimed_until=until).update(
+        claimed_until=None, sent_at=timezone.now()
+    )
+    outcome.sent += 1
+
+
+def _claim(outcome: UpdateOutcome, update: Update, signature: Signature) -> datetime | None:
+    """Holds ``signature`` for this run for ``LEASE``; None (counted in ``outcome``) when it no
+    longer wants the update or another run has it."""
+    now = timezone.now()
+    until = now + LEASE
+    with transaction.atomic():
+        # Read again, locked: a signer who withdrew, erased their data or was purged since this
+        # batch was read gets nothing.
+        still_wanted = (
+            Signature.objects.select_for_update()
+            .filter(pk=signature.pk, status=Signature.Status.CONFIRMED, wants_updates=True)
+            .exclude(sealed_contact=b"")
+            .exists()
+        )
+        if not still_wanted:
+            outcome.opted_out += 1
+            return None
+        try:
+            # A concurrent run inserting the same row waits on this one (PostgreSQL) or on the
+            # database (SQLite) until it commits, then finds it.
+            with transaction.atomic():
+                UpdateDelivery.objects.create(update=update, signature=signature, sent_at=now, claimed_until=until)
+        except IntegrityError:
+            # Sent, or being sent by another run; only a claim whose lease ran out (its run was
+            # killed mid-send) is taken over.
+            stale = UpdateDelivery.objects.filter(update=update, signature=signature, claimed_until__lte=now)
+            if not stale.update(sent_at=now, claimed_until=until):
+                outcome.sent_before += 1
+                return None
+    return until
+
+
+def _release(update: Update, signature: Signature, until: datetime) -> None:
+    """The message did not go: the claim goes, so the next run tries this signer again."""
+    UpdateDelivery.objects.filter(update=update, signature=signature, claimed_until=until).delete()
 
 
 def _data_url(address: str) -> str:

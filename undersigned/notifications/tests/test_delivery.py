@@ -1,18 +1,33 @@
-"""Delivery over a real SMTP server on loopback: one session for many messages, and recovery when
-the server has dropped the session a worker kept open."""
+"""Delivery over a real SMTP server on loopback: one session for many messages, recovery when the
+server has dropped the session a worker kept open, retries and giving up, and each message sent
+once by workers that overlap or die."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
+from django.core.mail import EmailMessage
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from undersigned.notifications import services
 from undersigned.notifications.models import OutgoingMail
-from undersigned.notifications.services import mail_deliver, mail_enqueue
+from undersigned.notifications.services import LEASE, MAX_ATTEMPTS, mail_deliver, mail_enqueue
 
 pytestmark = pytest.mark.django_db
+T = TypeVar("T")
 
 
 class SessionCountingMailbox:
@@ -81,3 +96,218 @@ def test_no_server_keeps_the_message_for_a_later_attempt(smtp_settings):
     mail_id = queued_mail("later@example.org")
     assert mail_deliver(mail_id=mail_id) == "retry"
     assert OutgoingMail.objects.get(pk=mail_id).attempts == 1
+
+
+def queued_tasks(mail_id: str) -> list[DBTaskResult]:
+    """The deliveries of ``mail_id`` that a worker has yet to run, soonest first."""
+    return [
+        result
+        for result in DBTaskResult.objects.filter(status="READY").order_by("run_after")
+        if result.args_kwargs["args"] == [mail_id]
+    ]
+
+
+def run_after(task: DBTaskResult) -> datetime | None:
+    """When the task is due; None for "as soon as a worker is free"."""
+    return task.task.run_after
+
+
+def due(task: DBTaskResult) -> datetime:
+    return run_after(task) or timezone.now()
+
+
+ADDRESS = "Quillon.Retry-Marchetti@Example-Mail.ORG"
+
+
+def test_a_message_is_given_up_after_the_last_attempt_and_no_address_is_logged(smtp_settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    mail_id = queued_mail(ADDRESS)  # nothing listens on the port: every connection is refused
+    outcomes, early = [], []
+    for attempt in range(MAX_ATTEMPTS):
+        (task,) = queued_tasks(mail_id)  # always exactly one task queued for the message
+        if attempt:  # a retry: the message is held until its task is due, and not sent sooner
+            assert OutgoingMail.objects.get(pk=mail_id).claimed_until == run_after(task)
+            with time_machine.travel(due(task) - timedelta(seconds=1), tick=False):
+                early.append(mail_deliver(mail_id=mail_id))
+        with time_machine.travel(due(task), tick=False):
+            outcomes.append(mail_deliver(mail_id=mail_id))
+        task.delete()  # it ran
+
+    assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["given up"]
+    assert early == ["held"] * (MAX_ATTEMPTS - 1)
+    assert not OutgoingMail.objects.filter(pk=mail_id).exists()
+    assert queued_tasks(mail_id) == []
+    (warning,) = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert warning.getMessage() == (
+        f"giving up on a signature_confirm message after {MAX_ATTEMPTS} attempts: ConnectionRefusedError"
+    )
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert ADDRESS not in logged and ADDRESS.lower() not in logged
+
+
+def test_a_message_sealed_under_a_key_no_longer_configured_is_dropped(smtp_server, settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings.DATA_KEYS = [secrets.token_bytes(32)]
+    mail_id = queued_mail(ADDRESS)
+    settings.DATA_KEYS = [secrets.token_bytes(32)]  # the key it was sealed under is retired
+
+    assert mail_deliver(mail_id=mail_id) == "undecryptable"
+
+    assert smtp_server.messages == []
+    assert not OutgoingMail.objects.filter(pk=mail_id).exists()
+    (first,) = queued_tasks(mail_id)  # only the task that ran here by hand; no retry, no fallback
+    assert run_after(first) is None
+    (error,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert error.levelno == logging.ERROR
+    assert error.getMessage() == (
+        "dropped a signature_confirm message sealed under a data key that is no longer configured"
+    )
+    assert ADDRESS not in "\n".join(record.getMessage() for record in caplog.records)
+
+
+def test_a_failed_attempt_is_held_and_its_retry_queued_in_one_transaction(smtp_settings):
+    mail_id = queued_mail("later@example.org")
+    DBTaskResult.objects.all().delete()  # as if the first task had run
+
+    assert mail_deliver(mail_id=mail_id) == "retry"
+
+    mail = OutgoingMail.objects.get(pk=mail_id)
+    (retry,) = queued_tasks(mail_id)
+    assert mail.attempts == 1
+    assert retry.run_after == mail.claimed_until
+    assert timedelta(seconds=50) < mail.claimed_until - timezone.now() <= timedelta(minutes=1)
+
+
+def test_a_message_and_its_task_commit_together_or_not_at_all():
+    class RolledBackError(Exception):
+        pass
+
+    with pytest.raises(RolledBackError), transaction.atomic():
+        mail_id = queued_mail("never@example.org")
+        assert queued_tasks(mail_id)
+        raise RolledBackError
+
+    assert not OutgoingMail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_holds_no_transaction_while_the_mail_server_has_the_message(smtp_server, run_tasks, monkeypatch):
+    """On SQLite an open transaction holds the only write lock: signers would wait on the mail server."""
+    queued_mail("reader@example.org")
+    real_send, in_transaction = services.send_mail_now, []
+
+    def send_and_look(message: EmailMessage) -> None:
+        in_transaction.append(connection.in_atomic_block)
+        real_send(message)
+
+    monkeypatch.setattr(services, "send_mail_now", send_and_look)
+    run_tasks()
+
+    assert len(smtp_server.messages) == 1
+    assert in_transaction == [False]
+
+
+class HoldingMailbox:
+    """A mail server that holds each message's DATA until told to answer (at most ``seconds``)."""
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        self.arrived, self.answer = threading.Event(), threading.Event()
+        self.seconds = seconds
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.arrived.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.answer.wait, self.seconds)
+        self.recipients += envelope.rcpt_tos  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+
+def in_thread(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` with its thread's database connection handed back when it ends."""
+
+    def run() -> T:
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    return run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_being_sent_is_not_sent_again_by_another_run(smtp_settings):
+    mailbox = HoldingMailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_settings)
+    controller.start()
+    mail_id = queued_mail("once@example.org")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(in_thread(lambda: mail_deliver(mail_id=mail_id)))
+            assert mailbox.arrived.wait(10)
+            second = mail_deliver(mail_id=mail_id)  # while the first is still talking to the server
+            mailbox.answer.set()
+            assert (first.result(timeout=30), second) == ("sent", "held")
+    finally:
+        mailbox.answer.set()
+        controller.stop()
+    assert mailbox.recipients == ["once@example.org"]
+    assert not OutgoingMail.objects.exists()
+    assert [run_after(task) for task in queued_tasks(mail_id)] == [None]  # the first, never run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_for_the_same_messages_send_each_once(smtp_settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency tests need PostgreSQL: SQLite takes one writer at a time, so it proves nothing")
+    mailbox = SessionCountingMailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_settings)
+    controller.start()
+    addresses = [f"reader{number}@example.org" for number in range(5)]
+    mail_ids = [queued_mail(address) for address in addresses]
+    runs = 6
+    barrier = threading.Barrier(runs, timeout=30)
+
+    def deliver_all() -> list[str]:
+        connection.ensure_connection()
+        barrier.wait()
+        return [mail_deliver(mail_id=mail_id) for mail_id in mail_ids]
+
+    try:
+        with ThreadPoolExecutor(max_workers=runs) as pool:
+            futures = [pool.submit(in_thread(deliver_all)) for _ in range(runs)]
+            outcomes = [future.result(timeout=60) for future in futures]
+    finally:
+        controller.stop()
+    for per_message in zip(*outcomes, strict=True):
+        assert sorted(per_message).count("sent") == 1, per_message
+        assert set(per_message) <= {"sent", "held", "gone"}, per_message
+    assert sorted(mailbox.recipients) == addresses
+    assert not OutgoingMail.objects.exists()
+
+
+class WorkerKilled(BaseException):
+    """What a worker process meets when it is killed mid-send: nothing after it runs."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_worker_died_is_sent_once_its_lease_has_run_out(smtp_server, run_tasks, monkeypatch):
+    mail_id = queued_mail("late@example.org")
+
+    def killed(message: object) -> None:
+        raise WorkerKilled
+
+    monkeypatch.setattr(services, "send_mail_now", killed)
+    run_tasks()  # the worker dies while sending: no outcome is recorded, the row stays claimed
+    monkeypatch.undo()
+    assert OutgoingMail.objects.get(pk=mail_id).claimed_until is not None
+
+    run_tasks()  # the lease still runs: nothing is due, nothing is sent
+    assert smtp_server.messages == []
+
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1), tick=True):
+        run_tasks()
+
+    assert [str(message["To"]) for message in smtp_server.messages] == ["late@example.org"]
+    assert not OutgoingMail.objects.exists()
+    assert queued_tasks(mail_id) == []

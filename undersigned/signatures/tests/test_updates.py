@@ -11,17 +11,21 @@ import smtplib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from undersigned.core.crypto import new_identity
 from undersigned.core.models import AuditEvent
 from undersigned.notifications.models import OutgoingMail
+from undersigned.notifications.services import LEASE
 from undersigned.sealing.tests.test_resealing import database_contents, files_written_since
 from undersigned.sealing.trustee_identities import read_identity_file
 from undersigned.signatures import updates
@@ -374,3 +378,63 @@ def test_a_signer_who_withdraws_while_the_run_goes_on_gets_nothing(
     assert smtp_server.messages == []
     assert not UpdateDelivery.objects.exists()
     assert "no longer wanted it" in out
+
+
+# --- No transaction open while the mail server has the message ------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_is_open_while_a_message_is_handed_to_the_mail_server(
+    open_statement, files, smtp_server, monkeypatch
+):
+    """On SQLite an open transaction holds the only write lock: signers would wait on the mail server."""
+    for name in ("a", "b"):
+        sign(open_statement, email=f"{name}@example.org", wants_updates=True, confirm=True)
+    real_send, in_transaction = updates.send_mail_now, []
+
+    def send_and_look(message):
+        in_transaction.append(connection.in_atomic_block)
+        real_send(message)
+
+    monkeypatch.setattr(updates, "send_mail_now", send_and_look)
+    send(open_statement, files)
+
+    assert recipients(smtp_server) == ["a@example.org", "b@example.org"]
+    assert in_transaction == [False, False]
+
+
+class RunKilled(BaseException):
+    """The command's process killed mid-send: nothing after this point runs, not even its cleanup."""
+
+
+def test_a_signer_whose_run_was_killed_mid_send_gets_the_update_from_a_run_after_the_lease(
+    open_statement, files, smtp_server, monkeypatch
+):
+    for name in ("a", "b"):
+        sign(open_statement, email=f"{name}@example.org", wants_updates=True, confirm=True)
+    real_send = updates.send_mail_now
+
+    def killed_at_b(message):
+        if message.to == ["b@example.org"]:
+            raise RunKilled
+        real_send(message)
+
+    monkeypatch.setattr(updates, "send_mail_now", killed_at_b)
+    monkeypatch.setattr(updates, "_release", lambda *args: None)  # a killed process cleans nothing up
+    with pytest.raises(RunKilled):
+        send(open_statement, files)
+    monkeypatch.undo()
+    assert recipients(smtp_server) == ["a@example.org"]
+
+    out, _ = send(open_statement, files)  # at once: b's claim may still be a run handing it over
+    assert recipients(smtp_server) == ["a@example.org"]
+    assert "1 signer(s) had it, or are having it, from another run" in out
+
+    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1), tick=True):
+        out, _ = send(open_statement, files)
+
+    assert recipients(smtp_server) == ["a@example.org", "b@example.org"]
+    assert "sent 1 of 1" in out
+    assert list(UpdateDelivery.objects.values_list("claimed_until", flat=True)) == [None, None]
+    out, _ = send(open_statement, files)
+    assert "nothing sent" in out

@@ -75,7 +75,10 @@ class Command(BaseCommand):
         if outcome.refused:
             self.stderr.write(f"{outcome.refused} address(es) were refused by the mail server")
         if outcome.sent_before:
-            self.stdout.write(f"{outcome.sent_before} signer(s) had it from another run at the same time")
+            self.stdout.write(
+                f"{outcome.sent_before} signer(s) had it, or are having it, from another run at the same time "
+                "(a run that was killed mid-send holds its signer for ten minutes: run again after that)"
+            )
         if outcome.opted_out:
             self.stdout.write(f"{outcome.opted_out} signer(s) withdrew or stopped updates during the run: not sent")
 

@@ -28,7 +28,7 @@ from undersigned.organisations.logos import process_logo
 from undersigned.organisations.models import Logo, Organisation, OrganisationType
 from undersigned.organisations.services.directory import OrganisationInput, organisation_save
 from undersigned.organisations.services.members import member_endorse
-from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_submit
+from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_record
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.sealing.selectors import trustees_for
 from undersigned.sealing.services import trustee_add
@@ -246,7 +246,7 @@ def _load_demo_organisations() -> None:
     revision = statement.texts.get(language=statement.original_language).published_revision
     if revision is None:  # the statement was unpublished by hand on this demo site
         return
-    pending = sign_on_submit(
+    pending = sign_on_record(
         statement=statement,
         revision=revision,
         data=SignOnInput(

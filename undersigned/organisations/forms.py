@@ -6,13 +6,10 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.core.bot_check import FormTimer
 from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services.sign_ons import SignOnInput
 from undersigned.organisations.types import type_label
-
-SIGN_ON_FORM_TIMER = FormTimer(salt="undersigned.organisations.form-started")
 
 
 class OrganisationTypeField(forms.ModelChoiceField):
@@ -91,7 +88,9 @@ class SignOnForm(forms.Form):
     def clean_contact_role(self) -> str:
         return self._clean_plain("contact_role")
 
-    def sign_on_input(self, logo: Any = None) -> SignOnInput:
+    def sign_on_input(self) -> SignOnInput:
+        """The form's fields for the service; the logo file goes to it apart, to be processed only
+        once every other rule holds."""
         data = self.cleaned_data
         return SignOnInput(
             name=data["name"],
@@ -101,7 +100,6 @@ class SignOnForm(forms.Form):
             contact_name=data["contact_name"],
             contact_role=data["contact_role"],
             contact_email=data["contact_email"],
-            logo=logo,
         )
 
 

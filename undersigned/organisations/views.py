@@ -3,7 +3,6 @@ withdrawal links, and the member contacts' sign-in and one-click endorsement."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -13,26 +12,32 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from undersigned.core import ratelimit
+from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link, private
-from undersigned.core.links import LinkError, spend_link
+from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
-from undersigned.notifications.services import mail_enqueue
-from undersigned.organisations.forms import SIGN_ON_FORM_TIMER, MemberSignInForm, SignOnForm
-from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError, logo_from_upload
-from undersigned.organisations.models import Organisation, SignOn
-from undersigned.organisations.services.members import member_endorse, member_organisations_for
-from undersigned.organisations.services.names import contact_email_hash
-from undersigned.organisations.services.sign_ons import sign_on_confirm, sign_on_submit, sign_on_withdraw
+from undersigned.organisations.forms import MemberSignInForm, SignOnForm
+from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError
+from undersigned.organisations.models import SignOn
+from undersigned.organisations.services.members import (
+    member_endorse_by_contact,
+    member_organisations_for,
+    member_sign_in_open,
+    member_sign_in_request,
+)
+from undersigned.organisations.services.sign_ons import (
+    SIGN_ON_FORM_TIMER,
+    sign_on_confirm,
+    sign_on_submit,
+    sign_on_withdraw,
+)
 from undersigned.organisations.tokens import (
     CONFIRM_LINK,
     SIGN_IN_LINK,
-    SIGN_IN_MINUTES,
     WITHDRAW_LINK,
     SignOnRef,
     read_sign_in_token,
-    sign_in_token,
 )
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import reader_language_preferences
@@ -96,8 +101,6 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     empty = SignOnForm(initial={"revision": revision.pk, "started": SIGN_ON_FORM_TIMER.started_token()})
     if request.method != "POST":
         return _form_page(request, statement, revision, empty, status=200 if statement.takes_signatures() else 410)
-    if not statement.takes_signatures():
-        return _form_page(request, statement, revision, empty, status=410)
     if _too_large(request):
         # The body is not read: a 50 MB upload costs the server nothing but this answer.
         problem = _("The logo is larger than 2 MB. Choose a smaller file and fill in the form again.")
@@ -110,49 +113,43 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_protect
 def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revision) -> HttpResponse:
     form = SignOnForm(request.POST, request.FILES)
-    if SIGN_ON_FORM_TIMER.looks_automated(
-        started=request.POST.get("started", ""), honeypot=request.POST.get("fax", "")
-    ):
+    if not form.is_valid():
+        return _form_page(request, statement, revision, form, status=400)
+    data = form.cleaned_data
+    try:
+        sign_on_submit(
+            statement=statement,
+            revision_id=data["revision"],
+            data=form.sign_on_input(),
+            logo_upload=data.get("logo") or None,
+            started=data["started"],
+            honeypot=data["fax"],
+            network_hash=network_hash(request),
+            language=get_language() or "en",
+        )
+    except DomainError as error:
+        return _sign_on_refused(request, statement, revision, form, error)
+    return render(request, "organisations/message.html", {"statement": statement, "kind": "check_email"})
+
+
+def _sign_on_refused(
+    request: HttpRequest, statement: Statement, revision: Revision, form: SignOnForm, error: DomainError
+) -> HttpResponse:
+    if error.code == "too_many":
+        return render(
+            request, "organisations/message.html", {"statement": statement, "kind": "too_many"}, status=error.status
+        )
+    if isinstance(error, LogoError):
+        form.add_error("logo", error.message)
+        return _form_page(request, statement, revision, form, status=error.status)
+    if error.code == TOO_FAST:
+        # The contact keeps what they typed (but the file), with the form's timer started again.
         data = request.POST.copy()
         data["started"], data["fax"] = SIGN_ON_FORM_TIMER.started_token(), ""
         form = SignOnForm(data)
         form.is_valid()
-        form.add_error(None, str(SIGN_ON_FORM_TIMER.message))
-        return _form_page(request, statement, revision, form, status=400)
-    if not form.is_valid():
-        return _form_page(request, statement, revision, form, status=400)
-    shown = (
-        Revision.objects.select_related("text")
-        .filter(pk=form.cleaned_data["revision"], text__statement=statement)
-        .first()
-    )
-    if shown is None:
-        form.add_error(None, _("This form belongs to another statement. Reload the page and sign on again."))
-        return _form_page(request, statement, revision, form, status=400)
-    network = network_hash(request)
-    if not ratelimit.allow(
-        ("sign_on.network.statement", f"{network[:32]}:{statement.pk}"), ("sign_on.network", network[:32])
-    ):
-        return render(request, "organisations/message.html", {"statement": statement, "kind": "too_many"}, status=429)
-    logo = None
-    if form.cleaned_data.get("logo"):
-        try:
-            logo = logo_from_upload(form.cleaned_data["logo"])
-        except LogoError as error:
-            form.add_error("logo", error.message)
-            return _form_page(request, statement, revision, form, status=400)
-    try:
-        sign_on_submit(
-            statement=statement,
-            revision=shown,
-            data=form.sign_on_input(logo),
-            network_hash=network,
-            language=get_language() or "en",
-        )
-    except DomainError as error:
-        form.add_error(None, error.message)
-        return _form_page(request, statement, revision, form, status=error.status)
-    return render(request, "organisations/message.html", {"statement": statement, "kind": "check_email"})
+    form.add_error(None, error.message)
+    return _form_page(request, statement, revision, form, status=error.status)
 
 
 def _sign_on_or_404(ref: SignOnRef) -> SignOn:
@@ -210,22 +207,9 @@ def member_sign_in(request: HttpRequest) -> HttpResponse:
     form = MemberSignInForm(request.POST or None)
     if request.method != "POST" or not form.is_valid():
         return render(request, "organisations/member_sign_in.html", {"form": form}, status=400 if form.errors else 200)
-    email = form.cleaned_data["email"]
-    network = network_hash(request)
-    allowed = ratelimit.allow(
-        ("member_sign_in.network", network[:32]), ("member_sign_in.address", contact_email_hash(email)[:32])
+    member_sign_in_request(
+        email=form.cleaned_data["email"], network_hash=network_hash(request), language=get_language() or "en"
     )
-    if allowed and member_organisations_for(email):
-        mail_enqueue(
-            name="member_sign_in",
-            to=email,
-            language=get_language() or "en",
-            context={
-                "sign_in_url": settings.SITE_URL
-                + reverse("organisations:member_sign_in_link", args=[sign_in_token(email)]),
-                "minutes": SIGN_IN_MINUTES,
-            },
-        )
     return render(request, "organisations/message.html", {"kind": "sign_in_sent"})
 
 
@@ -235,10 +219,12 @@ def member_sign_in_link(request: HttpRequest, email: str, token: str) -> HttpRes
     """GET shows a button; its POST signs in, once: a link is spent by its first use."""
     if request.method != "POST":
         return render(request, "organisations/member_sign_in_link.html")
-    spend_link(SIGN_IN_LINK, token)
-    organisations = member_organisations_for(email)
-    if not organisations:
-        return render(request, "organisations/message.html", {"kind": "not_a_member_contact"}, status=403)
+    try:
+        member_sign_in_open(token=token)
+    except LinkError:
+        raise  # the link's own page, from personal_link
+    except DomainError as error:
+        return render(request, "organisations/message.html", {"kind": error.code}, status=error.status)
     request.session.cycle_key()
     request.session[MEMBER_SESSION_KEY] = {"token": token}
     return HttpResponseRedirect(reverse("organisations:member_home"))
@@ -263,7 +249,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("organisations:member_sign_in"))
     organisations = member_organisations_for(email)
     if request.method == "POST":
-        return _member_endorse(request, email, organisations)
+        return _member_endorse(request, email)
     open_statements = [
         statement
         for statement in Statement.objects.filter(status=Statement.Status.PUBLISHED)
@@ -298,7 +284,7 @@ def member_home(request: HttpRequest) -> HttpResponse:
     return private(render(request, "organisations/member_home.html", {"rows": rows, "organisations": organisations}))
 
 
-def _member_endorse(request: HttpRequest, email: str, organisations: list[Organisation]) -> HttpResponse:
+def _member_endorse(request: HttpRequest, email: str) -> HttpResponse:
     try:
         statement_id, organisation_id = (
             int(request.POST.get("statement", "")),
@@ -307,25 +293,21 @@ def _member_endorse(request: HttpRequest, email: str, organisations: list[Organi
     except ValueError:
         messages.error(request, _("Choose a statement and an organisation."))
         return HttpResponseRedirect(reverse("organisations:member_home"))
-    organisation = next((item for item in organisations if item.pk == organisation_id), None)
-    statement = Statement.objects.select_related("commission").filter(pk=statement_id).first()
-    if organisation is None or statement is None:
-        raise Http404
     try:
-        sign_on = member_endorse(
-            statement=statement, organisation=organisation, email=email, language=get_language() or "en"
+        sign_on = member_endorse_by_contact(
+            email=email, statement_id=statement_id, organisation_id=organisation_id, language=get_language() or "en"
         )
     except DomainError as error:
+        if error.status == 404:
+            raise Http404 from None
         messages.error(request, error.message)
     else:
+        name = sign_on.name
         if sign_on.status == SignOn.Status.APPROVED:
-            messages.success(
-                request, _("%(organisation)s now endorses this statement.") % {"organisation": organisation.name}
-            )
+            messages.success(request, _("%(organisation)s now endorses this statement.") % {"organisation": name})
         else:
             messages.success(
-                request,
-                _("%(organisation)s's endorsement is waiting for review.") % {"organisation": organisation.name},
+                request, _("%(organisation)s's endorsement is waiting for review.") % {"organisation": name}
             )
     return HttpResponseRedirect(reverse("organisations:member_home"))
 

@@ -3,21 +3,26 @@ endorsement of a statement, approved at once when the issuing body lets members 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from undersigned.core import audit
+from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.crypto import server_encrypt
 from undersigned.core.exceptions import DomainError
+from undersigned.core.links import spend_link
 from undersigned.federation.models import Federation
 from undersigned.ledger.services import record_event
+from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services.directory import _seal_contact_record
 from undersigned.organisations.services.names import contact_email_hash, email_domain
 from undersigned.organisations.services.sign_ons import _already_signed_on, _mail_contact, _tally_change
+from undersigned.organisations.tokens import SIGN_IN_LINK, SIGN_IN_MINUTES, sign_in_token
 from undersigned.statements.models import Revision, Statement
 
 
@@ -49,11 +54,52 @@ def members_skip_review(statement: Statement) -> bool:
     return bool(statement.commission and statement.commission.members_skip_review)
 
 
+def member_sign_in_request(*, email: str, network_hash: str, language: str) -> None:
+    """Mails a sign-in link if ``email`` is a verified contact of a member organisation and the
+    rate limits hold. Returns nothing either way: the caller answers alike, so the page does not
+    tell who is a contact, nor who has asked too often."""
+    allowed = ratelimit.allow(
+        ("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", contact_email_hash(email)[:32])
+    )
+    if allowed and member_organisations_for(email):
+        mail_enqueue(
+            name="member_sign_in",
+            to=email,
+            language=language,
+            context={
+                "sign_in_url": settings.SITE_URL
+                + reverse("organisations:member_sign_in_link", args=[sign_in_token(email)]),
+                "minutes": SIGN_IN_MINUTES,
+            },
+        )
+
+
+def member_sign_in_open(*, token: str) -> str:
+    """Spends a sign-in link and gives the address it was sent to. Raises a ``LinkError`` for a
+    forged, expired or already used link (each link works once), and ``not_a_member_contact``
+    when the address is no longer a verified contact of any member organisation."""
+    email = spend_link(SIGN_IN_LINK, token)
+    if not member_organisations_for(email):
+        raise DomainError("not_a_member_contact", _("No member organisation found for this address."), status=403)
+    return email
+
+
+def member_endorse_by_contact(*, email: str, statement_id: int, organisation_id: int, language: str) -> SignOn:
+    """A signed-in contact endorses a statement for one of the member organisations ``email`` is a
+    verified contact of; any other organisation, or a statement that does not exist, is not found."""
+    organisation = next((item for item in member_organisations_for(email) if item.pk == organisation_id), None)
+    statement = Statement.objects.select_related("commission").filter(pk=statement_id).first()
+    if organisation is None or statement is None:
+        raise DomainError("not_found", _("This statement or organisation was not found."), status=404)
+    return member_endorse(statement=statement, organisation=organisation, email=email, language=language)
+
+
 def member_endorse(*, statement: Statement, organisation: Organisation, email: str, language: str) -> SignOn:
     """A verified contact endorses ``statement`` for ``organisation`` with one click.
 
     Approved at once when the issuing body lets members' sign-ons skip review, else queued for it.
-    The caller has checked that ``email`` is a verified contact of the member ``organisation``.
+    Precondition: ``email`` is a verified contact of the member ``organisation``
+    (``member_endorse_by_contact`` checks it for people; the demo data calls this directly).
     """
     if not organisation.is_member:
         raise DomainError("not_member", _("Only member organisations endorse with one click."), status=403)

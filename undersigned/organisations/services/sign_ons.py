@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -24,13 +25,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.accounts.models import User
-from undersigned.core import audit
+from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
+from undersigned.core.bot_check import FormTimer
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.crypto import server_decrypt, server_encrypt
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
 from undersigned.notifications.services import mail_enqueue
+from undersigned.organisations.logos import logo_from_upload
 from undersigned.organisations.models import Logo, Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
@@ -44,6 +47,7 @@ from undersigned.organisations.services.names import (
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.permissions.roles import can_moderate_statement
 from undersigned.statements.models import Revision, Statement
+from undersigned.statements.selectors import published_revision_of
 
 logger = logging.getLogger(__name__)
 MAX_MAILS_PER_SIGN_ON = 3
@@ -120,14 +124,51 @@ def _already_signed_on() -> DomainError:
     )
 
 
+# The sign-on form's timer: its salt is the one sign-on forms have always carried.
+SIGN_ON_FORM_TIMER = FormTimer(salt="undersigned.organisations.form-started")
+
+
 def sign_on_submit(
-    *, statement: Statement, revision: Revision, data: SignOnInput, network_hash: str, language: str
+    *,
+    statement: Statement,
+    revision_id: int,
+    data: SignOnInput,
+    logo_upload: UploadedFile | None,
+    started: str,
+    honeypot: str,
+    network_hash: str,
+    language: str,
 ) -> SignOn:
-    """Store a pending sign-on and mail its contact the confirmation link."""
+    """Every rule of signing on, for every way in, from plain values: the statement takes
+    sign-ons, a person filled in the form, the revision shown is one of this statement's, the
+    network's rate limits hold, and the logo (processed only after all that) can be one. Raises
+    ``DomainError`` (a ``LogoError`` for the logo) for the first rule broken; else stores the
+    sign-on as ``sign_on_record`` does."""
     if not statement.takes_signatures():
         raise DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
-    if revision.text.statement_id != statement.pk:
-        raise DomainError("wrong_revision", _("This form belongs to another statement. Reload the page."))
+    SIGN_ON_FORM_TIMER.check(started=started, honeypot=honeypot)
+    revision = published_revision_of(statement=statement, revision_id=revision_id)
+    if revision is None:
+        raise DomainError(
+            "wrong_revision", _("This form belongs to another statement. Reload the page and sign on again.")
+        )
+    network = network_hash[:32]
+    if not ratelimit.allow(("sign_on.network.statement", f"{network}:{statement.pk}"), ("sign_on.network", network)):
+        raise DomainError("too_many", _("Too many sign-ons from your network. Please try again later."), status=429)
+    if logo_upload is not None:
+        data = replace(data, logo=logo_from_upload(logo_upload))
+    return sign_on_record(
+        statement=statement, revision=revision, data=data, network_hash=network_hash, language=language
+    )
+
+
+def sign_on_record(
+    *, statement: Statement, revision: Revision, data: SignOnInput, network_hash: str, language: str
+) -> SignOn:
+    """Store a pending sign-on and mail its contact the confirmation link.
+
+    Precondition: ``sign_on_submit``'s rules hold (it is the way in for people; this step is also
+    for the demo data and for tests)."""
     name = _check_plain(data.name, _("The organisation's name"))
     contact_name = _check_plain(data.contact_name, _("The contact's name"))
     contact_role = _check_plain(data.contact_role, _("The role"))

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from undersigned.organisations.forms import SIGN_ON_FORM_TIMER
 from undersigned.organisations.models import Organisation, OrganisationType
 from undersigned.organisations.services.directory import OrganisationInput, organisation_save
+from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 

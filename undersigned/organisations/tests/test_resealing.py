@@ -15,7 +15,7 @@ from undersigned.core.crypto import open_sealed
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.organisations.services.directory import contact_add
 from undersigned.organisations.services.members import member_endorse
-from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_submit, sign_on_withdraw, sign_ons_approve
+from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_record, sign_on_withdraw, sign_ons_approve
 from undersigned.organisations.tests.conftest import kind, member_organisation
 from undersigned.sealing.selectors import current_sealing_keys, forget_sealing_keys
 from undersigned.testing import editor, secretariat, trustee_for
@@ -49,7 +49,7 @@ def submitted_sign_on(target, *, network_hash: str = "n" * 64, language: str = "
         "contact_email": "rosa@readers.example.org",
         **fields,
     }
-    return sign_on_submit(
+    return sign_on_record(
         statement=target.statement,
         revision=target.revision,
         data=SignOnInput(type=kind(), **data),

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from undersigned.accounts.models import User
 from undersigned.ledger.services import seal_pending
 from undersigned.organisations.models import OrganisationType, SignOn
-from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_submit, sign_ons_approve
+from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_confirm, sign_on_record, sign_ons_approve
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.privacy.services import DATA_LINK_FORM_TIMER
 from undersigned.privacy.tokens import PersonRef, data_link_token
@@ -54,7 +54,7 @@ def request_data(email: str, **fields: Any) -> dict[str, Any]:
 def signed_on(target: OpenStatement, *, contact_email: str, approve_by: User | None = None, name: str = "") -> SignOn:
     """An organisation's sign-on whose contact is ``contact_email``, confirmed, and approved when
     ``approve_by`` is given, through the organisations' services."""
-    sign_on = sign_on_submit(
+    sign_on = sign_on_record(
         statement=target.statement,
         revision=target.revision,
         data=SignOnInput(

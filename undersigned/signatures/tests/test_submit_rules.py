@@ -1,0 +1,144 @@
+"""The rules of signing and signing on live in the services and take plain values, so the form,
+the API and an embed get the same answer for the same input: a stable code per broken rule."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from undersigned.core.bot_check import TOO_FAST
+from undersigned.core.exceptions import DomainError
+from undersigned.organisations.models import SignOn
+from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER, SignOnInput, sign_on_submit
+from undersigned.organisations.tests.conftest import kind
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_submit
+from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
+from undersigned.statements.models import Statement
+from undersigned.statements.services import statement_close
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def target(libraries) -> OpenStatement:
+    return build_open_statement(libraries)
+
+
+@pytest.fixture
+def other(libraries) -> OpenStatement:
+    return build_open_statement(libraries, slug="another-statement")
+
+
+def sign(target: OpenStatement, **overrides: Any) -> None:
+    values: dict[str, Any] = {
+        "statement": target.statement,
+        "revision_id": target.revision.pk,
+        "signer": SignerInput(name="Ana Pérez", email="ana@example.org", country="FR"),
+        "started": SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10),
+        "honeypot": "",
+        "proof_of_work_answer": "",
+        "network_hash": "a" * 64,
+        "network_country": None,
+        "language": "en",
+        **overrides,
+    }
+    signature_submit(**values)
+
+
+def sign_on(target: OpenStatement, **overrides: Any) -> SignOn:
+    values: dict[str, Any] = {
+        "statement": target.statement,
+        "revision_id": target.revision.pk,
+        "data": SignOnInput(
+            name="Neighbourhood Readers",
+            country="ES",
+            type=kind(),
+            website="",
+            contact_name="Rosa Contact",
+            contact_role="",
+            contact_email="rosa@readers.example.org",
+        ),
+        "logo_upload": None,
+        "started": SIGN_ON_FORM_TIMER.started_token(drawn_at=time.time() - 10),
+        "honeypot": "",
+        "network_hash": "b" * 64,
+        "language": "en",
+        **overrides,
+    }
+    return sign_on_submit(**values)
+
+
+def code_of(call: Any, *args: Any, **kwargs: Any) -> str:
+    with pytest.raises(DomainError) as raised:
+        call(*args, **kwargs)
+    return raised.value.code
+
+
+def test_a_signature_that_breaks_no_rule_is_stored(target):
+    sign(target)
+    assert Signature.objects.filter(statement=target.statement).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        pytest.param({"honeypot": "https://spam.example"}, TOO_FAST, id="honeypot"),
+        pytest.param({"started": SIGN_FORM_TIMER.started_token()}, TOO_FAST, id="sent at once"),
+        pytest.param({"started": "forged"}, TOO_FAST, id="forged timer"),
+        pytest.param({"started": SIGN_ON_FORM_TIMER.started_token(drawn_at=1e9)}, TOO_FAST, id="another form's timer"),
+        pytest.param({"revision_id": 10**12}, "wrong_revision", id="unknown revision"),
+        pytest.param({"revision_id": 10**30}, "wrong_revision", id="no database holds that id"),
+    ],
+)
+def test_each_broken_rule_of_signing_has_its_code(target, overrides, code):
+    assert code_of(sign, target, **overrides) == code
+    assert not Signature.objects.exists()
+
+
+def test_a_revision_of_another_statement_is_refused(target, other):
+    assert code_of(sign, target, revision_id=other.revision.pk) == "wrong_revision"
+
+
+def test_a_closed_statement_takes_no_signature_and_no_sign_on(target):
+    statement_close(actor=None, statement=target.statement)
+    target = replace(target, statement=Statement.objects.get(pk=target.statement.pk))
+    assert code_of(sign, target) == "not_open"
+    assert code_of(sign_on, target) == "not_open"
+
+
+def test_proof_of_work_is_asked_only_where_the_statement_asks_for_it(target):
+    Statement.objects.filter(pk=target.statement.pk).update(requires_proof_of_work=True)
+    target = replace(target, statement=Statement.objects.get(pk=target.statement.pk))
+    assert code_of(sign, target) == "proof_of_work_required"
+    assert code_of(sign, target, proof_of_work_answer="bm90IGFuIGFuc3dlcg==") == "proof_of_work_required"
+
+
+def test_the_rate_limits_are_the_services_own(target, rate_limit):
+    rate_limit("sign.network.statement", 1)
+    sign(target)
+    error = pytest.raises(
+        DomainError, sign, target, signer=SignerInput(name="Bo", email="bo@example.org", country="SE")
+    )
+    assert error.value.code == "too_many" and error.value.status == 429
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        pytest.param({"honeypot": "0123"}, TOO_FAST, id="honeypot"),
+        pytest.param({"started": SIGN_ON_FORM_TIMER.started_token()}, TOO_FAST, id="sent at once"),
+        pytest.param({"revision_id": 10**12}, "wrong_revision", id="unknown revision"),
+    ],
+)
+def test_each_broken_rule_of_signing_on_has_its_code(target, overrides, code):
+    assert code_of(sign_on, target, **overrides) == code
+    assert not SignOn.objects.exists()
+
+
+def test_sign_on_rate_limits_are_the_services_own(target, rate_limit):
+    rate_limit("sign_on.network", 0)
+    assert code_of(sign_on, target) == "too_many"

@@ -102,12 +102,17 @@ def rate_limit(monkeypatch) -> Callable[[str, int], None]:
 
 @pytest.fixture
 def redis_url() -> str:
-    """A Redis database of this test process's own (``make test`` starts a throwaway server)."""
+    """A Redis database of this test process's own (``make test`` starts a throwaway server):
+    TEST_REDIS_URL's database number (0 when it names none) plus one per xdist worker."""
+    from urllib.parse import urlsplit, urlunsplit
+
     base = os.environ.get("TEST_REDIS_URL")
     if not base:
         pytest.fail("Redis tests need TEST_REDIS_URL; `make test` starts a throwaway redis-server")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return f"{base.rstrip('/')}/{1 + int(worker.removeprefix('gw'))}"
+    parts = urlsplit(base)
+    first = int(parts.path.strip("/") or 0)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{first + 1 + worker}"))
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -35,6 +35,8 @@ BACKUP_CODES_NAME = "backup codes"
 
 
 def needs_second_factor(user: User) -> bool:
+    # Imported here: accounts is the lowest domain (commissions and permissions name its users),
+    # and only this question needs their roles.
     from undersigned.commissions.models import CommissionMembership
     from undersigned.permissions.roles import SECOND_FACTOR_ROLES
 
@@ -71,6 +73,7 @@ def secret_of(device: TOTPDevice) -> str:
 
 
 def issuer_name() -> str:
+    # Imported here, like the roles above: the federation's name is only for the apps' label.
     from undersigned.federation.selectors import federation_identity
 
     identity = federation_identity()

@@ -117,6 +117,8 @@ def verify_statement(statement: Statement, live_counts: dict[str, Any] | None) -
 
 def live_counts(statement_id: int) -> dict[str, Any]:
     """The counters as the pages show them, read now (not from the cache)."""
+    # Imported here: the ledger sits below signatures and organisations (they record events in
+    # it), and only checking the log against their live counters needs them.
     from undersigned.organisations.models import SignOnTally
     from undersigned.signatures.tallies import tally_for_statement
 

@@ -38,6 +38,7 @@ from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import LEASE, close_mail_connection, send_mail_now
+# Every update carries the link to the signer's data page, where updates stop: privacy's link.
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.sealing.trustee_identities import TrusteeIdentities

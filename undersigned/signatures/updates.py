@@ -4,7 +4,8 @@ The server cannot read signers' addresses; a trustee lends their identity to thi
 Each confirmed, opted-in signer's record is opened in memory, the message built and handed to the
 mail server at once, and the address forgotten: it goes into no outgoing-mail row, file or log.
 Mail therefore leaves only over SMTP (``EMAIL_URL``); the development outbox, which writes files,
-is refused.
+is refused. Every update ends with the link to the signer's data page, where updates stop: the one
+thing this module takes from ``privacy``, above it.
 
 Each signer is claimed in one short transaction (an ``UpdateDelivery`` row held for ``LEASE``),
 the message handed over with no transaction open (on SQLite an open transaction holds the only
@@ -38,7 +39,6 @@ from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import LEASE, close_mail_connection, send_mail_now
-# Every update carries the link to the signer's data page, where updates stop: privacy's link.
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.sealing.trustee_identities import TrusteeIdentities

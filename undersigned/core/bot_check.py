@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
+from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,13 @@ class FormTimer:
     def started_token(self, *, drawn_at: float | None = None) -> str:
         """The hidden ``started`` value of a form drawn now (or at ``drawn_at``, Unix seconds)."""
         return signing.dumps(int(time.time() if drawn_at is None else drawn_at), salt=self.salt)
+
+    def redrawn(self, posted: QueryDict, *, honeypot: str) -> QueryDict:
+        """What a form refused as too fast is drawn again with: what the person typed, a timer
+        started now and an empty honeypot."""
+        data = posted.copy()
+        data["started"], data[honeypot] = self.started_token(), ""
+        return data
 
     def looks_automated(self, *, started: str, honeypot: str) -> bool:
         if honeypot:

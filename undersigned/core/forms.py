@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from django_stubs_ext import StrPromise
 
 from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.languages import language_direction, native_language_name
+from undersigned.core.plain_text import has_control_characters
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,7 @@ class PerLanguageFieldsMixin(forms.Form):
 
 
 def no_control_characters(value: str) -> None:
-    # Zero-width joiners are part of how some scripts are written; other format characters are not.
-    if any(
-        unicodedata.category(character) in {"Cc", "Cf", "Cs"} and character not in "\u200c\u200d" for character in value
-    ):
+    if has_control_characters(value):
         raise forms.ValidationError(_("Remove the invisible control characters from this field."))
 
 

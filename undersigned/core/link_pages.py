@@ -2,7 +2,8 @@
 
 ``personal_link(kind)`` wraps a view that takes ``(request, ref, token)``: the link is read before
 the view runs, and any ``LinkError`` (from reading it, or from spending it inside the view or its
-service) becomes the same page, with the status the error carries.
+service) becomes the same page, with the status the error carries; so does a sound link to a
+record that is gone (the view's ``Http404``), as a link that does not work.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
-from undersigned.core.links import LinkError, LinkKind, read_link
+from undersigned.core.links import LinkError, LinkInvalidError, LinkKind, read_link
 
 Ref = TypeVar("Ref")
 P = ParamSpec("P")
@@ -50,6 +51,9 @@ def personal_link(
                 return private(view(request, ref, token, *args, **kwargs))
             except LinkError as error:
                 return link_problem(request, error)
+            except Http404:
+                # A sound link to something that is gone (erased, purged): the same private page.
+                return link_problem(request, LinkInvalidError(kind))
 
         return wrapped
 

@@ -3,8 +3,9 @@
 Each kind of link (a signer's confirmation, a contact's withdrawal, a member's sign-in, a
 person's data) is a ``LinkKind``: what it carries, signed with the site's key and a salt of its
 own, how long it works and whether it works once. ``read_link`` turns a token back into what it
-names or raises one of three ``LinkError``s, which every page answers alike
-(``core.link_pages``): expired (410), forged or altered (404), already used (410).
+names or raises ``LinkExpiredError`` (410) or ``LinkInvalidError`` (forged or altered, 404);
+``spend_link`` also raises ``LinkUsedError`` (410) for a single-use link used before. Every page
+answers these ``LinkError``s alike (``core.link_pages``).
 
 Links carry ids or keyed hashes, or an address encrypted with a server key; never personal data
 in the clear.

@@ -2,7 +2,8 @@
 
 Every limit the site applies is a named rule in ``RULES``: what one hit is, how many hits a window
 allows, how long the window is, and what happens when nothing can count. Callers name a rule and
-a subject (already a keyed hash or an id: no address is ever stored), never numbers of their own.
+a subject (a keyed hash or an id: never an address), never numbers of their own; the subject is
+digested again into the key, so no key is longer than the counters' column.
 
 Counting goes to Redis when ``REDIS_URL`` is set (atomic INCR), else to the database, which every
 process sharing it sees; when Redis fails the database counts instead. Only when the database
@@ -13,6 +14,8 @@ sign-in lock-out that lifted itself whenever a counter failed would be no lock-o
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import random
 import time
@@ -21,7 +24,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.models import RateLimitCounter
@@ -81,11 +84,18 @@ def allow(*checks: Check) -> bool:
 
 
 def exhausted(*checks: Check) -> bool:
-    """True if any check has already reached its rule's limit in this window; counts nothing.
-    With ``record_failure`` this is a lock-out: the limit is how many failures a window allows."""
-    buckets = _buckets(checks)
-    hits = _count(buckets, add=0)
-    return not all(_within(hits, key, rule, ceiling=rule.limit - 1) for key, rule in buckets.items())
+    """True if any check has reached its rule's limit in this window and the one before together;
+    counts nothing. With ``record_failure`` this is a lock-out: failures on either side of a
+    window's end count together (no burst of twice the limit across it), and the lock-out lifts
+    once they have aged out of both windows, between one and two windows after the last."""
+    current, earlier = _buckets(checks), _buckets(checks, windows_ago=1)
+    hits = _count({**current, **earlier}, add=0)
+    if hits is None:
+        return any(rule.when_uncountable == CLOSED for rule in current.values())
+    return any(
+        hits.get(key, 0) + hits.get(earlier_key, 0) >= rule.limit
+        for (key, rule), earlier_key in zip(current.items(), earlier, strict=True)
+    )
 
 
 def record_failure(*checks: Check) -> None:
@@ -93,14 +103,18 @@ def record_failure(*checks: Check) -> None:
     _count(_buckets(checks), add=1)
 
 
-def _buckets(checks: tuple[Check, ...]) -> dict[str, Rule]:
+def _buckets(checks: tuple[Check, ...], *, windows_ago: int = 0) -> dict[str, Rule]:
     if len(set(checks)) != len(checks):
         raise ValueError("each rate-limit check needs a subject of its own")
     now = time.time()
     buckets: dict[str, Rule] = {}
     for name, subject in checks:
         rule = RULES[name]
-        buckets[f"ratelimit:{name}:{subject}:{rule.window_seconds}:{int(now // rule.window_seconds)}"] = rule
+        # Digested, so that any subject (however long, whatever its characters) makes a key of one
+        # short length, which the counters' column and every cache take.
+        digest = hashlib.blake2b(subject.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        window = int(now // rule.window_seconds) - windows_ago
+        buckets[f"ratelimit:{name}:{digest}:{rule.window_seconds}:{window}"] = rule
     return buckets
 
 
@@ -119,12 +133,26 @@ def _count(buckets: dict[str, Rule], *, add: int) -> dict[str, int] | None:
         except CACHE_ERRORS:
             logger.warning("cache unavailable; counting rate limits in the database")
     try:
-        if add:
-            return _add_in_database({key: rule.window_seconds for key, rule in buckets.items()})
-        return dict(RateLimitCounter.objects.filter(key__in=list(buckets)).values_list("key", "hits"))
+        # Inside a caller's transaction, a savepoint: a failure here must not leave the caller's
+        # transaction aborted (PostgreSQL refuses every statement after an error until rollback).
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            if not add:
+                return dict(RateLimitCounter.objects.filter(key__in=list(buckets)).values_list("key", "hits"))
+            hits = _add_in_database({key: rule.window_seconds for key, rule in buckets.items()})
     except DatabaseError:
         logger.exception("rate limits could not be counted in the database")
         return None
+    if 1 in hits.values() and random.random() < 0.01:  # noqa: S311  (sweeping now and then, not a secret)
+        _sweep_expired()
+    return hits
+
+
+def _sweep_expired() -> None:
+    try:
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            RateLimitCounter.objects.filter(expires_at__lt=int(time.time())).delete()
+    except DatabaseError:
+        logger.exception("expired rate-limit counters could not be swept")
 
 
 def _count_in_cache(key: str, window_seconds: int, add: int) -> int:
@@ -153,7 +181,4 @@ def _add_in_database(windows: dict[str, int]) -> dict[str, int]:
             "ON CONFLICT (key) DO UPDATE SET hits = " + f"{table}.hits + 1 RETURNING key, hits",
             parameters,
         )
-        hits = {str(key): int(count) for key, count in cursor.fetchall()}
-    if 1 in hits.values() and random.random() < 0.01:  # noqa: S311  (sweeping now and then, not a secret)
-        RateLimitCounter.objects.filter(expires_at__lt=now).delete()
-    return hits
+        return {str(key): int(count) for key, count in cursor.fetchall()}

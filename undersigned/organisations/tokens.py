@@ -72,16 +72,8 @@ def confirm_token(ref: SignOnRef) -> str:
     return make_link(CONFIRM_LINK, ref)
 
 
-def read_confirm_token(token: str) -> SignOnRef:
-    return read_link(CONFIRM_LINK, token)
-
-
 def withdraw_token(ref: SignOnRef) -> str:
     return make_link(WITHDRAW_LINK, ref)
-
-
-def read_withdraw_token(token: str) -> SignOnRef:
-    return read_link(WITHDRAW_LINK, token)
 
 
 def sign_in_token(email: str) -> str:

@@ -29,6 +29,7 @@ from undersigned.organisations.services.members import (
 from undersigned.organisations.services.sign_ons import (
     SIGN_ON_FORM_TIMER,
     sign_on_confirm,
+    sign_on_refusal,
     sign_on_submit,
     sign_on_withdraw,
 )
@@ -114,6 +115,11 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
 def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revision) -> HttpResponse:
     form = SignOnForm(request.POST, request.FILES)
     if not form.is_valid():
+        refusal = sign_on_refusal(
+            statement=statement, started=request.POST.get("started", ""), honeypot=request.POST.get("fax", "")
+        )
+        if refusal is not None:
+            return _sign_on_refused(request, statement, revision, form, refusal)
         return _form_page(request, statement, revision, form, status=400)
     data = form.cleaned_data
     try:
@@ -144,9 +150,7 @@ def _sign_on_refused(
         return _form_page(request, statement, revision, form, status=error.status)
     if error.code == TOO_FAST:
         # The contact keeps what they typed (but the file), with the form's timer started again.
-        data = request.POST.copy()
-        data["started"], data["fax"] = SIGN_ON_FORM_TIMER.started_token(), ""
-        form = SignOnForm(data)
+        form = SignOnForm(SIGN_ON_FORM_TIMER.redrawn(request.POST, honeypot="fax"))
         form.is_valid()
     form.add_error(None, error.message)
     return _form_page(request, statement, revision, form, status=error.status)

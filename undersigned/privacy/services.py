@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from undersigned.accounts.models import User
 from undersigned.core import audit, ratelimit
+from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.bot_check import FormTimer
 from undersigned.core.exceptions import DomainError
 from undersigned.core.public_ids import is_public_id
@@ -62,6 +63,16 @@ DATA_LINK_FORM_TIMER = FormTimer(
 )
 
 
+def data_link_refusal(*, started: str, honeypot: str) -> DomainError | None:
+    """The rule that needs no address: a person, not a script, filled in the form. Asked first by
+    ``data_link_request``, and by the page when the form came back with mistakes."""
+    try:
+        DATA_LINK_FORM_TIMER.check(started=started, honeypot=honeypot)
+    except DomainError as error:
+        return error
+    return None
+
+
 def data_link_request(*, email: str, started: str, honeypot: str, network_hash: str, language: str) -> None:
     """Mails the link to the person's records if the server holds any for the address; otherwise
     builds the same message without sending it, so the answer takes about as long either way.
@@ -70,8 +81,15 @@ def data_link_request(*, email: str, started: str, honeypot: str, network_hash: 
 
     The caller answers every accepted case with the same page, and has checked ``email`` is complete.
     """
-    DATA_LINK_FORM_TIMER.check(started=started, honeypot=honeypot)
-    ref = PersonRef.of_address(email)
+    refusal = data_link_refusal(started=started, honeypot=honeypot)
+    if refusal is not None:
+        raise refusal
+    try:
+        ref = PersonRef.of_address(email)
+    except InvalidAddressError:
+        raise DomainError(
+            "invalid_field", _("Enter a complete email address, like name@example.org."), detail={"field": "email"}
+        ) from None
     network, address = network_hash[:32], ref.signer_hash[:32]
     if not ratelimit.allow(
         ("data_link.network", network), ("data_link.address", address), ("data_link.address.daily", address)

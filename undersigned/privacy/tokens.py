@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 
-from undersigned.core.links import LinkKind, make_link, read_link
+from undersigned.core.links import LinkKind, make_link
 from undersigned.organisations.services.names import contact_email_hash
 from undersigned.signatures.addresses import email_hash
 
@@ -62,8 +62,3 @@ DATA_LINK = LinkKind(
 
 def data_link_token(ref: PersonRef) -> str:
     return make_link(DATA_LINK, ref)
-
-
-def read_data_link_token(token: str) -> PersonRef:
-    """Raises ``LinkExpiredError`` after ``LINK_HOURS``, ``LinkInvalidError`` if forged or altered."""
-    return read_link(DATA_LINK, token)

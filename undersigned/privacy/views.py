@@ -23,6 +23,7 @@ from undersigned.privacy.forms import DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
 from undersigned.privacy.services import (
     DATA_LINK_FORM_TIMER,
+    data_link_refusal,
     data_link_request,
     records_erase,
     sign_on_withdraw_by_contact,
@@ -50,7 +51,10 @@ def request_link(request: HttpRequest) -> HttpResponse:
         return _request_page(request, _fresh_form())
     form = _fresh_form(request.POST)
     if not form.is_valid():
-        return _request_page(request, form, status=400)
+        refusal = data_link_refusal(started=request.POST.get("started", ""), honeypot=request.POST.get("website", ""))
+        if refusal is None:
+            return _request_page(request, form, status=400)
+        return _data_link_refused(request, refusal)
     try:
         data_link_request(
             email=form.cleaned_data["email"],
@@ -60,16 +64,18 @@ def request_link(request: HttpRequest) -> HttpResponse:
             language=get_language() or "en",
         )
     except DomainError as error:
-        if error.code == "too_many":
-            return render(request, "privacy/message.html", {"kind": "too_many"}, status=error.status)
-        if error.code == TOO_FAST:
-            data = request.POST.copy()
-            data["started"], data["website"] = DATA_LINK_FORM_TIMER.started_token(), ""
-            form = DataLinkForm(data)
-            form.is_valid()
-        form.add_error(None, error.message)
-        return _request_page(request, form, status=error.status)
+        return _data_link_refused(request, error, form)
     return render(request, "privacy/message.html", {"kind": "sent", "hours": LINK_HOURS})
+
+
+def _data_link_refused(request: HttpRequest, error: DomainError, form: DataLinkForm | None = None) -> HttpResponse:
+    if error.code == "too_many":
+        return render(request, "privacy/message.html", {"kind": "too_many"}, status=error.status)
+    if error.code == TOO_FAST or form is None:
+        form = DataLinkForm(DATA_LINK_FORM_TIMER.redrawn(request.POST, honeypot="website"))
+        form.is_valid()
+    form.add_error(None, error.message)
+    return _request_page(request, form, status=error.status)
 
 
 def _records_page(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -19,12 +19,15 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from undersigned.accounts.models import User
 from undersigned.core import audit, ratelimit
+from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.bot_check import FormTimer
 from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
+from undersigned.core.plain_text import has_control_characters, squeezed
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue
@@ -51,6 +54,43 @@ class SignerInput:
     affiliation: str = ""
     name_shown: str = Signature.NameShown.FULL
     wants_updates: bool = False
+
+
+# The longest each field may be, as the sign form says too.
+NAME_LENGTH, CITY_LENGTH, AFFILIATION_LENGTH, EMAIL_LENGTH = 200, 100, 200, 254
+
+
+def _checked_signer(signer: SignerInput) -> SignerInput:
+    """The signer's fields as they will be stored, or ``DomainError("invalid_field")`` naming the
+    field: the form checks the same, but an API or an embed reaches this without it."""
+
+    def refuse(field: str, message: str) -> DomainError:
+        return DomainError("invalid_field", message, detail={"field": field})
+
+    name, city, affiliation = squeezed(signer.name), squeezed(signer.city), squeezed(signer.affiliation)
+    if not name:
+        raise refuse("name", _("Enter your name."))
+    for field, value, longest in (
+        ("name", name, NAME_LENGTH),
+        ("city", city, CITY_LENGTH),
+        ("affiliation", affiliation, AFFILIATION_LENGTH),
+    ):
+        if len(value) > longest:
+            raise refuse(field, _("Keep this field under %(count)s characters.") % {"count": longest})
+        if has_control_characters(value):
+            raise refuse(field, _("Remove the invisible control characters from this field."))
+    email = signer.email.strip()
+    try:
+        if len(email) > EMAIL_LENGTH:
+            raise InvalidAddressError
+        normalise_email(email)
+    except InvalidAddressError:
+        raise refuse("email", _("Enter a complete email address, like name@example.org.")) from None
+    if signer.country not in countries:
+        raise refuse("country", _("Choose your country from the list."))
+    if signer.name_shown not in Signature.NameShown.values:
+        raise refuse("name_shown", _("Choose how your name is shown."))
+    return replace(signer, name=name, email=email, city=city, affiliation=affiliation)
 
 
 def display_name_for(name: str, shown: str) -> str:
@@ -101,6 +141,20 @@ def _mail(signature: Signature, statement: Statement, revision: Revision, to: st
 SIGN_FORM_TIMER = FormTimer(salt="undersigned.signatures.form-started")
 
 
+def signing_refusal(*, statement: Statement, started: str, honeypot: str) -> DomainError | None:
+    """The first rules of signing, which need none of the signer's fields: the statement takes
+    signatures, and a person, not a script, filled in the form. ``signature_submit`` applies them
+    first; a page whose form came back with mistakes asks them too, so that a closed statement
+    or a too-fast form is answered as such whatever else is wrong."""
+    if not statement.takes_signatures():
+        return DomainError("not_open", _("This statement does not take signatures now."), status=410)
+    try:
+        SIGN_FORM_TIMER.check(started=started, honeypot=honeypot)
+    except DomainError as error:
+        return error
+    return None
+
+
 def signature_submit(
     *,
     statement: Statement,
@@ -114,14 +168,15 @@ def signature_submit(
     language: str,
 ) -> None:
     """Every rule of signing, for every way in (the form, the API, an embed), from plain values:
-    the statement takes signatures, a person filled in the form, the revision shown is one of
-    this statement's, the proof of work is solved where the statement asks for it, and none of
-    the three rate limits is reached. Raises ``DomainError`` with a stable code for the first
+    the statement takes signatures, a person filled in the form, the fields can be stored, the
+    revision shown is one of this statement's, the proof of work is solved where the statement
+    asks for it, and none of the three rate limits is reached. Raises ``DomainError`` with a stable code for the first
     rule broken; else stores the signature as ``signature_record`` does. Returns nothing: the
     caller must answer every accepted request with the same page."""
-    if not statement.takes_signatures():
-        raise DomainError("not_open", _("This statement does not take signatures now."), status=410)
-    SIGN_FORM_TIMER.check(started=started, honeypot=honeypot)
+    refusal = signing_refusal(statement=statement, started=started, honeypot=honeypot)
+    if refusal is not None:
+        raise refusal
+    signer = _checked_signer(signer)
     revision = published_revision_of(statement=statement, revision_id=revision_id)
     if revision is None:
         raise DomainError(

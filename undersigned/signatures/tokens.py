@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from undersigned.core.links import LinkKind, ids_value, make_link, read_link
+from undersigned.core.links import LinkKind, ids_value, make_link
 
 CONFIRM_DAYS = 7
 
@@ -46,13 +46,5 @@ def confirm_token(ref: SignatureRef) -> str:
     return make_link(CONFIRM_LINK, ref)
 
 
-def read_confirm_token(token: str) -> SignatureRef:
-    return read_link(CONFIRM_LINK, token)
-
-
 def withdraw_token(ref: SignatureRef) -> str:
     return make_link(WITHDRAW_LINK, ref)
-
-
-def read_withdraw_token(token: str) -> SignatureRef:
-    return read_link(WITHDRAW_LINK, token)

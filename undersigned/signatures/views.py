@@ -25,6 +25,7 @@ from undersigned.signatures.services import (
     signature_confirm,
     signature_submit,
     signature_withdraw,
+    signing_refusal,
 )
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tokens import CONFIRM_LINK, WITHDRAW_LINK, SignatureRef, withdraw_token
@@ -118,6 +119,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement_to_sign_or_404(slug)
     form = SignForm(request.POST)
     if not form.is_valid():
+        refusal = signing_refusal(
+            statement=statement, started=request.POST.get("started", ""), honeypot=request.POST.get("website", "")
+        )
+        if refusal is not None:
+            return _refused(request, statement, form, refusal)
         return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
     data = form.cleaned_data
     try:
@@ -144,9 +150,7 @@ def _refused(request: HttpRequest, statement: Statement, form: SignForm, error: 
         return _answer(request, statement, "too_many.html", {}, status=error.status)
     if error.code == TOO_FAST:
         # The person keeps what they typed, with the form's timer started again.
-        data = request.POST.copy()
-        data["started"], data["website"] = SIGN_FORM_TIMER.started_token(), ""
-        form = SignForm(data)
+        form = SignForm(SIGN_FORM_TIMER.redrawn(request.POST, honeypot="website"))
         form.is_valid()
     form.add_error(None, error.message)
     return _answer(request, statement, "form.html", {"sign_form": form}, status=error.status)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test import override_settings
 
 from undersigned.core import ratelimit
@@ -70,7 +70,8 @@ def database_refuses_counters() -> Iterator[None]:
 
     def refuse(execute, sql, params, many, context):
         if RateLimitCounter._meta.db_table in sql:
-            raise DatabaseError("the counters cannot be written")
+            # A real error from the database itself, so that PostgreSQL marks a transaction aborted.
+            return execute("SELECT * FROM no_such_table_for_counters", None, False, context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(refuse):
@@ -94,11 +95,16 @@ def test_every_check_is_counted_even_when_another_is_already_over(store):
     assert not ratelimit.allow(("test.loose", "x"))
 
 
-def test_the_database_counts_several_checks_in_one_statement(django_assert_num_queries, monkeypatch):
+def test_the_database_counts_several_checks_in_one_statement(monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
     # Now and then (1 in 100) counting also sweeps expired rows, a second statement; not this time.
     monkeypatch.setattr(ratelimit.random, "random", lambda: 1.0)
-    with django_assert_num_queries(1):
+    with CaptureQueriesContext(connection) as captured:
         ratelimit.allow(("test.tight", "a"), ("test.loose", "a"), ("test.slow", "a"))
+    # Inside the test's transaction a savepoint wraps it; the counting itself is one statement.
+    statements = [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"].upper()]
+    assert len(statements) == 1
     assert RateLimitCounter.objects.count() == 3
 
 
@@ -112,7 +118,7 @@ def test_a_rule_nobody_wrote_down_cannot_be_used():
         ratelimit.allow(("made.up", "a"))
 
 
-def test_failures_lock_out_once_the_limit_is_reached_and_the_window_ends_it(store):
+def test_failures_lock_out_once_the_limit_is_reached_until_they_age_out(store):
     with time_machine.travel("2026-12-01 10:00:30Z", tick=False) as clock:
         for _ in range(2):
             ratelimit.record_failure(("test.lockout", "account"))
@@ -121,8 +127,34 @@ def test_failures_lock_out_once_the_limit_is_reached_and_the_window_ends_it(stor
         ratelimit.record_failure(("test.lockout", "account"))
         assert ratelimit.exhausted(("test.lockout", "account"))
         assert not ratelimit.exhausted(("test.lockout", "other-account"))
+        clock.shift(900)  # the next window: the failures of the one before still count
+        assert ratelimit.exhausted(("test.lockout", "account"))
         clock.shift(900)
         assert not ratelimit.exhausted(("test.lockout", "account"))
+
+
+def test_failures_either_side_of_a_windows_end_count_together(store):
+    with time_machine.travel("2026-12-01 10:14:59Z", tick=False) as clock:
+        for _ in range(2):
+            ratelimit.record_failure(("test.lockout", "account"))
+        clock.shift(2)  # 10:15:01, a new window
+        assert not ratelimit.exhausted(("test.lockout", "account"))
+        ratelimit.record_failure(("test.lockout", "account"))
+        assert ratelimit.exhausted(("test.lockout", "account"))
+
+
+def test_any_subject_makes_a_key_the_counters_can_hold(store):
+    long_and_odd = "ø\x00" * 500
+    assert ratelimit.allow(("test.tight", long_and_odd))
+    assert not ratelimit.allow(("test.tight", long_and_odd))
+
+
+def test_a_database_failure_inside_a_transaction_leaves_it_usable(database_refuses_counters):
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert ratelimit.allow(("test.tight", "a"))
+        assert SingleUseMark.objects.count() == 0  # the transaction still answers
 
 
 def test_with_redis_down_the_database_counts_and_every_server_sees_it(redis_down):

@@ -20,7 +20,7 @@ from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
 from undersigned.organisations.models import Logo, Organisation, OrganisationContact, OrganisationType, SignOn
 from undersigned.organisations.services.names import (
-    _check_plain,
+    check_plain,
     contact_email_hash,
     normalise_organisation_name,
     website_domain,
@@ -72,10 +72,10 @@ def organisation_save(
 ) -> Organisation:
     """Create (``organisation`` None) or update a directory entry. ``actor`` None: the command line."""
     _require_secretariat(actor)
-    name = _check_plain(data.name, _("The name"))
+    name = check_plain(data.name, _("The name"))
     if not name:
         raise DomainError("name_required", _("Enter the organisation's name."))
-    short_name = _check_plain(data.short_name, _("The short name"))
+    short_name = check_plain(data.short_name, _("The short name"))
     domains = clean_email_domains(data.email_domains)
     if data.member_since and not data.is_member:
         raise DomainError("not_member", _("Only a member organisation has a “member since” date."))
@@ -106,7 +106,7 @@ def organisation_save(
 
 def organisation_type_add(*, actor: User | None, name: str) -> OrganisationType:
     _require_secretariat(actor)
-    name = _check_plain(name, _("The type"))
+    name = check_plain(name, _("The type"))
     if not name or len(name) > 80:
         raise DomainError("type_name", _("Give the type a name of at most 80 characters."))
     code = normalise_organisation_name(name).replace(" ", "-")[:40] or "type"
@@ -118,7 +118,7 @@ def organisation_type_add(*, actor: User | None, name: str) -> OrganisationType:
     return OrganisationType.objects.create(code=code, name=name, position=1000)
 
 
-def _seal_contact_record(record: dict[str, object], commission_id: int | None) -> tuple[bytes, str]:
+def seal_contact_record(record: dict[str, object], commission_id: int | None) -> tuple[bytes, str]:
     """The record sealed to the issuing body's trustees, and the fingerprint of their key set (for
     the row's ``sealed_to``)."""
     keys = sealing_key_set_for(commission_id)
@@ -132,14 +132,14 @@ def contact_add(
 ) -> OrganisationContact:
     """A contact the secretariat vouches for: verified at once. Sealed to the federation's trustees."""
     _require_secretariat(actor)
-    name, role = _check_plain(name, _("The name")), _check_plain(role, _("The role"))
+    name, role = check_plain(name, _("The name")), check_plain(role, _("The role"))
     if not name:
         raise DomainError("name_required", _("Enter the contact's name."))
     try:
         hashed = contact_email_hash(email)
     except InvalidAddressError:
         raise DomainError("bad_email", _("Enter a complete email address, like name@example.org.")) from None
-    sealed, sealed_to = _seal_contact_record(
+    sealed, sealed_to = seal_contact_record(
         {
             "organisation": organisation.name,
             "name": name,
@@ -177,7 +177,7 @@ def contact_remove(*, actor: User | None, contact: OrganisationContact) -> None:
         contact.delete()
 
 
-def _remember_verified_contact(sign_on: SignOn) -> None:
+def remember_verified_contact(sign_on: SignOn) -> None:
     """A confirmed contact of a directory organisation may endorse for it later with one click.
 
     The server cannot open the sign-on's sealed contact to seal it again, so the contact keeps the

@@ -19,9 +19,9 @@ from undersigned.federation.models import Federation
 from undersigned.ledger.services import record_event
 from undersigned.notifications.services import mail_enqueue
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
-from undersigned.organisations.services.directory import _seal_contact_record
+from undersigned.organisations.services.directory import seal_contact_record
 from undersigned.organisations.services.names import contact_email_hash, email_domain
-from undersigned.organisations.services.sign_ons import _already_signed_on, _mail_contact, _tally_change
+from undersigned.organisations.services.sign_ons import already_signed_on, mail_contact, sign_on_tally_change
 from undersigned.organisations.tokens import SIGN_IN_LINK, SIGN_IN_MINUTES, sign_in_token
 from undersigned.statements.models import Revision, Statement
 
@@ -58,9 +58,11 @@ def member_sign_in_request(*, email: str, network_hash: str, language: str) -> N
     """Mails a sign-in link if ``email`` is a verified contact of a member organisation and the
     rate limits hold. Returns nothing either way: the caller answers alike, so the page does not
     tell who is a contact, nor who has asked too often."""
-    allowed = ratelimit.allow(
-        ("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", contact_email_hash(email)[:32])
-    )
+    try:
+        address = contact_email_hash(email)[:32]
+    except InvalidAddressError:
+        return  # no contact has such an address: the same answer, and nothing to count
+    allowed = ratelimit.allow(("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", address))
     if allowed and member_organisations_for(email):
         mail_enqueue(
             name="member_sign_in",
@@ -116,8 +118,8 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
         country=organisation.country,
     )
     if existing.exists():
-        raise _already_signed_on()
-    sealed, sealed_to = _seal_contact_record(
+        raise already_signed_on()
+    sealed, sealed_to = seal_contact_record(
         {
             "statement": statement.slug,
             "organisation": organisation.name,
@@ -154,7 +156,7 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
                 decided_at=now if approve else None,
             )
             if approve:
-                _tally_change(sign_on, +1)
+                sign_on_tally_change(sign_on, +1)
                 record_event(
                     statement_id=statement.pk,
                     kind="sign_on.approved",
@@ -168,9 +170,9 @@ def member_endorse(*, statement: Statement, organisation: Organisation, email: s
                     subject=sign_on,
                     detail={"statement": statement.pk, "member": organisation.pk, "without_review": True},
                 )
-            _mail_contact(sign_on, "sign_on_endorsed" if approve else "sign_on_queued", revision.title, email.strip())
+            mail_contact(sign_on, "sign_on_endorsed" if approve else "sign_on_queued", revision.title, email.strip())
     except IntegrityError:
-        raise _already_signed_on() from None
+        raise already_signed_on() from None
     return sign_on
 
 

@@ -44,7 +44,7 @@ def email_domain(email: str) -> str:
     return normalise_email(email).rpartition("@")[2]
 
 
-def _check_plain(value: str, label: str) -> str:
+def check_plain(value: str, label: str) -> str:
     """Names are shown on public pages: single spaces, no markup, no invisible characters."""
     value = " ".join(value.split())
     if "<" in value or ">" in value:

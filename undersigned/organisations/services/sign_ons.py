@@ -37,9 +37,9 @@ from undersigned.organisations.logos import logo_from_upload
 from undersigned.organisations.models import Logo, Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
-from undersigned.organisations.services.directory import _remember_verified_contact, _seal_contact_record
+from undersigned.organisations.services.directory import remember_verified_contact, seal_contact_record
 from undersigned.organisations.services.names import (
-    _check_plain,
+    check_plain,
     contact_email_hash,
     normalise_organisation_name,
     website_domain,
@@ -63,7 +63,7 @@ def forget_sign_ons(statement_id: int) -> None:
         cache.delete_many([tally_cache_key(statement_id), list_cache_key(statement_id), *section_keys(statement_id)])
 
 
-def _tally_change(sign_on: SignOn, delta: int) -> None:
+def sign_on_tally_change(sign_on: SignOn, delta: int) -> None:
     """Adds ``delta`` to the sign-on's (country, type) counter; caller holds the transaction."""
     rows = SignOnTally.objects.filter(
         statement_id=sign_on.statement_id, country=sign_on.country, type_id=sign_on.type_id
@@ -104,7 +104,7 @@ def _links(sign_on: SignOn) -> dict[str, str]:
     }
 
 
-def _mail_contact(sign_on: SignOn, template: str, title: str, to: str, **extra: str) -> None:
+def mail_contact(sign_on: SignOn, template: str, title: str, to: str, **extra: str) -> None:
     mail_enqueue(
         name=template,
         to=to,
@@ -113,7 +113,7 @@ def _mail_contact(sign_on: SignOn, template: str, title: str, to: str, **extra: 
     )
 
 
-def _already_signed_on() -> DomainError:
+def already_signed_on() -> DomainError:
     return DomainError(
         "already_signed_on",
         _(
@@ -126,6 +126,19 @@ def _already_signed_on() -> DomainError:
 
 # The sign-on form's timer: its salt is the one sign-on forms have always carried.
 SIGN_ON_FORM_TIMER = FormTimer(salt="undersigned.organisations.form-started")
+
+
+def sign_on_refusal(*, statement: Statement, started: str, honeypot: str) -> DomainError | None:
+    """The first rules of signing on, which need none of the fields: the statement takes sign-ons,
+    and a person, not a script, filled in the form. Asked first by ``sign_on_submit``, and by the
+    page when the form came back with mistakes."""
+    if not statement.takes_signatures():
+        return DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
+    try:
+        SIGN_ON_FORM_TIMER.check(started=started, honeypot=honeypot)
+    except DomainError as error:
+        return error
+    return None
 
 
 def sign_on_submit(
@@ -144,9 +157,9 @@ def sign_on_submit(
     network's rate limits hold, and the logo (processed only after all that) can be one. Raises
     ``DomainError`` (a ``LogoError`` for the logo) for the first rule broken; else stores the
     sign-on as ``sign_on_record`` does."""
-    if not statement.takes_signatures():
-        raise DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
-    SIGN_ON_FORM_TIMER.check(started=started, honeypot=honeypot)
+    refusal = sign_on_refusal(statement=statement, started=started, honeypot=honeypot)
+    if refusal is not None:
+        raise refusal
     revision = published_revision_of(statement=statement, revision_id=revision_id)
     if revision is None:
         raise DomainError(
@@ -169,9 +182,9 @@ def sign_on_record(
 
     Precondition: ``sign_on_submit``'s rules hold (it is the way in for people; this step is also
     for the demo data and for tests)."""
-    name = _check_plain(data.name, _("The organisation's name"))
-    contact_name = _check_plain(data.contact_name, _("The contact's name"))
-    contact_role = _check_plain(data.contact_role, _("The role"))
+    name = check_plain(data.name, _("The organisation's name"))
+    contact_name = check_plain(data.contact_name, _("The contact's name"))
+    contact_role = check_plain(data.contact_role, _("The role"))
     if not name or not contact_name:
         raise DomainError("name_required", _("Enter the organisation's name and the contact's name."))
     try:
@@ -188,11 +201,11 @@ def sign_on_record(
         if existing.contact_email_hash == hashed and existing.status == SignOn.Status.PENDING:
             # The same contact again, before confirming: the confirmation again, a few times at most.
             if existing.mails_sent < MAX_MAILS_PER_SIGN_ON:
-                _mail_contact(existing, "sign_on_confirm", revision.title, data.contact_email.strip())
+                mail_contact(existing, "sign_on_confirm", revision.title, data.contact_email.strip())
                 SignOn.objects.filter(pk=existing.pk).update(mails_sent=F("mails_sent") + 1)
             return existing
-        raise _already_signed_on()
-    sealed, sealed_to = _seal_contact_record(
+        raise already_signed_on()
+    sealed, sealed_to = seal_contact_record(
         {
             "statement": statement.slug,
             "organisation": name,
@@ -227,9 +240,9 @@ def sign_on_record(
                 network_hash=network_hash,
                 mails_sent=1,
             )
-            _mail_contact(sign_on, "sign_on_confirm", revision.title, data.contact_email.strip())
+            mail_contact(sign_on, "sign_on_confirm", revision.title, data.contact_email.strip())
     except IntegrityError:  # a concurrent sign-on of the same organisation won
-        raise _already_signed_on() from None
+        raise already_signed_on() from None
     return sign_on
 
 
@@ -315,8 +328,8 @@ def _decide(*, actor: User, sign_on_ids: Iterable[int], approve: bool, reason: s
                 country=str(sign_on.country),
             )
             if approve:
-                _tally_change(sign_on, +1)
-                _remember_verified_contact(sign_on)
+                sign_on_tally_change(sign_on, +1)
+                remember_verified_contact(sign_on)
             audit.record(
                 actor=actor,
                 action="sign_on.approved" if approve else "sign_on.rejected",
@@ -325,7 +338,7 @@ def _decide(*, actor: User, sign_on_ids: Iterable[int], approve: bool, reason: s
             )
             address = _notice_address(sign_on)
             if address:
-                _mail_contact(
+                mail_contact(
                     sign_on,
                     "sign_on_approved" if approve else "sign_on_rejected",
                     sign_on.revision.title,
@@ -361,7 +374,7 @@ def sign_on_withdraw(*, sign_on_id: int, statement_id: int) -> bool:
             status=SignOn.Status.WITHDRAWN, sealed_contact=b"", notice_address=b"", withdrawn_at=timezone.now()
         )
         if was_counted:
-            _tally_change(sign_on, -1)
+            sign_on_tally_change(sign_on, -1)
             record_event(
                 statement_id=statement_id,
                 kind="sign_on.withdrawn",

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from undersigned.core.crypto import server_decrypt
-from undersigned.core.links import LinkExpiredError, LinkInvalidError
+from undersigned.core.links import LinkExpiredError, LinkInvalidError, read_link
 from undersigned.notifications.models import OutgoingMail
 from undersigned.privacy.forms import DataLinkForm
 from undersigned.privacy.tests.conftest import request_data, signed_on, started_token
-from undersigned.privacy.tokens import read_data_link_token
+from undersigned.privacy.tokens import DATA_LINK
 from undersigned.signatures.tests.conftest import sign
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +141,7 @@ def test_a_network_gets_a_limited_number_of_links(client, open_statement):
 @given(st.text(max_size=300))
 def test_any_text_as_a_token_is_refused_cleanly(text):
     with pytest.raises((LinkInvalidError, LinkExpiredError)):
-        read_data_link_token(text)
+        read_link(DATA_LINK, text)
 
 
 @settings(max_examples=50, deadline=None)
@@ -149,7 +149,7 @@ def test_any_text_as_a_token_is_refused_cleanly(text):
 def test_a_signed_value_of_another_shape_is_refused(value):
     token = signing.TimestampSigner(salt="undersigned.privacy.your-data").sign_object(value)
     with pytest.raises(LinkInvalidError):
-        read_data_link_token(token)
+        read_link(DATA_LINK, token)
 
 
 @settings(max_examples=100, deadline=None)

@@ -151,3 +151,45 @@ def test_each_broken_rule_of_signing_on_has_its_code(target, overrides, code):
 def test_sign_on_rate_limits_are_the_services_own(target, rate_limit):
     rate_limit("sign_on.network", 0)
     assert code_of(sign_on, target) == "too_many"
+
+
+@pytest.mark.parametrize(
+    ("signer", "field"),
+    [
+        pytest.param(SignerInput(name="   ", email="ana@example.org", country="FR"), "name", id="blank name"),
+        pytest.param(SignerInput(name="Ana\x00", email="ana@example.org", country="FR"), "name", id="NUL in name"),
+        pytest.param(SignerInput(name="A" * 201, email="ana@example.org", country="FR"), "name", id="long name"),
+        pytest.param(SignerInput(name="Ana", email="not-an-address", country="FR"), "email", id="no address"),
+        pytest.param(SignerInput(name="Ana", email="ana@localhost", country="FR"), "email", id="no domain"),
+        pytest.param(SignerInput(name="Ana", email="a" * 250 + "@example.org", country="FR"), "email", id="long"),
+        pytest.param(SignerInput(name="Ana", email="ana@example.org", country="ZZ"), "country", id="no country"),
+        pytest.param(
+            SignerInput(name="Ana", email="ana@example.org", country="FR", city="x\u202e"), "city", id="bidi control"
+        ),
+        pytest.param(
+            SignerInput(name="Ana", email="ana@example.org", country="FR", name_shown="bold"), "name_shown", id="shown"
+        ),
+    ],
+)
+def test_a_caller_without_a_form_gets_each_fields_rule_too(target, signer, field):
+    with pytest.raises(DomainError) as raised:
+        sign(target, signer=signer)
+    assert (raised.value.code, raised.value.detail) == ("invalid_field", {"field": field})
+    assert not Signature.objects.exists()
+
+
+def test_a_closed_statement_is_answered_as_closed_even_when_the_form_has_mistakes(client, target):
+    statement_close(actor=None, statement=target.statement)
+    response = client.post(f"/statements/{target.statement.slug}/sign/", {"email": "not-an-address"})
+    assert response.status_code == 410
+
+
+def test_a_form_without_its_timer_comes_back_with_a_new_one_and_what_was_typed(client, target):
+    response = client.post(
+        f"/statements/{target.statement.slug}/sign/",
+        {"name": "Ana Pérez", "email": "ana@example.org", "country": "FR", "revision": target.revision.pk},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "too quickly" in page and 'value="Ana Pérez"' in page
+    assert 'name="started" value="' in page and 'name="started" value=""' not in page

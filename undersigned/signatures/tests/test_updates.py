@@ -23,6 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from undersigned.core.crypto import new_identity
+from undersigned.core.links import read_link
 from undersigned.core.models import AuditEvent
 from undersigned.notifications.models import OutgoingMail
 from undersigned.notifications.services import LEASE
@@ -33,7 +34,7 @@ from undersigned.signatures.models import Signature, Update, UpdateDelivery
 from undersigned.signatures.services import signature_withdraw, signatures_invalidate
 from undersigned.signatures.tests.conftest import OpenStatement, sign
 from undersigned.signatures.tests.test_concurrency import in_thread, wide_pool  # noqa: F401  (a fixture)
-from undersigned.signatures.tokens import SignatureRef, read_withdraw_token
+from undersigned.signatures.tokens import WITHDRAW_LINK, SignatureRef
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ def test_an_update_goes_once_to_each_confirmed_signer_who_asked_for_it(
     assert open_statement.revision.title in text
     (link,) = [link for link in smtp_server.links_in(message) if "/signatures/withdraw/" in link]
     token = urlsplit(link).path.rstrip("/").rsplit("/", 1)[1]
-    assert read_withdraw_token(token) == SignatureRef(
+    assert read_link(WITHDRAW_LINK, token) == SignatureRef(
         signature_id=signers["ada"].pk, statement_id=open_statement.statement.pk
     )
     assert client.get(urlsplit(link).path).status_code == 200

@@ -48,7 +48,7 @@ process_caches.register(
     __name__,
     "_last_ensured",
     clear=_forget_last_check,
-    never_stale="when this process last checked the sweep's schedule, no data; checked again after ENSURE_EVERY_SECONDS",
+    never_stale="when this process last checked the sweep schedule, no data; checked again after ENSURE_EVERY_SECONDS",
 )
 
 

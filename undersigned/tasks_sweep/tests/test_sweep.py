@@ -116,8 +116,9 @@ def subprocess_environment(tmp_path: Path) -> dict[str, str]:
 def test_a_task_whose_worker_process_was_killed_runs_again_after_the_sweep(tmp_path):
     from undersigned.testing import ROOT
 
+    scenario = f"import django; django.setup(); from {__name__} import kill_a_worker_mid_task as run; run()"
     result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"import django; django.setup(); from {__name__} import kill_a_worker_mid_task as k; k()"],
+        [sys.executable, "-c", scenario],
         cwd=ROOT,
         env=subprocess_environment(tmp_path),
         capture_output=True,

@@ -100,7 +100,7 @@ def tasks_requeue_abandoned(*, now: datetime | None = None) -> SweepOutcome:
             candidate.started_at,
             candidate.worker_ids,
         )
-        if started_at > now - max_run_time(task_path):
+        if started_at is None or started_at > now - max_run_time(task_path):
             continue  # still within its own limit: slow, not dead
         unchanged = DBTaskResult.objects.filter(ABANDONED, pk=pk, started_at=started_at)
         if len(worker_ids) >= MAX_RUNS:

@@ -7,5 +7,7 @@ from undersigned.ledger.services import seal_pending
 
 @task()
 def seal_ledger() -> str:
+    """Safe to run twice, at once too (the task sweep may run it again): each batch locks its
+    statements and chains only events still pending, deleting them in the same transaction."""
     outcome = seal_pending()
     return f"sealed {outcome.sealed} event(s) of {outcome.statements} statement(s)"

@@ -9,7 +9,9 @@ the row in one short transaction, sends with none open, and records the outcome 
 
 The tasks are rows in this database (``django_tasks_db``), so a task enqueued inside a transaction
 commits with it or not at all: a message is never left with no task to send it, and a task never
-runs before the row it names is there.
+runs before the row it names is there. A worker that dies mid-send leaves its task RUNNING and the
+message claimed; the task sweep (``tasks_sweep``) queues the task again once its maximum run time,
+longer than ``LEASE``, has passed, and that run finds the lease over and sends the message.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ MAX_ATTEMPTS = 8  # about four hours of backoff: 1, 2, 4 … 64 minutes
 # How long a worker holds a message it is sending. Longer than any one attempt can take (each wait
 # on the mail server ends after EMAIL_TIMEOUT, 20 s, and an attempt is at most two connections of a
 # dozen exchanges), so no second worker takes a message that is still being sent; short enough
-# that a message whose worker died goes out a few minutes late, not never.
+# that a message whose worker died goes out a few minutes late, not never. The task sweep's limit
+# for ``deliver_mail`` (``tasks_sweep.services.MAX_RUN_TIMES``) must stay longer than this.
 LEASE = timedelta(minutes=10)
 
 
@@ -59,28 +62,18 @@ def mail_enqueue(*, name: str, to: str, context: dict[str, Any], language: str) 
     return mail
 
 
-def _enqueue_delivery(mail_id: str, run_after: datetime | None = None) -> str:
-    """Enqueues ``deliver_mail`` in the caller's transaction; returns the task's id."""
+def _enqueue_delivery(mail_id: str, run_after: datetime | None = None) -> None:
+    """Enqueues ``deliver_mail`` in the caller's transaction."""
     from undersigned.notifications.tasks import deliver_mail
 
     task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
-    return str(task.enqueue(mail_id).id)
-
-
-def _cancel_delivery(task_id: str) -> None:
-    """Removes a queued ``deliver_mail`` that is no longer needed. One a worker has already taken
-    stays: it finds the message sent (gone) or held, and does nothing."""
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).delete()
+    task.enqueue(mail_id)
 
 
 @dataclass(frozen=True)
 class _Claim:
     mail: OutgoingMail
     until: datetime  # the lease this worker holds, and the mark that the row is still its own
-    fallback_task: str  # the delivery that runs if this worker never records an outcome
 
 
 def mail_deliver(*, mail_id: str) -> str:
@@ -103,10 +96,12 @@ def mail_deliver(*, mail_id: str) -> str:
         _forget(claim)
         logger.error("dropped a %s message sealed under a data key that is no longer configured", mail.template)
         return "undecryptable"
-    message = message_of(**payload)
     try:
-        send_mail_now(message)
-    except OSError as error:  # smtplib's errors are OSErrors, like refused or dropped connections
+        send_mail_now(message_of(**payload))
+    except Exception as error:
+        # smtplib's errors are OSErrors, like refused or dropped connections. Anything else (an
+        # address the mail backend refuses) is retried and given up on alike: a task that failed is
+        # never run again, and would leave the message claimed with no task to send it.
         return _record_failure(claim, error)
     _forget(claim)
     return "sent"
@@ -130,26 +125,22 @@ def _claim(mail_id: str) -> _Claim | str:
             mail.delete()
             logger.warning("giving up on a %s message after %s attempts", mail.template, MAX_ATTEMPTS)
             return "given up"
-        # Should this worker die before it records the outcome, this task sends the message once
-        # the lease has run out. It commits with the claim, so the message is never without a task.
-        fallback = _enqueue_delivery(mail_id, run_after=until)
-    return _Claim(mail=mail, until=until, fallback_task=fallback)
+    # Should this worker die before it records the outcome, the task sweep runs this task again
+    # after the lease (see the module's docstring): no second task is queued here.
+    return _Claim(mail=mail, until=until)
 
 
 def _forget(claim: _Claim) -> None:
-    """Sent or unsendable: the row and the fallback delivery go."""
-    with transaction.atomic():
-        OutgoingMail.objects.filter(pk=claim.mail.pk).delete()
-        _cancel_delivery(claim.fallback_task)
+    """Sent or unsendable: the row goes."""
+    OutgoingMail.objects.filter(pk=claim.mail.pk).delete()
 
 
-def _record_failure(claim: _Claim, error: OSError) -> str:
+def _record_failure(claim: _Claim, error: Exception) -> str:
     mail = claim.mail
     with transaction.atomic():
         mine = OutgoingMail.objects.filter(pk=mail.pk, claimed_until=claim.until)
         if not mine.select_for_update().values_list("pk", flat=True):
             return "held"  # the lease ran out meanwhile: another worker has the message now
-        _cancel_delivery(claim.fallback_task)
         if mail.attempts >= MAX_ATTEMPTS:
             mine.delete()
             logger.warning(

@@ -15,6 +15,8 @@ How exactly one chain runs, however many processes try to start one:
   a worker starts any task (``privacy.apps``); a fresh site's first purge is then enqueued by the
   first task a worker runs after the first due time, and the chain renews itself from there.
 - ``manage.py purge_expired`` does the same purge by hand, or from cron as a safety net.
+- A second run (the task sweep runs again a purge whose worker died) finds the day claimed and
+  does nothing; what the dead run left is purged the next day, as after a failure.
 """
 
 from __future__ import annotations

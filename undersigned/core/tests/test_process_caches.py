@@ -151,6 +151,7 @@ def test_the_list_of_caches_is_complete_today():
         "statements.rendering._REVISION_HTML": "never stale",
         "statements.rendering._markdown": "never stale",
         "statements.selectors._reading_cache": "at most 5 s stale",
+        "tasks_sweep.apps._last_ensured": "never stale",
     }
 
 

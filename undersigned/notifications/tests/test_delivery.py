@@ -155,7 +155,7 @@ def test_a_message_sealed_under_a_key_no_longer_configured_is_dropped(smtp_serve
 
     assert smtp_server.messages == []
     assert not OutgoingMail.objects.filter(pk=mail_id).exists()
-    (first,) = queued_tasks(mail_id)  # only the task that ran here by hand; no retry, no fallback
+    (first,) = queued_tasks(mail_id)  # only the task that ran here by hand; no retry
     assert run_after(first) is None
     (error,) = [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert error.levelno == logging.ERROR
@@ -286,28 +286,51 @@ def test_concurrent_runs_for_the_same_messages_send_each_once(smtp_settings):
     assert not OutgoingMail.objects.exists()
 
 
-class WorkerKilled(BaseException):
-    """What a worker process meets when it is killed mid-send: nothing after it runs."""
+def test_the_sweep_runs_a_delivery_again_only_once_its_lease_has_run_out():
+    from undersigned.tasks_sweep.services import max_run_time
+
+    assert max_run_time("undersigned.notifications.tasks.deliver_mail") >= LEASE + timedelta(minutes=1)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_message_whose_worker_died_is_sent_once_its_lease_has_run_out(smtp_server, run_tasks, monkeypatch):
+def test_a_message_whose_worker_died_is_sent_once_after_its_lease_and_the_sweep(smtp_server, run_tasks, monkeypatch):
+    from undersigned.tasks_sweep.services import tasks_requeue_abandoned
+
     mail_id = queued_mail("late@example.org")
 
     def killed(message: object) -> None:
-        raise WorkerKilled
+        # How ``db_worker`` ends a task when it is stopped twice (SIGTERM, then SIGTERM again):
+        # sys.exit in the middle of it. A SIGKILL leaves the task RUNNING instead; the sweep takes
+        # both alike (``tasks_sweep/tests`` kills a real worker process).
+        raise SystemExit(1)
 
     monkeypatch.setattr(services, "send_mail_now", killed)
     run_tasks()  # the worker dies while sending: no outcome is recorded, the row stays claimed
     monkeypatch.undo()
     assert OutgoingMail.objects.get(pk=mail_id).claimed_until is not None
+    assert queued_tasks(mail_id) == []  # no second task was queued for it
 
-    run_tasks()  # the lease still runs: nothing is due, nothing is sent
+    assert tasks_requeue_abandoned().requeued == 0  # within the task's run time: maybe just slow
+    run_tasks()
     assert smtp_server.messages == []
 
-    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1), tick=True):
+    with time_machine.travel(timezone.now() + LEASE + timedelta(minutes=1, seconds=1), tick=True):
+        assert tasks_requeue_abandoned().requeued == 1
         run_tasks()
 
     assert [str(message["To"]) for message in smtp_server.messages] == ["late@example.org"]
     assert not OutgoingMail.objects.exists()
     assert queued_tasks(mail_id) == []
+
+
+def test_a_message_the_mail_backend_refuses_is_retried_not_left_claimed(smtp_settings, monkeypatch):
+    mail_id = queued_mail("later@example.org")
+    DBTaskResult.objects.all().delete()  # as if the first task had run
+
+    def refuse(message: object) -> None:
+        raise ValueError("Invalid address")
+
+    monkeypatch.setattr(services, "send_mail_now", refuse)
+    assert mail_deliver(mail_id=mail_id) == "retry"
+    (retry,) = queued_tasks(mail_id)
+    assert retry.run_after == OutgoingMail.objects.get(pk=mail_id).claimed_until

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "undersigned.organisations",
     "undersigned.ledger",
     "undersigned.privacy",
+    "undersigned.exports",
     "undersigned.deliveries",
     "undersigned.demo",
     "django_countries",

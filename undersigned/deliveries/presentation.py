@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from undersigned.core.languages import native_language_name
@@ -50,7 +51,7 @@ def statement_delivery_record(statement_id: int, language: str) -> StatementDeli
         deliveries=[
             ShownDelivery(
                 targets=_joined([", ".join(part for part in (t.name, t.role) if part) for t in line.targets]),
-                date=long_date(line.delivered_on, language),
+                date=long_date(timezone.localtime(line.at).date(), language),
                 signatures=line.signatures,
                 organisations=line.organisations,
             )

@@ -4,14 +4,14 @@ the statement page shows (cached: the statement page is the hottest page of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 
 from undersigned.core.caching import CACHE_ERRORS, cached
 from undersigned.deliveries.models import Delivery, DeliveryRecipient, Response, Target
-from undersigned.ledger.models import LedgerEntry
+from undersigned.ledger.selectors import DeliveryView, deliveries_of
 from undersigned.statements.models import StatementText
 
 PUBLIC_RECORD_SECONDS = 5
@@ -44,21 +44,6 @@ def text_languages(statement_id: int) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class DeliveredTarget:
-    name: str
-    role: str
-    organisation: str
-
-
-@dataclass(frozen=True)
-class DeliveryLine:
-    delivered_on: date
-    targets: list[DeliveredTarget]
-    signatures: int
-    organisations: int
-
-
-@dataclass(frozen=True)
 class ResponseLine:
     responded_on: date
     who: str
@@ -69,7 +54,7 @@ class ResponseLine:
 
 @dataclass(frozen=True)
 class PublicRecord:
-    deliveries: list[DeliveryLine]
+    deliveries: list[DeliveryView]
     responses: list[ResponseLine]
 
     def __bool__(self) -> bool:
@@ -81,24 +66,11 @@ def _public_key(statement_id: int) -> str:
 
 
 def public_record(statement_id: int) -> PublicRecord:
-    """The deliveries as the ledger records them (sealed entries only: what anyone can check) and
-    the responses, oldest delivery first. At most ``PUBLIC_RECORD_SECONDS`` old; two queries."""
+    """The deliveries as the ledger states them, oldest first, and the responses: what the statement
+    page shows. At most ``PUBLIC_RECORD_SECONDS`` old; three queries when read afresh."""
 
     def read() -> PublicRecord:
-        deliveries = []
-        entries = LedgerEntry.objects.filter(statement_id=statement_id, kind="statement.delivered").order_by("seq")
-        for at, detail in entries.values_list("at", "detail"):
-            deliveries.append(
-                DeliveryLine(
-                    delivered_on=datetime.fromisoformat(at).date(),
-                    targets=[
-                        DeliveredTarget(str(t.get("name", "")), str(t.get("role", "")), str(t.get("organisation", "")))
-                        for t in detail.get("targets", [])
-                    ],
-                    signatures=int(detail.get("signatures", 0)),
-                    organisations=int(detail.get("organisations", 0)),
-                )
-            )
+        deliveries = deliveries_of(statement_id)
         responses = [
             ResponseLine(response.responded_on, response.who, response.text, response.link, response.language)
             for response in Response.objects.filter(statement_id=statement_id).order_by("responded_on", "pk")

@@ -35,6 +35,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import is_content_language, native_language_name
 from undersigned.deliveries.models import Delivery, DeliveryRecipient, Response, Target
 from undersigned.deliveries.selectors import forget_public_record, text_languages
+from undersigned.exports.services import pdf_language, signed_statement_pdf_bytes
 from undersigned.ledger.selectors import head_of
 from undersigned.ledger.services import record_event, seal_pending
 from undersigned.notifications.emails import build
@@ -156,6 +157,7 @@ class RecipientPreview:
     falls_back: bool  # no published text in the target's language: the original instead
     message: EmailMultiAlternatives
     attachment_name: str
+    attachment_size: int | None  # None while a big statement's PDF is being prepared
 
 
 @dataclass(frozen=True)
@@ -222,9 +224,16 @@ def delivery_message(
 
 
 def _text_language(statement: Statement, language: str) -> str:
-    from undersigned.exports.services import pdf_language
-
     return pdf_language(statement_id=statement.pk, language=language)
+
+
+def _pdf_size(statement: Statement, text_language: str) -> int | None:
+    """The attachment's size: a small statement's PDF is built now if need be; a big one's is
+    measured once its background build is done (the build is asked for here)."""
+    from undersigned.exports.services import file_request
+
+    stored = file_request(slug=statement.slug, language=text_language, paper="a4")
+    return len(stored.pdf) if stored is not None else None
 
 
 def _counts_now(statement: Statement) -> tuple[int, int, int, str]:
@@ -253,8 +262,11 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
         raise DomainError("no_targets", _("Add at least one target before delivering."))
     signatures, organisations, head_seq, _hash = _counts_now(statement)
     recipients = []
+    sizes: dict[str, int | None] = {}
     for target in targets:
         text_language = _text_language(statement, target.language)
+        if text_language not in sizes:
+            sizes[text_language] = _pdf_size(statement, text_language)
         message = delivery_message(
             statement=statement,
             to=target_email(target),
@@ -273,6 +285,7 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
                 falls_back=text_language != target.language,
                 message=message,
                 attachment_name=attachment_name(statement, text_language),
+                attachment_size=sizes[text_language],
             )
         )
     return DeliveryPlan(
@@ -410,8 +423,6 @@ def recipient_send(*, recipient_id: int) -> str:
         # Encrypted under a server key that is no longer configured: no one can ever send it.
         return _record_failure(claim, "undecryptable", final=True)
     try:
-        from undersigned.exports.services import signed_statement_pdf_bytes
-
         pdf = signed_statement_pdf_bytes(statement_id=statement.pk, language=recipient.text_language)
     except Exception as error:  # a PDF that cannot be built now may be built on the next attempt
         logger.exception("the signed statement's PDF could not be built for a delivery")

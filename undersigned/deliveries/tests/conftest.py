@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from undersigned.deliveries.services import TargetInput, target_add
+from undersigned.signatures.tests.conftest import open_statement  # noqa: F401  (a fixture for send_response)
 from undersigned.statements.models import Statement
 from undersigned.statements.tests.builders import published_statement
 

@@ -50,9 +50,11 @@ def test_two_editors_delivering_at_once_send_once(libraries):
     assert outcomes == ["delivered", "delivered_meanwhile"]
     assert Delivery.objects.count() == 1
     assert DeliveryRecipient.objects.count() == 2
-    assert PendingEvent.objects.filter(kind="statement.delivered").count() + statement.ledger_entries.filter(
-        kind="statement.delivered"
-    ).count() == 1
+    assert (
+        PendingEvent.objects.filter(kind="statement.delivered").count()
+        + statement.ledger_entries.filter(kind="statement.delivered").count()
+        == 1
+    )
     from django_tasks_db.models import DBTaskResult
 
     assert DBTaskResult.objects.filter(task_path__endswith="send_delivery").count() == 2

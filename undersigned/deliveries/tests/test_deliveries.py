@@ -157,7 +157,7 @@ def test_a_failing_mail_server_is_tried_again_then_given_up(statement, smtp_serv
     assert (recipient.status, recipient.attempts, recipient.last_error) == ("failed", 1, "SMTPServerDisconnected")
     # Held until the retry: an early run does nothing.
     assert recipient_send(recipient_id=recipient.pk) == "held"
-    for attempt in range(2, MAX_ATTEMPTS + 1):
+    for _attempt in range(2, MAX_ATTEMPTS + 1):
         DeliveryRecipient.objects.filter(pk=recipient.pk).update(claimed_until=None)
         outcome = recipient_send(recipient_id=recipient.pk)
     assert outcome == "given up"
@@ -193,7 +193,11 @@ def test_a_response_is_shown_on_the_statement_page(statement, client):
 
 @pytest.mark.parametrize(
     ("who", "text", "link", "code"),
-    [("", "Text", "", "no_who"), ("Minister", "", "", "empty_response"), ("Minister", "", "ftp://x.example", "bad_link")],
+    [
+        ("", "Text", "", "no_who"),
+        ("Minister", "", "", "empty_response"),
+        ("Minister", "", "ftp://x.example", "bad_link"),
+    ],
 )
 def test_a_response_needs_who_and_what(statement, who, text, link, code):
     from datetime import date

@@ -25,6 +25,9 @@ from django_countries import countries
 from undersigned.exports.selectors import PublicName, SignedStatement
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs each step and page at INFO: for a big statement, hundreds of lines per build in
+# the worker's log. Our own progress (``Progress``) says what matters.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
 NAMES_PER_PARAGRAPH = 400

@@ -132,6 +132,8 @@ INSTALLED_APPS = [
     "undersigned.ledger",
     "undersigned.privacy",
     "undersigned.tasks_sweep",
+    "undersigned.exports",
+    "undersigned.deliveries",
     "undersigned.demo",
     "django_countries",
 ]

@@ -4,6 +4,7 @@ from django.urls import path
 
 from undersigned.accounts import views as account_views
 from undersigned.commissions import views as commission_views
+from undersigned.deliveries.staff_urls import staff_patterns as delivery_patterns
 from undersigned.federation import views as federation_views
 from undersigned.ledger import staff_views as ledger_views
 from undersigned.organisations import staff_views as organisation_views
@@ -32,4 +33,5 @@ urlpatterns = [
     path("statements/<slug:slug>/milestones/", ledger_views.milestones, name="statement_milestones"),
     *directory_patterns,
     *privacy_patterns,
+    *delivery_patterns,
 ]

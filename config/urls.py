@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("undersigned.signatures.urls")),
     path("", include("undersigned.organisations.urls")),
     path("", include("undersigned.ledger.urls")),
+    path("", include("undersigned.exports.urls")),
     path("", include("undersigned.privacy.urls")),
     path("", include("undersigned.notifications.urls")),
     path("", include("undersigned.statements.urls")),

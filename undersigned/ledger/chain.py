@@ -28,6 +28,7 @@ NEUTRAL_KINDS = {
     "signature.dismissed",
     "personal_data.exported",
     "milestone.reached",
+    "statement.delivered",
 }
 KINDS = set(EFFECTS) | NEUTRAL_KINDS
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -246,3 +246,67 @@ def milestones_of(statement_id: int) -> list[MilestoneView]:
             for milestone in Milestone.objects.filter(statement_id=statement_id)
         ],
     )
+
+
+# --- Deliveries, as the log records them --------------------------------------------------------
+
+DELIVERED = "statement.delivered"
+
+
+@dataclass(frozen=True)
+class DeliveredTarget:
+    name: str
+    role: str
+    organisation: str
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One delivery of the statement as its ledger event states it (never an address)."""
+
+    subject: str
+    at: datetime
+    targets: list[DeliveredTarget]
+    signatures: int
+    organisations: int
+    revision: int
+    language: str
+    seq: int | None  # None while the event waits to be sealed into the log
+
+
+def _delivery(subject: str, at: datetime, seq: int | None, detail: dict[str, Any]) -> DeliveryView:
+    targets = [
+        DeliveredTarget(
+            name=str(target.get("name", "")),
+            role=str(target.get("role", "")),
+            organisation=str(target.get("organisation", "")),
+        )
+        for target in detail.get("targets", [])
+        if isinstance(target, dict)
+    ]
+    return DeliveryView(
+        subject=subject,
+        at=at,
+        targets=targets,
+        signatures=int(detail.get("signatures", 0)),
+        organisations=int(detail.get("organisations", 0)),
+        revision=int(detail.get("revision", 0)),
+        language=str(detail.get("language", "")),
+        seq=seq,
+    )
+
+
+def deliveries_of(statement_id: int) -> list[DeliveryView]:
+    """The statement's deliveries, oldest first: the sealed ``statement.delivered`` entries, then
+    those still waiting to be sealed (so a delivery shows at once, and keeps its time once sealed)."""
+    found = [
+        _delivery(entry.subject, datetime.fromisoformat(entry.at.replace("Z", "+00:00")), entry.seq, entry.detail)
+        for entry in LedgerEntry.objects.filter(statement_id=statement_id, kind=DELIVERED).order_by("seq")
+    ]
+    sealed = {delivery.subject for delivery in found}
+    found += [
+        _delivery(event.subject, event.at, None, event.detail)
+        for event in PendingEvent.objects.filter(statement_id=statement_id, kind=DELIVERED).order_by("pk")
+        if event.subject not in sealed
+    ]
+    return found

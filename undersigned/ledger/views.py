@@ -16,6 +16,7 @@ from undersigned.ledger.charts import line_chart
 from undersigned.ledger.models import Checkpoint
 from undersigned.ledger.selectors import (
     counts_over_time,
+    deliveries_of,
     export_lines,
     head_document,
     milestones_of,
@@ -59,6 +60,7 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
             "daily_chart": line_chart(days, title=_("Confirmed signatures at the end of each day")),
             "removals": removals(statement.pk),
             "milestones": milestones_of(statement.pk),
+            "deliveries": deliveries_of(statement.pk),
             "held": Signature.objects.filter(statement=statement, status=Signature.Status.HELD).count(),
             "receipt": receipt,
             "asked": asked[:40],

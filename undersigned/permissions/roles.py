@@ -6,12 +6,14 @@ commission (``CommissionMembership``); statements of the federation as a whole a
 secretariat's alone. Translators act through per-statement assignments instead (see
 ``can_edit_text``).
 
-| capability | editor | moderator | viewer | translator |
-| ---------- | ------ | --------- | ------ | ---------- |
-| view       | yes    | yes       | yes    | assigned statements only |
-| moderate   | yes    | yes       |        |            |
-| manage     | yes    |           |        |            |
-| export     | yes    |           |        |            |
+| capability     | editor | moderator | viewer | translator |
+| -------------- | ------ | --------- | ------ | ---------- |
+| view           | yes    | yes       | yes    | assigned statements only |
+| moderate       | yes    | yes       |        |            |
+| manage         | yes    |           |        |            |
+| export         | yes    |           |        |            |
+| see deliveries | yes    | yes       | yes    |            |
+| deliver        | yes    |           |        |            |
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ class Capability(StrEnum):
     MODERATE = "moderate"  # review organisations' sign-ons, invalidate or restore signatures
     MANAGE = "manage"  # edit, publish, close, translations, milestones
     EXPORT = "export"  # download the sealed export of signers' contact data
+    # The statement's targets (without their addresses), deliveries and responses, read only.
+    # Not for translators: who the statement goes to is no part of translating it.
+    SEE_DELIVERIES = "see_deliveries"
+    DELIVER = "deliver"  # targets and their addresses, the covering text, delivering, recording responses
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.EDITOR: frozenset(Capability),
-    Role.MODERATOR: frozenset({Capability.VIEW, Capability.MODERATE}),
-    Role.VIEWER: frozenset({Capability.VIEW}),
+    Role.MODERATOR: frozenset({Capability.VIEW, Capability.MODERATE, Capability.SEE_DELIVERIES}),
+    Role.VIEWER: frozenset({Capability.VIEW, Capability.SEE_DELIVERIES}),
     Role.TRANSLATOR: frozenset(),
 }
 

@@ -168,6 +168,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "manager": manager,
             "moderator": can_moderate_statement(actor, statement),
             "exporter": can(actor, Capability.EXPORT, statement),
+            "sees_deliveries": can(actor, Capability.SEE_DELIVERIES, statement),
             # Several forms on one page: distinct ids keep every label tied to its own field.
             "translation_form": LanguageChoiceForm(exclude=[text.language for text in texts], auto_id="translation_%s"),
             "assignment_form": TranslatorAssignmentForm(translators=translators, auto_id="assign_%s"),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
+from undersigned.deliveries.presentation import statement_delivery_record
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.selectors import milestones_of
 from undersigned.organisations.presentation import statement_sign_ons
@@ -125,6 +126,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "canonical_url": request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language])),
             "published_on": long_date(chosen.revision.published_at.date(), interface_language),
             "retention": retention_notice(statement, interface_language),
+            "delivery_record": statement_delivery_record(statement.pk, interface_language),
         },
     )
 

@@ -20,6 +20,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core.models import AuditEvent
+from undersigned.deliveries.models import Delivery, DeliveryRecipient, Response, Target
+from undersigned.deliveries.services import TargetInput, target_add
+from undersigned.deliveries.tests.builders import sent_recipient
 from undersigned.ledger.models import Milestone
 from undersigned.organisations.models import Organisation, OrganisationContact
 from undersigned.organisations.services.directory import contact_add
@@ -59,6 +62,10 @@ FRENCH_TEXT = STATEMENT + "texts/fr/"
 MILESTONES = STATEMENT + "#milestones"
 NEW_STATEMENT_TEXT = "/staff/statements/matrix-new/texts/en/"
 CONTACTS = "/staff/organisations/{organisation}/#contacts"
+TARGETS = STATEMENT + "delivery/#targets"
+DELIVERIES = STATEMENT + "delivery/#deliveries"
+# The delivery pages: editors act; moderators and viewers see the page; translators do not.
+DELIVERY_FORM = (400, 400, 403, 403, 403, 404)  # the editors' POSTs below are refused as invalid
 
 # URL name → what each role gets from GET and from POST (the POSTs send ``POSTS`` below).
 MATRIX: dict[str, Rule] = {
@@ -94,6 +101,16 @@ MATRIX: dict[str, Rule] = {
     "staff:statement_milestones": Rule(get=NO_METHOD, post=(MILESTONES, MILESTONES, 403, 403, 403, 404)),
     # The secretariat's alone: refused to everyone else whether or not the statement exists.
     "staff:statement_retention": Rule(get=SECRETARIAT_PAGE, post=(STATEMENT + "retention/", 403, 403, 403, 403, 403)),
+    "staff:delivery": Rule(get=(200, 200, 200, 200, 403, 404), post=NO_METHOD),
+    "staff:delivery_target_add": Rule(get=NO_METHOD, post=DELIVERY_FORM),
+    "staff:delivery_target_edit": Rule(get=(200, 200, 403, 403, 403, 404), post=DELIVERY_FORM),
+    "staff:delivery_preview": Rule(get=NO_METHOD, post=DELIVERY_FORM),
+    "staff:delivery_confirm": Rule(get=NO_METHOD, post=DELIVERY_FORM),
+    "staff:delivery_response_add": Rule(get=NO_METHOD, post=DELIVERY_FORM),
+    # A mail that was sent is not sent again: the editors are sent back with a message.
+    "staff:delivery_retry": Rule(get=NO_METHOD, post=(DELIVERIES, DELIVERIES, 403, 403, 403, 404)),
+    # After the edit (above), so that the target is still there for it.
+    "staff:delivery_target_remove": Rule(get=NO_METHOD, post=(TARGETS, TARGETS, 403, 403, 403, 404)),
     "staff:organisation_list": Rule(get=SECRETARIAT_PAGE, post=NO_METHOD),
     "staff:organisation_new": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
     "staff:organisation_types": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
@@ -148,7 +165,22 @@ def world(libraries, mobility) -> dict[str, object]:
     contact = contact_add(
         actor=None, organisation=organisation, name="Ana Contact", role="Chair", email="ana@reading-room.example"
     )
-    return {"statement": statement, "people": people, "organisation": organisation, "contact": contact}
+    target = target_add(
+        actor=None,
+        statement=statement,
+        target=TargetInput(
+            name="Minister of Culture", role="Minister", organisation="", email="minister@gov.example", language="fr"
+        ),
+    )
+    recipient = sent_recipient(statement, target)
+    return {
+        "statement": statement,
+        "people": people,
+        "organisation": organisation,
+        "contact": contact,
+        "target": target,
+        "recipient": recipient,
+    }
 
 
 def url_of(name: str, world: dict[str, object]) -> str:
@@ -156,6 +188,8 @@ def url_of(name: str, world: dict[str, object]) -> str:
     assert isinstance(statement, Statement)
     organisation, contact = world["organisation"], world["contact"]
     assert isinstance(organisation, Organisation) and isinstance(contact, OrganisationContact)
+    target, recipient = world["target"], world["recipient"]
+    assert isinstance(target, Target) and isinstance(recipient, DeliveryRecipient)
     kwargs: dict[str, Callable[[], dict[str, object]]] = {
         "staff:commission_edit": lambda: {"slug": "urban-mobility"},  # renaming it leaves "libraries" as it was
         "staff:statement": lambda: {"slug": statement.slug},
@@ -166,6 +200,14 @@ def url_of(name: str, world: dict[str, object]) -> str:
         "staff:sealed_export": lambda: {"slug": statement.slug},
         "staff:statement_milestones": lambda: {"slug": statement.slug},
         "staff:statement_retention": lambda: {"slug": statement.slug},
+        "staff:delivery": lambda: {"slug": statement.slug},
+        "staff:delivery_target_add": lambda: {"slug": statement.slug},
+        "staff:delivery_target_edit": lambda: {"slug": statement.slug, "pk": target.pk},
+        "staff:delivery_target_remove": lambda: {"slug": statement.slug, "pk": target.pk},
+        "staff:delivery_preview": lambda: {"slug": statement.slug},
+        "staff:delivery_confirm": lambda: {"slug": statement.slug},
+        "staff:delivery_retry": lambda: {"slug": statement.slug, "pk": recipient.pk},
+        "staff:delivery_response_add": lambda: {"slug": statement.slug},
         "staff:organisation_edit": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_add": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_remove": lambda: {"pk": organisation.pk, "contact_pk": contact.pk},
@@ -191,6 +233,12 @@ POSTS = {
     # No signature chosen: the moderation service itself refuses the batch, after its own check.
     "staff:signature_queue": {"action": "invalidate", "reason": "Matrix check"},
     "staff:sealed_export": {"code": "not-a-code"},
+    # Each with one thing wrong: not an address, no covering text, an answer with no text or link.
+    "staff:delivery_target_add": {"name": "Rapporteur", "email": "rapporteur@", "language": "en"},
+    "staff:delivery_target_edit": {"name": "Minister of Culture", "email": "minister@gov", "language": "fr"},
+    "staff:delivery_preview": {"covering_text": "  "},
+    "staff:delivery_confirm": {"covering_text": "", "seen_deliveries": "1"},
+    "staff:delivery_response_add": {"who": "Minister", "responded_on": "2025-01-01", "language": "en"},
 }
 
 
@@ -203,6 +251,10 @@ def snapshot() -> tuple[object, ...]:
         OrganisationContact.objects.count(),
         list(Commission.objects.values_list("slug", flat=True)),
         Signature.objects.count(),
+        list(Target.objects.values_list("name", "removed_at")),
+        Delivery.objects.count(),
+        list(DeliveryRecipient.objects.values_list("status", "attempts")),
+        Response.objects.count(),
     )
 
 

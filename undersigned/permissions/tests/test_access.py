@@ -45,13 +45,15 @@ def test_a_translator_sees_only_the_statements_assigned_to_them(statement, libra
     assert access_statement(actor=tove, slug=statement.slug, capability=Capability.VIEW) == statement
     with pytest.raises(PermissionDenied):
         access_statement(actor=tove, slug=statement.slug, capability=Capability.MODERATE)
+    with pytest.raises(PermissionDenied):  # who the statement is delivered to is no part of translating it
+        access_statement(actor=tove, slug=statement.slug, capability=Capability.SEE_DELIVERIES)
 
 
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        ("viewer", {Capability.VIEW}),
-        ("moderator", {Capability.VIEW, Capability.MODERATE}),
+        ("viewer", {Capability.VIEW, Capability.SEE_DELIVERIES}),
+        ("moderator", {Capability.VIEW, Capability.MODERATE, Capability.SEE_DELIVERIES}),
         ("editor", set(Capability)),
     ],
 )

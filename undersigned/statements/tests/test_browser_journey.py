@@ -66,7 +66,7 @@ def test_editor_publishes_a_pasted_press_release_with_a_french_translation(
     expect(article).to_have_attribute("lang", "fr")
     expect(article.get_by_role("heading", level=1)).to_have_text("Déclaration sur les horaires des bibliothèques")
     screenshot(french, "reader-french")
-    french.get_by_role("link", name="English").last.click()
+    french.get_by_role("link", name="English", exact=True).last.click()  # not "PDF in English"
     expect(french.locator("article.statement")).to_have_attribute("lang", "en")
     expect(french.locator("article.statement h1")).to_have_text("Statement on Library Opening Hours")
 

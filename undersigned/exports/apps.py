@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportsConfig(AppConfig):
+    name = "undersigned.exports"
+    label = "exports"
+    verbose_name = _("Signed statement exports")

@@ -1,0 +1,229 @@
+"""The signed statement's public downloads: the PDF (stored, built in the background when big), and
+the same public data as CSV and JSON.
+
+``?language=`` picks the text: a language the statement is published in, else the reader's
+language, else the original (an unknown or malformed value never fails). ``?paper=letter`` gives
+US Letter; anything else, A4.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+from django_countries import countries
+
+from undersigned.exports.selectors import SignedStatement, counts_key, exportable_statement, signed_statement, text_for
+from undersigned.exports.services import file_request
+from undersigned.statements.models import Statement
+from undersigned.statements.presentation import reader_language_preferences
+
+RETRY_SECONDS = 10
+# A reader who asks again gets the stored file revalidated by its ETag; a minute of caching keeps
+# a press release's link cheap while the counts move.
+MAX_AGE = 60
+
+
+def _statement_and_language(request: HttpRequest, slug: str) -> tuple[Statement, str]:
+    statement = exportable_statement(slug=slug)
+    if statement is None:
+        raise Http404
+    asked = request.GET.get("language", "")[:16].lower()
+    preferences = ([asked] if asked else []) + reader_language_preferences(request)
+    return statement, text_for(statement, preferences=preferences).language
+
+
+def _paper(request: HttpRequest) -> str:
+    return "letter" if request.GET.get("paper", "").lower() == "letter" else "a4"
+
+
+def _cacheable(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    if "language" not in request.GET:  # the reader's language chose the text
+        patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response
+
+
+@require_safe
+def signed_statement_pdf(request: HttpRequest, slug: str) -> HttpResponseBase:
+    statement, language = _statement_and_language(request, slug)
+    paper = _paper(request)
+    stored = file_request(slug=statement.slug, language=language, paper=paper)
+    if stored is None or stored.created_at is None:
+        response = render(
+            request,
+            "exports/being_prepared.html",
+            {"statement": statement, "retry_seconds": RETRY_SECONDS},
+            status=202,
+        )
+        response.headers["Retry-After"] = str(RETRY_SECONDS)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    last_modified = stored.created_at.timestamp()
+    conditional = get_conditional_response(request, etag=stored.etag, last_modified=int(last_modified))
+    if conditional is not None:
+        return _cacheable(request, conditional)
+    pdf = type(stored).objects.values_list("pdf", flat=True).get(pk=stored.pk)
+    response = HttpResponse(bytes(pdf), content_type="application/pdf")
+    response.headers["ETag"] = stored.etag
+    response.headers["Last-Modified"] = http_date(last_modified)
+    response.headers["Content-Disposition"] = f'inline; filename="{statement.slug}-{language}-{paper}.pdf"'
+    return _cacheable(request, response)
+
+
+def _data_etag(statement: Statement, language: str, kind: str) -> str:
+    return f'"{kind}-{counts_key(statement_id=statement.pk, language=language)[:32]}"'
+
+
+def _formula_safe(value: str) -> str:
+    """A cell a spreadsheet would run as a formula starts with one of these: keep it text."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+CSV_COLUMNS = ["kind", "country_code", "country", "name", "organisation_type", "member", "count", "detail"]
+
+
+def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
+    """One table, one row per fact, told apart by ``kind`` (filter that column in a spreadsheet):
+    ``ledger_head`` (count = its sequence number, detail = its hash and time), ``signatures_total``,
+    ``signatures_by_country``, ``hidden_names``, ``organisations_total``, ``organisation``
+    (country, name, type, member yes/no), ``public_name`` (country, name as the signer chose),
+    ``delivery`` (detail = the targets, count = signatures then)."""
+    yield CSV_COLUMNS
+    sealed = data.head.sealed_at.isoformat() if data.head.sealed_at else ""
+    yield ["ledger_head", "", "", "", "", "", str(data.head.seq), f"{data.head.hash} {sealed}".strip()]
+    yield ["signatures_total", "", "", "", "", "", str(data.signatures), ""]
+    for country in data.signatures_by_country:
+        yield ["signatures_by_country", country.code, country.name, "", "", "", str(country.count), ""]
+    yield ["hidden_names", "", "", "", "", "", str(data.hidden_names), ""]
+    yield ["organisations_total", "", "", "", "", "", str(data.organisations), ""]
+    for group in data.organisation_groups:
+        for sign_on in group.sign_ons:
+            member = "yes" if sign_on.is_member else "no"
+            yield [
+                "organisation",
+                group.code,
+                group.name,
+                _formula_safe(sign_on.name),
+                sign_on.type_label,
+                member,
+                "",
+                "",
+            ]
+
+    names = {}
+    for item in data.names:
+        if item.country not in names:
+            names[item.country] = str(countries.name(item.country)) if item.country else ""
+        yield ["public_name", item.country, names[item.country], _formula_safe(item.name), "", "", "", ""]
+    for delivery in data.deliveries:
+        targets = "; ".join(
+            ", ".join(part for part in (t.name, t.role, t.organisation) if part) for t in delivery.targets
+        )
+        yield [
+            "delivery",
+            "",
+            "",
+            "",
+            "",
+            "",
+            str(delivery.signatures),
+            _formula_safe(f"{delivery.at.isoformat()} {targets}"),
+        ]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_safe
+def signed_statement_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
+    statement, language = _statement_and_language(request, slug)
+    etag = _data_etag(statement, language, "csv")
+    conditional = get_conditional_response(request, etag=etag)
+    if conditional is not None:
+        return _cacheable(request, conditional)
+    data = signed_statement(statement=statement, language=language)
+    writer = csv.writer(_Echo())
+    # A byte-order mark first: spreadsheets then read the file as UTF-8 (accents, Arabic names).
+    lines = (writer.writerow(row) for row in csv_rows(data))
+    response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
+    response.headers["ETag"] = etag
+    response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.csv"'
+    return _cacheable(request, response)
+
+
+def _with_bom(lines: Iterator[str]) -> Iterator[str]:
+    yield "\ufeff"
+    yield from lines
+
+
+def json_document(data: SignedStatement) -> dict[str, Any]:
+    """The JSON shape (stable field names; see docs/exports.md)."""
+    return {
+        "statement": data.slug,
+        "language": data.language,
+        "title": data.title,
+        "issuing_body": data.issuing_body,
+        "revision": {"number": data.revision, "sha256": data.revision_sha256},
+        "url": data.statement_url,
+        "transparency_url": data.transparency_url,
+        "ledger_head": {
+            "seq": data.head.seq,
+            "hash": data.head.hash,
+            "sealed_at": data.head.sealed_at.isoformat() if data.head.sealed_at else None,
+            "pending_events": data.head.pending,
+        },
+        "signatures": {
+            "total": data.signatures,
+            "by_country": {country.code: country.count for country in data.signatures_by_country},
+            "hidden_names": data.hidden_names,
+        },
+        "organisations": {
+            "total": data.organisations,
+            "items": [
+                {"country": group.code, "name": item.name, "type": item.type_label, "member": item.is_member}
+                for group in data.organisation_groups
+                for item in group.sign_ons
+            ],
+        },
+        "public_names": [{"name": item.name, "country": item.country} for item in data.names],
+        "deliveries": [
+            {
+                "at": delivery.at.isoformat(),
+                "targets": [
+                    {"name": target.name, "role": target.role, "organisation": target.organisation}
+                    for target in delivery.targets
+                ],
+                "signatures": delivery.signatures,
+                "organisations": delivery.organisations,
+                "revision": delivery.revision,
+                "language": delivery.language,
+            }
+            for delivery in data.deliveries
+        ],
+        "read_at": data.read_at.isoformat(),
+    }
+
+
+@require_safe
+def signed_statement_json(request: HttpRequest, slug: str) -> HttpResponseBase:
+    statement, language = _statement_and_language(request, slug)
+    etag = _data_etag(statement, language, "json")
+    conditional = get_conditional_response(request, etag=etag)
+    if conditional is not None:
+        return _cacheable(request, conditional)
+    data = signed_statement(statement=statement, language=language)
+    body = json.dumps(json_document(data), ensure_ascii=False, separators=(",", ":"))
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response.headers["ETag"] = etag
+    response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.json"'
+    return _cacheable(request, response)

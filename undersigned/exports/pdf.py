@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
-NAMES_PER_PARAGRAPH = 400
+NAMES_PER_PARAGRAPH = 60
 # First strong isolate ... pop directional isolate: each name is laid out in its own direction.
 FSI, PDI, NBSP = "\u2068", "\u2069", "\u00a0"
 SEPARATOR = " · "

@@ -2,8 +2,10 @@
 
 The names are the bulk of a big statement. WeasyPrint lays out every box it is given, and its time
 grows with the number of boxes, so the names are not one element each: they are set as runs of
-text, a few hundred names to a paragraph, in columns, each name kept on one line with no-break
-spaces and isolated for the bidirectional algorithm (an Arabic name in an English list, or the
+text across the whole line, sixty names to a paragraph (WeasyPrint breaks a paragraph's lines by
+laying out what remains of it, so long paragraphs cost more than their length), with no CSS
+columns (which it balances by laying out again) and no table; each name is kept on one line with
+no-break spaces and isolated for the bidirectional algorithm (an Arabic name in an English list, or the
 reverse, keeps its own order). See ``benchmarks/pdf.py`` for what this costs.
 """
 

@@ -108,7 +108,15 @@ def signed_statement_html(data: SignedStatement, *, paper: str) -> str:
 def render_pdf(data: SignedStatement, *, paper: str, progress: Progress | None = None) -> bytes:
     """The PDF of ``data`` on ``paper`` ("a4" or "letter")."""
     # Imported here: WeasyPrint loads Pango and its fonts, which only the builders need.
+    # Importing it sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would make the logo
+    # check (organisations.logos) accept damaged files in this process: put it back. Our document
+    # holds no image but the QR code we make.
+    from PIL import ImageFile
+
+    load_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = load_truncated
 
     say = progress or (lambda _message: None)
     say(f"laying out {len(data.names)} public names and {data.organisations} organisations")

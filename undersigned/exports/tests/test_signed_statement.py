@@ -284,3 +284,10 @@ def test_the_command_writes_the_pdf_and_reports_progress(signed, tmp_path, capsy
 def test_the_command_explains_what_is_wrong(signed, tmp_path, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("export_pdf", output=str(tmp_path / "x.pdf"), **options)
+
+
+def test_building_a_pdf_leaves_pillow_refusing_damaged_images(signed):
+    from PIL import ImageFile
+
+    signed_statement_pdf_bytes(statement_id=signed.statement.pk, language="en")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

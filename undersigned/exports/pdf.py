@@ -2,8 +2,10 @@
 
 The names are the bulk of a big statement. WeasyPrint lays out every box it is given, and its time
 grows with the number of boxes, so the names are not one element each: they are set as runs of
-text, a few hundred names to a paragraph, in columns, each name kept on one line with no-break
-spaces and isolated for the bidirectional algorithm (an Arabic name in an English list, or the
+text across the whole line, sixty names to a paragraph (WeasyPrint breaks a paragraph's lines by
+laying out what remains of it, so long paragraphs cost more than their length), with no CSS
+columns (which it balances by laying out again) and no table; each name is kept on one line with
+no-break spaces and isolated for the bidirectional algorithm (an Arabic name in an English list, or the
 reverse, keeps its own order). See ``benchmarks/pdf.py`` for what this costs.
 """
 
@@ -30,7 +32,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PAPER_SIZES = {"a4": "A4", "letter": "letter"}
-NAMES_PER_PARAGRAPH = 400
+NAMES_PER_PARAGRAPH = 60
 # First strong isolate ... pop directional isolate: each name is laid out in its own direction.
 FSI, PDI, NBSP = "\u2068", "\u2069", "\u00a0"
 SEPARATOR = " · "
@@ -106,7 +108,15 @@ def signed_statement_html(data: SignedStatement, *, paper: str) -> str:
 def render_pdf(data: SignedStatement, *, paper: str, progress: Progress | None = None) -> bytes:
     """The PDF of ``data`` on ``paper`` ("a4" or "letter")."""
     # Imported here: WeasyPrint loads Pango and its fonts, which only the builders need.
+    # Importing it sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would make the logo
+    # check (organisations.logos) accept damaged files in this process: put it back. Our document
+    # holds no image but the QR code we make.
+    from PIL import ImageFile
+
+    load_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     from weasyprint import HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = load_truncated
 
     say = progress or (lambda _message: None)
     say(f"laying out {len(data.names)} public names and {data.organisations} organisations")

@@ -19,6 +19,7 @@ from django.utils import timezone
 from undersigned.exports.models import SignedStatementFile
 from undersigned.exports.pdf import Progress, render_pdf
 from undersigned.exports.selectors import counts_key, exportable_statement, signed_statement
+from undersigned.organisations.selectors import sign_on_count
 from undersigned.statements.models import Statement
 from undersigned.statements.selectors import published_texts
 
@@ -27,10 +28,13 @@ logger = logging.getLogger(__name__)
 PAPERS = ("a4", "letter")
 # A claim older than this is taken over: its builder died (a worker restarted mid-build).
 BUILD_LEASE = timedelta(minutes=15)
-# Statements with at most this many public names are built in the request that first asks: a
-# small site without a worker gets its PDF at once. Measured: about 1.5 s for 1,000 names on the
-# 2-core test machine (see benchmarks/README.md).
-INLINE_BUILD_NAMES = 1000
+# Statements with at most this many public names and organisations are built in the request that
+# first asks: a small site without a worker gets its PDF at once. Measured on the 2-core machine
+# (benchmarks/README figures in README.md): the demo statement in under 1 s of layout, 3,000 names
+# with 40 organisations in about 4 s, 500 organisations alone in about 7 s; so a request builds
+# up to about a second's worth.
+INLINE_BUILD_NAMES = 500
+INLINE_BUILD_ORGANISATIONS = 50
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ def file_request(*, slug: str, language: str, paper: str) -> SignedStatementFile
     ready = ready_file(statement_id=statement.pk, language=language, paper=paper, key=key)
     if ready is not None:
         return ready
-    if public_names_count(statement_id=statement.pk) <= INLINE_BUILD_NAMES:
+    small = public_names_count(statement_id=statement.pk) <= INLINE_BUILD_NAMES
+    if small and sign_on_count(statement.pk).total <= INLINE_BUILD_ORGANISATIONS:
         return file_build(statement_id=statement.pk, language=language, paper=paper)
     from undersigned.exports.tasks import build_signed_statement
 

@@ -131,6 +131,9 @@ def test_drafts_withdrawn_and_unknown_statements_have_no_downloads(client, signe
     assert client.post(PDF_URL).status_code == 405
 
 
+# The worker returns its connection to PostgreSQL's pool after each task, which a test's
+# transaction would not survive: this test commits for real.
+@pytest.mark.django_db(transaction=True)
 def test_a_big_statement_is_prepared_once_in_the_background(client, signed, run_tasks, monkeypatch, tmp_path):
     monkeypatch.setattr(services, "INLINE_BUILD_NAMES", 2)
     waiting = client.get(PDF_URL, {"language": "fr"}, HTTP_ACCEPT_LANGUAGE="fr")
@@ -182,7 +185,7 @@ def test_deliveries_recorded_in_the_ledger_are_listed_and_printed(client, signed
     assert "4 signatures · 2 organisations" in text
 
 
-def test_thousands_of_names_are_set_in_columns_and_every_one_is_printed(client, signed, tmp_path):
+def test_thousands_of_names_are_set_compactly_and_every_one_is_printed(client, signed, tmp_path):
     bulk_signatures(signed.statement, 3000, hidden_every=10)
     bulk_sign_ons(signed.statement, 40)
     seal_pending()
@@ -203,9 +206,9 @@ def test_thousands_of_names_are_set_in_columns_and_every_one_is_printed(client, 
     assert missing == []
     assert "3,004 signatures · 42 organisations" in one_line(text)
     assert "Neighbourhood Association number 39" in one_line(text)
-    # Columns: a page of names holds several names side by side on one line of the layout.
+    # Compact: names run on across the whole line, several to a line, few pages for thousands.
     layout = pdf_text(pdf, tmp_path, layout=True)
-    assert any(line.count(" · ") >= 4 and len(line.split("   ")) >= 2 for line in layout.splitlines())
+    assert any(line.count(" · ") >= 4 for line in layout.splitlines())
     assert int(pdf_info(pdf, tmp_path)["Pages"]) < 30
 
 
@@ -281,3 +284,10 @@ def test_the_command_writes_the_pdf_and_reports_progress(signed, tmp_path, capsy
 def test_the_command_explains_what_is_wrong(signed, tmp_path, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("export_pdf", output=str(tmp_path / "x.pdf"), **options)
+
+
+def test_building_a_pdf_leaves_pillow_refusing_damaged_images(signed):
+    from PIL import ImageFile
+
+    signed_statement_pdf_bytes(statement_id=signed.statement.pk, language="en")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

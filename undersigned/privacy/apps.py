@@ -1,54 +1,29 @@
 from __future__ import annotations
 
-import logging
-import time
-from typing import Any
-
 from django.apps import AppConfig
-from django.db import DatabaseError, connections
-from django.db.models.signals import post_migrate
 
 from undersigned.core import process_caches
-
-logger = logging.getLogger(__name__)
-# How often a worker process checks that the daily purge has not missed its time.
-ENSURE_EVERY_SECONDS = 600.0
-_last_ensured = float("-inf")
+from undersigned.core.task_chains import SelfStartingChain
 
 
-def _ensure_after_migrate(*, using: str = "default", **kwargs: Any) -> None:
+def _schedule_table() -> str:
     from undersigned.privacy.models import PurgeSchedule
+
+    return PurgeSchedule._meta.db_table
+
+
+def _ensure() -> None:
     from undersigned.privacy.services import purge_schedule_ensure
 
-    if PurgeSchedule._meta.db_table not in connections[using].introspection.table_names():
-        return  # migrated backwards, or only part of the way
     purge_schedule_ensure()
 
 
-def _ensure_when_a_worker_runs_a_task(**kwargs: Any) -> None:
-    """Never lets a failure here fail the worker's task: the next check tries again."""
-    global _last_ensured
-    if time.monotonic() - _last_ensured < ENSURE_EVERY_SECONDS:
-        return
-    _last_ensured = time.monotonic()
-    from undersigned.privacy.services import purge_schedule_ensure
-
-    try:
-        purge_schedule_ensure()
-    except DatabaseError:
-        logger.warning("could not check the daily purge's schedule", exc_info=True)
-
-
-def _forget_last_check() -> None:
-    global _last_ensured
-    _last_ensured = float("-inf")
-
-
+CHAIN = SelfStartingChain(name="the daily purge", table=_schedule_table, ensure=_ensure)
 process_caches.register(
     __name__,
-    "_last_ensured",
-    clear=_forget_last_check,
-    never_stale="when this process last checked the purge schedule, no data; checked again after ENSURE_EVERY_SECONDS",
+    "CHAIN",
+    clear=CHAIN.forget_last_check,
+    never_stale="when this process last checked the daily purge's schedule, no data; checked again after a while",
 )
 
 
@@ -57,8 +32,5 @@ class PrivacyConfig(AppConfig):
     verbose_name = "Signers' data rights and retention"
 
     def ready(self) -> None:
-        from django_tasks.signals import task_started
-
         # The daily purge's chain starts itself (see ``privacy.tasks``).
-        post_migrate.connect(_ensure_after_migrate, sender=self)
-        task_started.connect(_ensure_when_a_worker_runs_a_task, dispatch_uid="privacy.ensure_purge_schedule")
+        CHAIN.connect(self)

@@ -141,7 +141,7 @@ def test_the_list_of_caches_is_complete_today():
         "federation.selectors._checked_identity": "at most 1 s stale",
         "ledger.services._scheduled_window": "never stale",
         "notifications.services._worker_connection": "never stale",
-        "privacy.apps._last_ensured": "never stale",
+        "privacy.apps.CHAIN": "never stale",
         "signatures.fraud._disposable_domains": "never stale",
         "sealing.selectors._trustee_keys": "at most 5 s stale",
         "statements.selectors._revisions": "never stale",
@@ -151,7 +151,7 @@ def test_the_list_of_caches_is_complete_today():
         "statements.rendering._REVISION_HTML": "never stale",
         "statements.rendering._markdown": "never stale",
         "statements.selectors._reading_cache": "at most 5 s stale",
-        "tasks_sweep.apps._last_ensured": "never stale",
+        "tasks_sweep.apps.CHAIN": "never stale",
     }
 
 

@@ -36,7 +36,7 @@ def _worker_hook_quiet(monkeypatch):
     it has just checked, as far as it knows. ``test_a_worker_notices_a_missed_day`` turns it on."""
     from undersigned.privacy import apps
 
-    monkeypatch.setattr(apps, "_last_ensured", time.monotonic())
+    monkeypatch.setattr(apps.CHAIN, "last_ensured", time.monotonic())
 
 
 def purge_results() -> list[DBTaskResult]:
@@ -88,7 +88,7 @@ def test_a_worker_notices_a_missed_day(run_tasks, monkeypatch):
     from undersigned.privacy import apps
 
     overdue_schedule()
-    monkeypatch.setattr(apps, "_last_ensured", float("-inf"))
+    monkeypatch.setattr(apps.CHAIN, "last_ensured", float("-inf"))
     deliver_mail.enqueue("no-such-mail")  # any task the worker runs
     run_tasks()
     assert [result.status for result in purge_results()] == ["SUCCESSFUL", "READY"]

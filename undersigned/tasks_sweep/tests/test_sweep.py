@@ -37,7 +37,7 @@ SWEEP = "undersigned.tasks_sweep.tasks.sweep_tasks"
 @pytest.fixture(autouse=True)
 def _worker_hook_quiet(monkeypatch):
     """The worker's own check would start sweeps of its own in these tests."""
-    monkeypatch.setattr(apps, "_last_ensured", float("inf"))
+    monkeypatch.setattr(apps.CHAIN, "last_ensured", float("inf"))
 
 
 def left_running(task_path: str, *, started_ago: timedelta, runs: int = 1, status: str = "RUNNING") -> DBTaskResult:

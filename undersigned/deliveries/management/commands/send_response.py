@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.conf import settings
@@ -9,10 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from undersigned.core.exceptions import DomainError
 from undersigned.deliveries.models import Response
-from undersigned.sealing.trustee_identities import IdentityFileError, read_identity_file
-from undersigned.signatures.updates import UpdateInterruptedError, update_send
+from undersigned.signatures.update_command import send_update_from_command
 from undersigned.statements.presentation import long_date
 
 
@@ -57,33 +54,8 @@ class Command(BaseCommand):
         with translation.override(response.language):
             subject = " ".join(render_to_string("deliveries/response_update/subject.txt", context).split())
             body = render_to_string("deliveries/response_update/body.txt", context)
-        try:
-            identities = read_identity_file(options["identity"], stdin=options.get("stdin") or sys.stdin)
-        except IdentityFileError as error:
-            raise CommandError(str(error)) from None
-        try:
-            outcome = update_send(
-                statement=statement,
-                subject=subject[:200],
-                body=body,
-                identities=identities,
-                dry_run=options["dry_run"],
-                progress=self.stdout.write,
-            )
-        except DomainError as error:
-            raise CommandError(str(error)) from None
-        except UpdateInterruptedError as stopped:
-            raise CommandError(
-                f"the mail server failed ({stopped}) after {stopped.outcome.sent} message(s); "
-                "they are recorded: run the same command again to continue"
-            ) from None
-        if options["dry_run"]:
-            self.stdout.write(f"dry run: {outcome.recipients} signer(s) would get this response; nothing was sent")
-            return
-        if outcome.update is not None and response.update_id != outcome.update.pk:
+        outcome = send_update_from_command(
+            self, statement=statement, subject=subject[:200], body=body, options=options, what="response"
+        )
+        if outcome is not None and outcome.update is not None and response.update_id != outcome.update.pk:
             Response.objects.filter(pk=response.pk).update(update=outcome.update)
-        self.stdout.write(f"sent {outcome.sent} of {outcome.recipients}")
-        if outcome.unopened:
-            self.stderr.write(
-                f"{outcome.unopened} record(s) are not sealed to this identity: run again with another key"
-            )

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from undersigned.core.exceptions import DomainError
-from undersigned.sealing.trustee_identities import IdentityFileError, read_identity_file
-from undersigned.signatures.updates import UpdateInterruptedError, update_send
+from undersigned.signatures.update_command import send_update_from_command
 from undersigned.statements.models import Statement
 
 MAX_BODY_FILE_BYTES = 200_000
@@ -38,49 +35,9 @@ class Command(BaseCommand):
         if statement is None:
             raise CommandError(f"no statement {options['statement']!r}")
         body = _read_body(options["body_file"])
-        try:
-            identities = read_identity_file(options["identity"], stdin=options.get("stdin") or sys.stdin)
-        except IdentityFileError as error:
-            raise CommandError(str(error)) from None
-        try:
-            outcome = update_send(
-                statement=statement,
-                subject=options["subject"],
-                body=body,
-                identities=identities,
-                dry_run=options["dry_run"],
-                progress=self.stdout.write,
-            )
-        except DomainError as error:
-            raise CommandError(str(error)) from None
-        except UpdateInterruptedError as stopped:
-            raise CommandError(
-                f"the mail server failed ({stopped}) after {stopped.outcome.sent} message(s); "
-                "they are recorded: run the same command again to continue"
-            ) from None
-        if options["dry_run"]:
-            self.stdout.write(
-                f"dry run: {outcome.recipients} signer(s) would get this update; nothing was opened or sent"
-            )
-            return
-        if not outcome.recipients:
-            self.stdout.write("every signer who asked for updates has had this one; nothing sent")
-            return
-        self.stdout.write(f"sent {outcome.sent} of {outcome.recipients}")
-        if outcome.unopened:
-            self.stderr.write(
-                f"{outcome.unopened} record(s) are not sealed to this identity: run again with another "
-                "trustee's key (or run reseal first)"
-            )
-        if outcome.refused:
-            self.stderr.write(f"{outcome.refused} address(es) were refused by the mail server")
-        if outcome.sent_before:
-            self.stdout.write(
-                f"{outcome.sent_before} signer(s) had it, or are having it, from another run at the same time "
-                "(a run that was killed mid-send holds its signer for ten minutes: run again after that)"
-            )
-        if outcome.opted_out:
-            self.stdout.write(f"{outcome.opted_out} signer(s) withdrew or stopped updates during the run: not sent")
+        send_update_from_command(
+            self, statement=statement, subject=options["subject"], body=body, options=options, what="update"
+        )
 
 
 def _read_body(name: str) -> str:

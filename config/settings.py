@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "undersigned.federation.middleware.InterfaceLanguageMiddleware",
+    # Inside the language middleware, so that its JSON errors are in the reader's language.
+    "undersigned.api.middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

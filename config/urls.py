@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from undersigned.api.api import api
+
 urlpatterns = [
+    path("api/v1/", api.urls),
     path("accounts/", include("undersigned.accounts.urls")),
     path("staff/", include("config.staff_urls")),
     # One sign-in page for staff, with its throttling; the admin's own login form is not offered.

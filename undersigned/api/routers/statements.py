@@ -1,0 +1,168 @@
+"""Public reads of statements, each through the selector the statement's pages use, so that the
+API and the pages always give the same numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Query, Router
+from ninja import Schema as _Schema
+from pydantic import Field
+
+from undersigned.api.cursors import keyset_page
+from undersigned.api.schemas import (
+    Counts,
+    Delivery,
+    Error,
+    LedgerHead,
+    Milestone,
+    SignatoryPage,
+    SignOnGroup,
+    StatementDetail,
+    StatementPage,
+)
+from undersigned.ledger.selectors import deliveries_of, head_document, milestones_of
+from undersigned.organisations.selectors import approved_sign_ons, sign_on_count
+from undersigned.signatures.selectors import public_signatures
+from undersigned.signatures.services import SIGN_FORM_TIMER
+from undersigned.signatures.tallies import tally_for_statement
+from undersigned.statements.models import Statement
+from undersigned.statements.selectors import published_texts, statement_for_reading, statement_list_public
+
+router = Router(tags=["statements"])
+NOT_FOUND: dict[int | str, Any] = {404: Error}
+
+
+class StatementFilters(_Schema):
+    issuing_body: str = Field("", max_length=100, description="A commission's slug, or `federation`.")
+    language: str = Field("", max_length=16, description="Only statements with a published text in this language.")
+    state: str = Field("", pattern="^(|open|closed)$", description="`open` (signable now) or `closed`.")
+    cursor: str = Field("", max_length=500, description="`next_cursor` of the previous page.")
+    limit: int = Field(20, ge=1, le=100)
+
+
+def _summary(statement: Statement) -> dict[str, Any]:
+    texts = published_texts(statement)
+    return {
+        "slug": statement.slug,
+        "issuing_body": statement.commission.slug if statement.commission else "federation",
+        "original_language": statement.original_language,
+        "languages": [text.language for text in texts],
+        "title": texts[0].revision.title if texts else "",
+        "status": statement.status,
+        "takes_signatures": statement.takes_signatures(),
+        "published_at": statement.published_at,
+        "opens_at": statement.opens_at,
+        "closes_at": statement.closes_at,
+    }
+
+
+@router.get("", response=StatementPage, summary="Published and closed statements, newest first")
+def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> dict[str, Any]:
+    statements = statement_list_public(
+        commission_slug=filters.issuing_body or None, language=filters.language or None, state=filters.state or None
+    )
+    page = keyset_page(statements, field="published_at", cursor=filters.cursor, limit=filters.limit, kind="statements")
+    return {"items": [_summary(statement) for statement in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/{slug}", response={200: StatementDetail, 404: Error}, summary="One statement with its texts")
+def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
+    statement = statement_for_reading(slug=slug)
+    texts = [
+        {
+            "language": text.language,
+            "title": text.revision.title,
+            "dateline_date": text.revision.dateline_date,
+            "dateline_place": text.revision.dateline_place,
+            "headline_calls": [str(call) for call in text.revision.headline_calls],
+            "body": text.revision.body,
+            "call_to_action": text.revision.call_to_action,
+            "revision": text.revision.number,
+            "revision_id": text.revision.pk,
+            "sha256": text.revision.sha256,
+            "published_at": text.revision.published_at,
+        }
+        for text in published_texts(statement)
+    ]
+    sign_form = {
+        "started": SIGN_FORM_TIMER.started_token(),
+        "proof_of_work_required": statement.requires_proof_of_work,
+        "challenge_url": request.build_absolute_uri(reverse("signatures:challenge")),
+    }
+    return {**_summary(statement), "texts": texts, "sign_form": sign_form}
+
+
+@router.get("/{slug}/counts", response={200: Counts, 404: Error}, summary="Signature and organisation counts")
+def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
+    statement = statement_for_reading(slug=slug)
+    tally = tally_for_statement(statement.pk)
+    organisations = sign_on_count(statement.pk)
+    return {
+        "signatures": {
+            "total": tally.total,
+            "by_country": [
+                {"country": country, "count": count}
+                for country, count in sorted(tally.by_country.items(), key=lambda item: (-item[1], item[0]))
+            ],
+        },
+        "organisations": {
+            "total": organisations.total,
+            "by_country": [{"country": code, "count": count} for code, _name, count in organisations.by_country],
+            "by_type": [{"type": label, "count": count} for label, count in organisations.by_type],
+        },
+    }
+
+
+@router.get("/{slug}/milestones", response={200: list[Milestone], 404: Error}, summary="Signature milestones")
+def statement_milestones(request: HttpRequest, slug: str) -> list[Any]:
+    return list(milestones_of(statement_for_reading(slug=slug).pk))
+
+
+@router.get("/{slug}/deliveries", response={200: list[Delivery], 404: Error}, summary="Deliveries, oldest first")
+def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
+    return list(deliveries_of(statement_for_reading(slug=slug).pk))
+
+
+@router.get("/{slug}/ledger-head", response={200: LedgerHead, 404: Error}, summary="The count ledger's head")
+def statement_ledger_head(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return head_document(statement_for_reading(slug=slug))
+
+
+class PageQuery(_Schema):
+    cursor: str = Field("", max_length=500, description="`next_cursor` of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get(
+    "/{slug}/signatories", response={200: SignatoryPage, 404: Error}, summary="Public signatories, newest first"
+)
+def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuery]) -> dict[str, Any]:
+    statement = statement_for_reading(slug=slug)
+    page = keyset_page(
+        public_signatures(statement_id=statement.pk),
+        field="confirmed_at",
+        cursor=query.cursor,
+        limit=query.limit,
+        kind=f"signatories.{statement.pk}",
+    )
+    items = [{"name": signature.display_name, "country": str(signature.country)} for signature in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.get("/{slug}/sign-ons", response={200: list[SignOnGroup], 404: Error}, summary="Approved organisations")
+def statement_sign_ons(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    statement = statement_for_reading(slug=slug)
+    return [
+        {
+            "country": group.code,
+            "country_name": group.name,
+            "organisations": [
+                {"name": item.name, "website": item.website, "type": item.type_label, "is_member": item.is_member}
+                for item in group.sign_ons
+            ],
+        }
+        for group in approved_sign_ons(statement.pk)
+    ]

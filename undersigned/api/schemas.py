@@ -1,0 +1,157 @@
+"""The API's documented shapes. Field names are part of the contract: add fields, never rename."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+# Larger than any id the database holds, small enough for every database's integer column.
+MAX_ID = 2**31 - 1
+
+
+class Error(Schema):
+    code: str = Field(description="Stable, machine-readable reason, e.g. `not_found`, `invalid`, `too_many`.")
+    message: str = Field(description="The reason for people, in the language of `Accept-Language`.")
+    detail: dict[str, object] = Field(description="More about the error, e.g. `fields` for invalid input.")
+
+
+class StatementSummary(Schema):
+    slug: str = Field(description="The statement's short name, used in every address.")
+    issuing_body: str = Field(description="The issuing commission's slug, or `federation`.")
+    original_language: str = Field(description="Language code of the authoritative text.")
+    languages: list[str] = Field(description="Languages with a published text, the original first.")
+    title: str = Field(description="Title in the original language.")
+    status: str = Field(description="`published`, `closed` or `withdrawn`.")
+    takes_signatures: bool = Field(description="Whether the statement can be signed now.")
+    published_at: datetime | None = Field(description="When the statement was first published.")
+    opens_at: datetime | None = Field(description="When signing opens, if it has not yet.")
+    closes_at: datetime | None = Field(description="When signing closes, if set.")
+
+
+class StatementPage(Schema):
+    items: list[StatementSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class Text(Schema):
+    language: str = Field(description="Language code of this text.")
+    title: str
+    dateline_date: date | None = Field(description="Date of the dateline.")
+    dateline_place: str = Field(description="Place of the dateline.")
+    headline_calls: list[str] = Field(description="The statement's headline calls, in order.")
+    body: str = Field(description="The text (Markdown).")
+    call_to_action: str
+    revision: int = Field(description="Revision number of this text (1, 2, …).")
+    revision_id: int = Field(description="The revision's id: what a signature names in `revision`.")
+    sha256: str = Field(description="SHA-256 of the revision's canonical form, as the ledger records it.")
+    published_at: datetime = Field(description="When this revision was published.")
+
+
+class SignForm(Schema):
+    started: str = Field(description="The form timer: send it back as `started` when signing.")
+    proof_of_work_required: bool = Field(description="Whether signing needs `proof_of_work` (an ALTCHA answer).")
+    challenge_url: str = Field(description="Where to fetch the proof-of-work challenge.")
+
+
+class StatementDetail(StatementSummary):
+    texts: list[Text]
+    sign_form: SignForm
+
+
+class CountryCount(Schema):
+    country: str = Field(description="ISO 3166 country code.")
+    count: int
+
+
+class TypeCount(Schema):
+    type: str = Field(description="Organisation type, in the language of `Accept-Language`.")
+    count: int
+
+
+class SignatureCounts(Schema):
+    total: int = Field(description="Confirmed signatures.")
+    by_country: list[CountryCount] = Field(description="Confirmed signatures by signer's country, largest first.")
+
+
+class OrganisationCounts(Schema):
+    total: int = Field(description="Approved organisation sign-ons.")
+    by_country: list[CountryCount]
+    by_type: list[TypeCount]
+
+
+class Counts(Schema):
+    signatures: SignatureCounts
+    organisations: OrganisationCounts
+
+
+class Milestone(Schema):
+    count: int = Field(description="The number of signatures the milestone marks.")
+    reached_at: datetime | None = Field(description="When it was reached; null if not yet.")
+    reached_seq: int | None = Field(description="The ledger entry that reached it.")
+
+
+class DeliveredTarget(Schema):
+    name: str
+    role: str
+    organisation: str
+
+
+class Delivery(Schema):
+    subject: str = Field(description="The delivery's id in the ledger.")
+    at: datetime
+    targets: list[DeliveredTarget]
+    signatures: int = Field(description="Signatures delivered.")
+    organisations: int = Field(description="Organisation sign-ons delivered.")
+    revision: int = Field(description="Revision number delivered.")
+    language: str
+    seq: int | None = Field(description="Ledger sequence number; null until sealed into the ledger.")
+
+
+class LedgerHead(Schema):
+    statement: str
+    seq: int = Field(description="Sequence number of the latest checkpoint (0 before any).")
+    hash: str = Field(description="Chain hash at that checkpoint.")
+    counts: dict[str, object] = Field(description="The counts the checkpoint seals.")
+    sealed_at: datetime | None
+
+
+class Signatory(Schema):
+    name: str = Field(description="The name as the signer chose to show it.")
+    country: str = Field(description="ISO 3166 country code.")
+
+
+class SignatoryPage(Schema):
+    items: list[Signatory]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class SignOn(Schema):
+    name: str
+    website: str
+    type: str = Field(description="Organisation type, in the language of `Accept-Language`.")
+    is_member: bool = Field(description="Whether the organisation is a member of the federation.")
+
+
+class SignOnGroup(Schema):
+    country: str = Field(description="ISO 3166 country code.")
+    country_name: str = Field(description="The country's name, in the language of `Accept-Language`.")
+    organisations: list[SignOn]
+
+
+class SignatureIn(Schema):
+    name: str = Field(description="Full name.")
+    email: str = Field(description="Where the confirmation link is sent; never shown.")
+    country: str = Field(description="ISO 3166 country code.")
+    city: str = ""
+    affiliation: str = ""
+    name_shown: str = Field("full", description="`full`, `initial` or `hidden`: how the name is listed.")
+    wants_updates: bool = Field(False, description="Whether the signer wants updates by email.")
+    revision: int = Field(ge=1, le=MAX_ID, description="`revision_id` of the text the signer read.")
+    started: str = Field(description="`sign_form.started` from the statement.")
+    proof_of_work: str = Field("", description="The ALTCHA answer, where the statement requires it.")
+
+
+class Accepted(Schema):
+    code: str = Field(description="Always `check_email`: the same answer for every address.")
+    message: str

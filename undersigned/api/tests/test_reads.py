@@ -1,0 +1,154 @@
+"""The public reads, through their addresses: the same numbers as the pages, cacheable, open to
+other sites, paginated by cursors that cannot be forged."""
+
+from __future__ import annotations
+
+import pytest
+
+from undersigned.api.tests.conftest import api_url, approved_sign_on, confirmed_signature
+from undersigned.signatures.tests.conftest import build_open_statement
+from undersigned.statements.services import statement_close
+from undersigned.statements.tests.builders import published_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_list_filters_by_issuing_body_language_and_state(client, open_statement, mobility):
+    other = published_statement(mobility, slug="safe-streets", translations=("fr",))
+    statement_close(actor=None, statement=other)
+    listed = client.get("/api/v1/statements")
+    assert listed.status_code == 200
+    assert [item["slug"] for item in listed.json()["items"]] == ["safe-streets", "library-opening-hours"]
+
+    def slugs(query: str) -> list[str]:
+        response = client.get(f"/api/v1/statements?{query}")
+        assert response.status_code == 200
+        return [item["slug"] for item in response.json()["items"]]
+
+    assert slugs("issuing_body=public-libraries") == ["library-opening-hours"]
+    assert slugs("issuing_body=federation") == []
+    assert slugs("language=fr") == ["safe-streets"]
+    assert slugs("state=open") == ["library-opening-hours"]
+    assert slugs("state=closed") == ["safe-streets"]
+    first = listed.json()["items"][1]
+    assert first["issuing_body"] == "public-libraries"
+    assert first["takes_signatures"] is True
+    assert first["languages"] == ["en"]
+
+
+def test_the_list_pages_by_a_signed_cursor(client, libraries):
+    for number in range(5):
+        build_open_statement(libraries, slug=f"statement-{number}")
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = client.get("/api/v1/statements", {"limit": 2, "cursor": cursor}).json()
+        seen += [item["slug"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"statement-{number}" for number in reversed(range(5))]
+
+    forged = client.get("/api/v1/statements", {"cursor": "WyIyMDI2IiwgMV0:forged:signature"})
+    assert forged.status_code == 400
+    assert forged["Content-Type"] == "application/json"
+    assert forged.json()["code"] == "invalid_cursor"
+
+
+def test_one_statement_with_its_texts_and_what_signing_needs(client, open_statement):
+    response = client.get(api_url(open_statement.statement))
+    assert response.status_code == 200
+    data = response.json()
+    (text,) = data["texts"]
+    revision = open_statement.revision
+    assert text["language"] == "en"
+    assert text["title"] == revision.title
+    assert text["body"] == revision.body
+    assert text["revision"] == revision.number == 1
+    assert text["revision_id"] == revision.pk
+    assert text["sha256"] == revision.sha256
+    assert data["sign_form"]["started"]
+    assert data["sign_form"]["proof_of_work_required"] is False
+    assert data["sign_form"]["challenge_url"].endswith("/signatures/challenge/")
+
+
+def test_counts_are_the_statement_pages(client, open_statement):
+    statement = open_statement.statement
+    confirmed_signature(statement, "ana@example.org", "FR")
+    confirmed_signature(statement, "ben@example.org", "FR")
+    confirmed_signature(statement, "cai@example.org", "DE")
+    approved_sign_on(statement, "Neighbourhood Readers", "ES")
+
+    page = client.get(f"/statements/{statement.slug}/")
+    counts = client.get(api_url(statement, "/counts")).json()
+    assert counts["signatures"]["total"] == page.context["tally"].total == 3
+    assert counts["signatures"]["by_country"] == [{"country": "FR", "count": 2}, {"country": "DE", "count": 1}]
+    assert counts["organisations"]["total"] == page.context["sign_ons"].total == 1
+    assert counts["organisations"]["by_country"] == [{"country": "ES", "count": 1}]
+    assert counts["organisations"]["by_type"] == [{"type": "Association", "count": 1}]
+
+
+def test_signatories_show_the_names_as_shown_by_cursor(client, open_statement):
+    statement = open_statement.statement
+    confirmed_signature(statement, "ana@example.org", "FR", name="Ana Pérez")
+    confirmed_signature(statement, "ben@example.org", "DE", name="Ben Braun")
+    confirmed_signature(statement, "cai@example.org", "SE", name="Cai Berg")
+    first = client.get(api_url(statement, "/signatories"), {"limit": 2}).json()
+    assert first["items"] == [{"name": "Cai Berg", "country": "SE"}, {"name": "Ben Braun", "country": "DE"}]
+    rest = client.get(api_url(statement, "/signatories"), {"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert rest == {"items": [{"name": "Ana Pérez", "country": "FR"}], "next_cursor": None}
+    # A cursor of the statements list is not one of signatories.
+    assert client.get(api_url(statement, "/signatories"), {"cursor": "x:y"}).status_code == 400
+
+
+def test_sign_ons_milestones_deliveries_and_the_ledger_head(client, open_statement):
+    statement = open_statement.statement
+    approved_sign_on(statement, "Neighbourhood Readers", "ES")
+    sign_ons = client.get(api_url(statement, "/sign-ons")).json()
+    assert sign_ons == [
+        {
+            "country": "ES",
+            "country_name": "Spain",
+            "organisations": [
+                {"name": "Neighbourhood Readers", "website": "", "type": "Association", "is_member": False}
+            ],
+        }
+    ]
+    milestones = client.get(api_url(statement, "/milestones"))
+    assert milestones.status_code == 200
+    assert isinstance(milestones.json(), list)
+    assert client.get(api_url(statement, "/deliveries")).json() == []
+    head = client.get(api_url(statement, "/ledger-head")).json()
+    assert head["statement"] == statement.slug
+    assert set(head) == {"statement", "seq", "hash", "counts", "sealed_at"}
+
+
+def test_reads_are_cacheable_conditional_and_open_to_other_sites(client, open_statement):
+    url = api_url(open_statement.statement, "/counts")
+    response = client.get(url, headers={"Origin": "https://member.example"})
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+    assert response["Cache-Control"] == "public, max-age=5"
+    etag = response["ETag"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    assert again["Access-Control-Allow-Origin"] == "*"
+
+    preflight = client.options(
+        url, headers={"Origin": "https://member.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight["Access-Control-Allow-Methods"]
+
+
+def test_the_schema_is_openapi_and_there_is_no_docs_page_from_another_site(client):
+    schema = client.get("/api/v1/openapi.json")
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.1")
+    assert "/api/v1/statements/{slug}/counts" in schema.json()["paths"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 404
+    assert docs.json()["code"] == "not_found"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from undersigned.api.errors import error_response, status_response
-from undersigned.api.routers import statements
+from undersigned.api.routers import signatures, statements
 from undersigned.core.exceptions import DomainError
 from undersigned.core.ratelimit import RULES
 
@@ -32,6 +33,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/statements", statements.router)
+api.add_router("/statements", signatures.router)
 
 
 @api.exception_handler(DomainError)
@@ -59,6 +61,11 @@ def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
     return status_response(404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return status_response(413)
 
 
 @api.exception_handler(Exception)

@@ -32,12 +32,15 @@ from undersigned.statements.models import Statement
 from undersigned.statements.selectors import published_texts, statement_for_reading, statement_list_public
 
 router = Router(tags=["statements"])
-NOT_FOUND: dict[int | str, Any] = {404: Error}
+# What a slug or a language code can be; anything else never reaches the database.
+SLUG = "^[-a-zA-Z0-9_]*$"
 
 
 class StatementFilters(_Schema):
-    issuing_body: str = Field("", max_length=100, description="A commission's slug, or `federation`.")
-    language: str = Field("", max_length=16, description="Only statements with a published text in this language.")
+    issuing_body: str = Field("", max_length=100, pattern=SLUG, description="A commission's slug, or `federation`.")
+    language: str = Field(
+        "", max_length=16, pattern=SLUG, description="Only statements with a published text in this language."
+    )
     state: str = Field("", pattern="^(|open|closed)$", description="`open` (signable now) or `closed`.")
     cursor: str = Field("", max_length=500, description="`next_cursor` of the previous page.")
     limit: int = Field(20, ge=1, le=100)
@@ -68,7 +71,7 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> di
     return {"items": [_summary(statement) for statement in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug}", response={200: StatementDetail, 404: Error}, summary="One statement with its texts")
+@router.get("/{slug:slug}", response={200: StatementDetail, 404: Error}, summary="One statement with its texts")
 def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     texts = [
@@ -95,7 +98,7 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     return {**_summary(statement), "texts": texts, "sign_form": sign_form}
 
 
-@router.get("/{slug}/counts", response={200: Counts, 404: Error}, summary="Signature and organisation counts")
+@router.get("/{slug:slug}/counts", response={200: Counts, 404: Error}, summary="Signature and organisation counts")
 def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     tally = tally_for_statement(statement.pk)
@@ -116,17 +119,17 @@ def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-@router.get("/{slug}/milestones", response={200: list[Milestone], 404: Error}, summary="Signature milestones")
+@router.get("/{slug:slug}/milestones", response={200: list[Milestone], 404: Error}, summary="Signature milestones")
 def statement_milestones(request: HttpRequest, slug: str) -> list[Any]:
     return list(milestones_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug}/deliveries", response={200: list[Delivery], 404: Error}, summary="Deliveries, oldest first")
+@router.get("/{slug:slug}/deliveries", response={200: list[Delivery], 404: Error}, summary="Deliveries, oldest first")
 def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
     return list(deliveries_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug}/ledger-head", response={200: LedgerHead, 404: Error}, summary="The count ledger's head")
+@router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, 404: Error}, summary="The count ledger's head")
 def statement_ledger_head(request: HttpRequest, slug: str) -> dict[str, Any]:
     return head_document(statement_for_reading(slug=slug))
 
@@ -137,7 +140,7 @@ class PageQuery(_Schema):
 
 
 @router.get(
-    "/{slug}/signatories", response={200: SignatoryPage, 404: Error}, summary="Public signatories, newest first"
+    "/{slug:slug}/signatories", response={200: SignatoryPage, 404: Error}, summary="Public signatories, newest first"
 )
 def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuery]) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
@@ -152,7 +155,7 @@ def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuer
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug}/sign-ons", response={200: list[SignOnGroup], 404: Error}, summary="Approved organisations")
+@router.get("/{slug:slug}/sign-ons", response={200: list[SignOnGroup], 404: Error}, summary="Approved organisations")
 def statement_sign_ons(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     statement = statement_for_reading(slug=slug)
     return [

@@ -117,6 +117,13 @@ def test_messages_follow_accept_language(sign, open_statement):
     assert response.json()["message"] != english.json()["message"]
 
 
+def test_the_apis_own_errors_are_translated_too(client):
+    missing = client.get("/api/v1/nothing", headers={"Accept-Language": "fr"})
+    assert missing.json() == {"code": "not_found", "message": "Introuvable.", "detail": {}}
+    forged = client.get("/api/v1/statements", {"cursor": "x:y"}, headers={"Accept-Language": "es"})
+    assert forged.json()["message"] == "Este cursor no es válido."
+
+
 @pytest.mark.parametrize(
     "raw",
     [

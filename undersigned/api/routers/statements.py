@@ -3,6 +3,8 @@ API and the pages always give the same numbers."""
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from django.http import HttpRequest
@@ -12,6 +14,7 @@ from ninja import Schema as _Schema
 from pydantic import Field
 
 from undersigned.api.cursors import keyset_page
+from undersigned.api.middleware import MAX_AGE_SECONDS
 from undersigned.api.schemas import (
     Counts,
     Delivery,
@@ -90,8 +93,12 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
         }
         for text in published_texts(statement)
     ]
+    # The timer is drawn at the end of the current cache window, not now: the answer (and its ETag)
+    # stays the same for the window, so caches and If-None-Match work, and a token is never older
+    # than it says (the minimum fill time only grows, by less than the window).
+    window_end = math.ceil(time.time() / MAX_AGE_SECONDS) * MAX_AGE_SECONDS
     sign_form = {
-        "started": SIGN_FORM_TIMER.started_token(),
+        "started": SIGN_FORM_TIMER.started_token(drawn_at=window_end),
         "proof_of_work_required": statement.requires_proof_of_work,
         "challenge_url": request.build_absolute_uri(reverse("signatures:challenge")),
     }

@@ -4,8 +4,11 @@ other sites, paginated by cursors that cannot be forged."""
 from __future__ import annotations
 
 import pytest
+import time_machine
+from django.conf import settings
 
 from undersigned.api.tests.conftest import api_url, approved_sign_on, confirmed_signature
+from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tests.conftest import build_open_statement
 from undersigned.statements.services import statement_close
 from undersigned.statements.tests.builders import published_statement
@@ -142,6 +145,20 @@ def test_reads_are_cacheable_conditional_and_open_to_other_sites(client, open_st
     assert preflight.status_code == 204
     assert preflight["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight["Access-Control-Allow-Methods"]
+
+
+def test_a_statement_answers_304_within_a_cache_window_and_its_timer_still_works(client, open_statement):
+    url = api_url(open_statement.statement)
+    with time_machine.travel(1_900_000_001.0, tick=False):
+        first = client.get(url)
+        again = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
+    started = first.json()["sign_form"]["started"]
+    # Never older than it says: right after the window it is still too early to send the form.
+    with time_machine.travel(1_900_000_005.0, tick=False):
+        assert SIGN_FORM_TIMER.looks_automated(started=started, honeypot="")
+    with time_machine.travel(1_900_000_005.0 + settings.FORM_MIN_FILL_SECONDS, tick=False):
+        assert not SIGN_FORM_TIMER.looks_automated(started=started, honeypot="")
 
 
 def test_the_schema_is_openapi_and_there_is_no_docs_page_from_another_site(client):

@@ -177,6 +177,10 @@ def test_other_methods_and_addresses_under_the_api_are_json(client, open_stateme
     assert (odd.status_code, odd.json()["code"]) == (404, "not_found")
     assert client.get("/api/v1/statements", {"issuing_body": "a\x00b"}).status_code == 422
     assert client.get("/api/v1/statements", {"limit": 10**30}).status_code == 422
+    assert client.get("/api/v1/statements/" + "a" * 5000 + "/counts").json()["code"] == "not_found"
+    head = client.head(api_url(open_statement.statement, "/counts"))
+    assert (head.status_code, head.content) == (200, b"")
+    assert head["ETag"] == client.get(api_url(open_statement.statement, "/counts"))["ETag"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

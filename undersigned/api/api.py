@@ -18,11 +18,11 @@ from undersigned.api.errors import error_response, status_response
 from undersigned.api.routers import signatures, statements
 from undersigned.core.exceptions import DomainError
 from undersigned.core.ratelimit import RULES
+from undersigned.signatures.services import SIGN_RULES
 
 logger = logging.getLogger(__name__)
 
 # What signature_submit counts; its 429 names no rule, so the shortest window is when to retry.
-SIGN_RULES = ("sign.network.statement", "sign.network", "sign.address.statement")
 RETRY_AFTER_SECONDS = {"too_many": min(RULES[name].window_seconds for name in SIGN_RULES)}
 
 api = NinjaAPI(

@@ -48,7 +48,14 @@ class FormTimer:
             return True
         return time.time() - drawn_at < settings.FORM_MIN_FILL_SECONDS
 
-    def check(self, *, started: str, honeypot: str) -> None:
-        """Raises ``DomainError("too_fast")`` for a form a script probably sent."""
+    def refusal(self, *, started: str, honeypot: str) -> DomainError | None:
+        """``DomainError("too_fast")`` for a form a script probably sent, else None."""
         if self.looks_automated(started=started, honeypot=honeypot):
-            raise DomainError(TOO_FAST, str(self.message))
+            return DomainError(TOO_FAST, str(self.message))
+        return None
+
+    def check(self, *, started: str, honeypot: str) -> None:
+        """Raises ``refusal``'s error, if any."""
+        refusal = self.refusal(started=started, honeypot=honeypot)
+        if refusal is not None:
+            raise refusal

@@ -80,7 +80,7 @@ def allow(*checks: Check) -> bool:
     """
     buckets = _buckets(checks)
     hits = _count(buckets, add=1)
-    return all(_within(hits, key, rule, ceiling=rule.limit) for key, rule in buckets.items())
+    return all(_within(hits, key, rule) for key, rule in buckets.items())
 
 
 def exhausted(*checks: Check) -> bool:
@@ -118,10 +118,10 @@ def _buckets(checks: tuple[Check, ...], *, windows_ago: int = 0) -> dict[str, Ru
     return buckets
 
 
-def _within(hits: dict[str, int] | None, key: str, rule: Rule, *, ceiling: int) -> bool:
+def _within(hits: dict[str, int] | None, key: str, rule: Rule) -> bool:
     if hits is None:  # nothing could count it
         return rule.when_uncountable == OPEN
-    return hits.get(key, 0) <= ceiling
+    return hits.get(key, 0) <= rule.limit
 
 
 def _count(buckets: dict[str, Rule], *, add: int) -> dict[str, int] | None:

@@ -390,21 +390,13 @@ def delivery_create(
 class _Claim:
     recipient: DeliveryRecipient
     until: datetime
-    fallback_task: str
 
 
-def _enqueue_send(recipient_id: int, run_after: datetime | None = None) -> str:
+def _enqueue_send(recipient_id: int, run_after: datetime | None = None) -> None:
     from undersigned.deliveries.tasks import send_delivery
 
     task = send_delivery.using(run_after=run_after) if run_after else send_delivery
-    return str(task.enqueue(recipient_id).id)
-
-
-def _cancel_send(task_id: str) -> None:
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    DBTaskResult.objects.filter(pk=task_id, status=TaskResultStatus.READY).delete()
+    task.enqueue(recipient_id)
 
 
 def recipient_send(*, recipient_id: int) -> str:
@@ -441,13 +433,13 @@ def recipient_send(*, recipient_id: int) -> str:
     message.attach(attachment_name(statement, recipient.text_language), pdf, PDF_MIMETYPE)
     try:
         send_mail_now(message)  # no transaction open: the claim has committed
-    except OSError as error:  # smtplib's errors are OSErrors, like refused or dropped connections
+    except Exception as error:
+        # smtplib's errors are OSErrors; anything else is retried and given up on alike, as mail
+        # is: a task that failed never runs again, and would leave the recipient claimed for ever.
         return _record_failure(claim, type(error).__name__)
-    with transaction.atomic():
-        DeliveryRecipient.objects.filter(pk=recipient.pk).exclude(status=DeliveryRecipient.Status.SENT).update(
-            status=DeliveryRecipient.Status.SENT, sent_at=timezone.now(), claimed_until=None, sealed_email=b""
-        )
-        _cancel_send(claim.fallback_task)
+    DeliveryRecipient.objects.filter(pk=recipient.pk).exclude(status=DeliveryRecipient.Status.SENT).update(
+        status=DeliveryRecipient.Status.SENT, sent_at=timezone.now(), claimed_until=None, sealed_email=b""
+    )
     return "sent"
 
 
@@ -472,10 +464,9 @@ def _claim(recipient_id: int) -> _Claim | str:
                 status=DeliveryRecipient.Status.GIVEN_UP, claimed_until=None, sealed_email=b""
             )
             return "given up"
-        # Should this worker die before it records the outcome, this task tries again once the
-        # lease has run out; it commits with the claim, so the recipient is never without a task.
-        fallback = _enqueue_send(recipient_id, run_after=until)
-    return _Claim(recipient=recipient, until=until, fallback_task=fallback)
+    # Should this worker die before it records the outcome, the task sweep runs this task again
+    # once its maximum run time, longer than the lease, is past (``tasks_sweep.MAX_RUN_TIMES``).
+    return _Claim(recipient=recipient, until=until)
 
 
 def _record_failure(claim: _Claim, kind: str, *, final: bool = False) -> str:
@@ -484,7 +475,6 @@ def _record_failure(claim: _Claim, kind: str, *, final: bool = False) -> str:
         mine = DeliveryRecipient.objects.filter(pk=recipient.pk, claimed_until=claim.until)
         if not mine.select_for_update().values_list("pk", flat=True):
             return "held"  # the lease ran out meanwhile: another worker has it now
-        _cancel_send(claim.fallback_task)
         if final or recipient.attempts >= MAX_ATTEMPTS:
             mine.update(
                 status=DeliveryRecipient.Status.GIVEN_UP, claimed_until=None, last_error=kind[:60], sealed_email=b""

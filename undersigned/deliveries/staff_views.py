@@ -247,7 +247,11 @@ def delivery_confirm(request: HttpRequest, slug: str) -> HttpResponse:
 def recipient_retry(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     actor = staff_member(request)
     statement = access_statement(actor=actor, slug=slug, capability=Capability.DELIVER)
-    recipient = DeliveryRecipient.objects.filter(pk=pk, delivery__statement=statement).select_related("target").first()
+    recipient = (
+        DeliveryRecipient.objects.filter(pk=pk, delivery__statement=statement)
+        .select_related("target", "delivery")
+        .first()
+    )
     if recipient is None:
         raise Http404
     recipient.delivery.statement = statement

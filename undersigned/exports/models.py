@@ -42,7 +42,3 @@ class SignedStatementFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id} [{self.language}, {self.paper}] {self.counts_key[:12]}"
-
-    @property
-    def is_ready(self) -> bool:
-        return self.created_at is not None

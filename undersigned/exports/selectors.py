@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -23,14 +22,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import override
 from django_countries import countries
 
-from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.chain import GENESIS
 from undersigned.ledger.models import PendingEvent
 from undersigned.ledger.selectors import DeliveryView, deliveries_of, head_of
 from undersigned.organisations.models import SignOnTally
-from undersigned.organisations.selectors import CountryGroup, approved_sign_ons, list_cache_key
+from undersigned.organisations.selectors import CountryGroup, approved_sign_ons
 from undersigned.signatures.selectors import public_signatures
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.statements.models import Statement
@@ -263,9 +261,7 @@ def _organisation_groups(statement_id: int) -> list[CountryGroup]:
     )
     groups: list[CountryGroup] = []
     for _attempt in range(2):
-        with contextlib.suppress(*CACHE_ERRORS):
-            cache.delete(list_cache_key(statement_id))
-        groups = approved_sign_ons(statement_id)
+        groups = approved_sign_ons(statement_id, fresh=True)
         if sum(len(group.sign_ons) for group in groups) == counted:
             break
     return groups

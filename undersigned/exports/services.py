@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -35,14 +34,6 @@ BUILD_LEASE = timedelta(minutes=15)
 # up to about a second's worth.
 INLINE_BUILD_NAMES = 500
 INLINE_BUILD_ORGANISATIONS = 50
-
-
-@dataclass(frozen=True)
-class StoredPdf:
-    pdf: bytes
-    etag: str
-    created_at: object
-    language: str
 
 
 def pdf_language(*, statement_id: int, language: str) -> str:

@@ -42,6 +42,9 @@ class LedgerEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["statement", "seq"], name="ledger_seq_once")]
+        # The statement page and the signed statement read a statement's deliveries by kind;
+        # without it each read walks every entry of the statement.
+        indexes = [models.Index(fields=["statement", "kind", "seq"], name="ledger_statement_kind")]
 
     def __str__(self) -> str:
         return f"{self.statement_id}#{self.seq} {self.kind}"

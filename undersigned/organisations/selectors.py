@@ -89,7 +89,7 @@ def _counters(statement_id: int) -> list[tuple[str, str, str, int]]:
     )
 
 
-def _approved_rows(statement_id: int) -> list[tuple[str, PublicSignOn, str, str]]:
+def _approved_rows(statement_id: int, *, fresh: bool = False) -> list[tuple[str, PublicSignOn, str, str]]:
     """(country, sign-on, type code, type name) of the approved sign-ons by name, cached."""
 
     def read() -> list[tuple[str, PublicSignOn, str, str]]:
@@ -114,13 +114,14 @@ def _approved_rows(statement_id: int) -> list[tuple[str, PublicSignOn, str, str]
             for sign_on in rows
         ]
 
-    return _cached(list_cache_key(statement_id), read)
+    return cached(list_cache_key(statement_id), CACHE_SECONDS, read, fresh=fresh)
 
 
-def approved_sign_ons(statement_id: int) -> list[CountryGroup]:
-    """The approved sign-ons grouped by country (named and sorted in the active language), then by name."""
+def approved_sign_ons(statement_id: int, *, fresh: bool = False) -> list[CountryGroup]:
+    """The approved sign-ons grouped by country (named and sorted in the active language), then by
+    name; ``fresh`` reads them now rather than from the cache (and refreshes it)."""
     groups: dict[str, list[PublicSignOn]] = defaultdict(list)
-    for country, sign_on, type_code, type_name in _approved_rows(statement_id):
+    for country, sign_on, type_code, type_name in _approved_rows(statement_id, fresh=fresh):
         label = type_label(OrganisationType(code=type_code, name=type_name))
         groups[country].append(replace(sign_on, type_label=label))
     named = [

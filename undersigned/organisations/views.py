@@ -251,9 +251,9 @@ def member_home(request: HttpRequest) -> HttpResponse:
     email = _member_email(request)
     if email is None:
         return HttpResponseRedirect(reverse("organisations:member_sign_in"))
-    organisations = member_organisations_for(email)
     if request.method == "POST":
         return _member_endorse(request, email)
+    organisations = member_organisations_for(email)
     open_statements = [
         statement
         for statement in Statement.objects.filter(status=Statement.Status.PUBLISHED)

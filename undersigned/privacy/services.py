@@ -66,11 +66,7 @@ DATA_LINK_FORM_TIMER = FormTimer(
 def data_link_refusal(*, started: str, honeypot: str) -> DomainError | None:
     """The rule that needs no address: a person, not a script, filled in the form. Asked first by
     ``data_link_request``, and by the page when the form came back with mistakes."""
-    try:
-        DATA_LINK_FORM_TIMER.check(started=started, honeypot=honeypot)
-    except DomainError as error:
-        return error
-    return None
+    return DATA_LINK_FORM_TIMER.refusal(started=started, honeypot=honeypot)
 
 
 def data_link_request(*, email: str, started: str, honeypot: str, network_hash: str, language: str) -> None:

@@ -137,6 +137,10 @@ def _mail(signature: Signature, statement: Statement, revision: Revision, to: st
     )
 
 
+# The rate limits a signature counts against (``core.ratelimit.RULES``): its network on this
+# statement, its network anywhere, its address on this statement.
+SIGN_RULES = ("sign.network.statement", "sign.network", "sign.address.statement")
+
 # The sign form's timer: its salt is the one sign forms have always carried.
 SIGN_FORM_TIMER = FormTimer(salt="undersigned.signatures.form-started")
 
@@ -148,11 +152,7 @@ def signing_refusal(*, statement: Statement, started: str, honeypot: str) -> Dom
     or a too-fast form is answered as such whatever else is wrong."""
     if not statement.takes_signatures():
         return DomainError("not_open", _("This statement does not take signatures now."), status=410)
-    try:
-        SIGN_FORM_TIMER.check(started=started, honeypot=honeypot)
-    except DomainError as error:
-        return error
-    return None
+    return SIGN_FORM_TIMER.refusal(started=started, honeypot=honeypot)
 
 
 def signature_submit(
@@ -192,10 +192,11 @@ def signature_submit(
             ),
         )
     network, address = network_hash[:32], email_hash(signer.email)[:32]
+    per_statement, site_wide, per_address = SIGN_RULES
     if not ratelimit.allow(
-        ("sign.network.statement", f"{network}:{statement.pk}"),
-        ("sign.network", network),
-        ("sign.address.statement", f"{address}:{statement.pk}"),
+        (per_statement, f"{network}:{statement.pk}"),
+        (site_wide, network),
+        (per_address, f"{address}:{statement.pk}"),
     ):
         raise DomainError(
             "too_many",

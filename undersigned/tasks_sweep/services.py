@@ -44,6 +44,8 @@ MAX_RUN_TIMES: dict[str, timedelta] = {
     # Past the mail lease (notifications.services.LEASE, ten minutes), so that the message is free to
     # be claimed again when the task runs again; a run while the lease holds would find it "held".
     "undersigned.notifications.tasks.deliver_mail": timedelta(minutes=11),
+    # Past the same lease, which a delivery's claim holds too (deliveries.services).
+    "undersigned.deliveries.tasks.send_delivery": timedelta(minutes=11),
     # A retention purge anonymises a whole statement's signers, in batches.
     "undersigned.privacy.tasks.purge_daily": timedelta(hours=1),
 }

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from undersigned.core.addresses import normalise_email
 from undersigned.core.crypto import keyed_hash
 from undersigned.core.exceptions import DomainError
+from undersigned.core.plain_text import has_control_characters, squeezed
 
 
 def normalise_organisation_name(name: str) -> str:
@@ -46,9 +47,9 @@ def email_domain(email: str) -> str:
 
 def check_plain(value: str, label: str) -> str:
     """Names are shown on public pages: single spaces, no markup, no invisible characters."""
-    value = " ".join(value.split())
+    value = squeezed(value)
     if "<" in value or ">" in value:
         raise DomainError("markup", _("%(field)s cannot contain < or >.") % {"field": label})
-    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs"} and c not in "\u200c\u200d" for c in value):
+    if has_control_characters(value):
         raise DomainError("control", _("Remove the invisible control characters from %(field)s.") % {"field": label})
     return value

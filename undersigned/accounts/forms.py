@@ -10,10 +10,22 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.accounts.models import User
-from undersigned.accounts.services import staff_sign_in_failed, staff_sign_in_locked_out
+from undersigned.accounts.services import SignInLock, staff_sign_in_failed, staff_sign_in_lock
 from undersigned.core.network import network_hash
 
-LOCKED_OUT = _("Too many failed sign-ins. Wait 15 minutes, then try again.")
+LOCKED_OUT = {
+    SignInLock.ACCOUNT: _("Too many failed sign-ins. Wait 15 minutes, then try again."),
+    SignInLock.ACCOUNT_DAY: _(
+        "Too many failed sign-ins for this account today. Try again tomorrow, or ask the secretariat to reset "
+        "your password."
+    ),
+    SignInLock.NETWORK: _("Too many failed sign-ins from your network. Wait an hour, then try again."),
+}
+
+
+def _lock_error(email: str, request: HttpRequest) -> ValidationError | None:
+    lock = staff_sign_in_lock(email=email, network_hash=network_hash(request))
+    return None if lock is None else ValidationError(LOCKED_OUT[lock], code="throttled")
 
 
 class SignInForm(AuthenticationForm):
@@ -24,13 +36,12 @@ class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("This email address and password do not match an active staff account."),
-        "throttled": LOCKED_OUT,
     }
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username") or ""
-        if self.request is not None and staff_sign_in_locked_out(email=email, network_hash=network_hash(self.request)):
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        if self.request is not None and (locked := _lock_error(email, self.request)) is not None:
+            raise locked
         try:
             return super().clean()
         except ValidationError:
@@ -41,8 +52,8 @@ class SignInForm(AuthenticationForm):
 
 class CodeForm(forms.Form):
     """A code from the authenticator app, or one of the backup codes, checked by ``accept`` (which
-    returns what the code opened, or None) under the same lock-out as the password: ten failures
-    per account or network, then 15 minutes' wait. What the code opened is ``accepted``."""
+    returns what the code opened, or None) under the same lock-out as the password
+    (``staff_sign_in_lock``). What the code opened is ``accepted``."""
 
     code = forms.CharField(
         label=_("Code"),
@@ -71,8 +82,8 @@ class CodeForm(forms.Form):
         code = cleaned.get("code")
         if code is None:
             return cleaned
-        if staff_sign_in_locked_out(email=self.user.email, network_hash=network_hash(self.request)):
-            raise ValidationError(LOCKED_OUT, code="throttled")
+        if (locked := _lock_error(self.user.email, self.request)) is not None:
+            raise locked
         self.accepted = self.accept(code)
         if self.accepted is None:
             staff_sign_in_failed(email=self.user.email, network_hash=network_hash(self.request))

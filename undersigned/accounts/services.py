@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -40,18 +42,31 @@ def _account_key(email: str) -> str:
     return keyed_hash("staff-email", email.strip().lower())[:32]
 
 
-def staff_sign_in_locked_out(*, email: str, network_hash: str) -> bool:
-    """After ten failed passwords or codes for the account or from the network, further tries are
-    refused until the window ends (``ratelimit.RULES``). Addresses count only as keyed hashes."""
-    return ratelimit.exhausted(
-        ("staff_sign_in.network", network_hash[:32]), ("staff_sign_in.account", _account_key(email))
-    )
+class SignInLock(StrEnum):
+    ACCOUNT = "account"  # ten failures for the account: lifts after 15 to 30 minutes
+    ACCOUNT_DAY = "account_day"  # thirty in a day: lifts after one to two days
+    NETWORK = "network"  # twenty accounts failed from the network: lifts after one to two hours
+
+
+def staff_sign_in_lock(*, email: str, network_hash: str) -> SignInLock | None:
+    """Why a sign-in (password or code) for ``email`` from this network is refused now, if it is.
+    Addresses count only as keyed hashes; see ``ratelimit.RULES`` for the numbers."""
+    account = _account_key(email)
+    if ratelimit.exhausted(("staff_sign_in.account.daily", account)):
+        return SignInLock.ACCOUNT_DAY
+    if ratelimit.exhausted(("staff_sign_in.account", account)):
+        return SignInLock.ACCOUNT
+    if ratelimit.exhausted(("staff_sign_in.network", network_hash[:32])):
+        return SignInLock.NETWORK
+    return None
 
 
 def staff_sign_in_failed(*, email: str, network_hash: str) -> None:
-    ratelimit.record_failure(
-        ("staff_sign_in.network", network_hash[:32]), ("staff_sign_in.account", _account_key(email))
-    )
+    account = _account_key(email)
+    ratelimit.record_failure(("staff_sign_in.account", account), ("staff_sign_in.account.daily", account))
+    # The network's count goes up once per account and hour, however often that account fails.
+    if ratelimit.allow(("staff_sign_in.network.account", f"{network_hash[:32]}:{account}")):
+        ratelimit.record_failure(("staff_sign_in.network", network_hash[:32]))
 
 
 def password_reset_allowed(*, email: str, network_hash: str) -> bool:

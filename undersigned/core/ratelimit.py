@@ -64,8 +64,13 @@ RULES: dict[str, Rule] = {
     "data_link.address.daily": Rule(6, DAY, OPEN, "your-data links asked for one address in a day"),
     "password_reset.network": Rule(10, HOUR, OPEN, "password-reset mails asked for from one network"),
     "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
-    "staff_sign_in.network": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes from one network"),
     "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
+    # The slower back-off: a guesser who waits out each 15 minutes is stopped for a day after 30.
+    "staff_sign_in.account.daily": Rule(30, DAY, CLOSED, "failed staff passwords or codes for one account in a day"),
+    # Networks count accounts, not tries: one person mistyping their own password cannot lock out
+    # the colleagues on their network; one network trying many accounts (stuffing) is stopped.
+    "staff_sign_in.network": Rule(20, HOUR, CLOSED, "accounts with a failed staff sign-in from one network"),
+    "staff_sign_in.network.account": Rule(1, HOUR, OPEN, "one account's failed sign-ins from one network"),
 }
 
 # A check names a rule and whom it counts: ("sign.network", network_hash[:32]).

@@ -141,6 +141,9 @@ def code_accepted(user: User, code: str) -> Device | None:
 
 
 def mark_verified(request: HttpRequest, device: Device) -> None:
+    # A new session key at each step up, as at the password: a key somebody planted or read before
+    # the code was typed is not the one that now opens pages needing the second factor.
+    request.session.cycle_key()
     django_otp.login(request, device)
     request.session[VERIFIED_AT_SESSION_KEY] = int(time.time())
 

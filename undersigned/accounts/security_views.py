@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.accounts.enrolment import enrolment_allowed, enrolment_link_open, enrolment_link_send
 from undersigned.accounts.forms import CodeForm, StaffPasswordResetForm
 from undersigned.accounts.models import StaffSession, User
 from undersigned.accounts.second_factor import (
@@ -36,6 +38,8 @@ from undersigned.accounts.second_factor import (
 )
 from undersigned.accounts.services import password_reset_allowed
 from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
+from undersigned.core.link_pages import link_problem
+from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
 from undersigned.permissions.access import staff_member
 
@@ -60,7 +64,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     """Asks for a code after the password, or again before an action that needs a fresh one."""
     user = staff_member(request)
     if not has_second_factor(user):
-        return HttpResponseRedirect(f"{reverse('accounts:second_factor_setup')}?next={_next_url(request)}")
+        return HttpResponseRedirect(
+            f"{reverse('accounts:second_factor_setup')}?{urlencode({'next': _next_url(request)})}"
+        )
     form = CodeForm(
         request.POST or None,
         request=request,
@@ -93,6 +99,8 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         # Replacing an authenticator needs a code of the current one, typed just now: neither a
         # stolen password nor a session left open elsewhere may do it.
         return _ask_code_again(request.get_full_path())
+    if not has_second_factor(user) and not enrolment_allowed(request, user):
+        return _enrolment_by_mail(request, user)
     device = enrolment_device(request, user)
     form = CodeForm(
         request.POST or None,
@@ -123,6 +131,33 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+def _enrolment_by_mail(request: HttpRequest, user: User) -> HttpResponse:
+    """The first set-up starts from a link mailed to the account (see ``accounts.enrolment``)."""
+    sent = refused = False
+    if request.method == "POST":
+        sent = enrolment_link_send(user=user, language=get_language() or settings.LANGUAGE_CODE)
+        refused = not sent
+    return render(
+        request,
+        "accounts/second_factor_enrolment.html",
+        {"sent": sent, "refused": refused, "required": needs_second_factor(user), "email": user.email},
+        status=429 if refused else 200,
+    )
+
+
+@never_cache
+@login_required
+@require_safe
+def second_factor_enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """The mailed link: opened while signed in to its account, it lets this session set up."""
+    user = staff_member(request)
+    try:
+        enrolment_link_open(request, user=user, token=token)
+    except LinkError as error:
+        return link_problem(request, error)
+    return HttpResponseRedirect(reverse("accounts:second_factor_setup"))
 
 
 @never_cache

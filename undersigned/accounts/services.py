@@ -38,7 +38,8 @@ def staff_user_create(*, email: str, full_name: str, password: str, is_secretari
         raise DomainError("email_taken", _("A staff account with this email address already exists.")) from None
 
 
-def _account_key(email: str) -> str:
+def account_key(email: str) -> str:
+    """The keyed hash that stands for a staff address in rate limits."""
     return keyed_hash("staff-email", email.strip().lower())[:32]
 
 
@@ -51,7 +52,7 @@ class SignInLock(StrEnum):
 def staff_sign_in_lock(*, email: str, network_hash: str) -> SignInLock | None:
     """Why a sign-in (password or code) for ``email`` from this network is refused now, if it is.
     Addresses count only as keyed hashes; see ``ratelimit.RULES`` for the numbers."""
-    account = _account_key(email)
+    account = account_key(email)
     if ratelimit.exhausted(("staff_sign_in.account.daily", account)):
         return SignInLock.ACCOUNT_DAY
     if ratelimit.exhausted(("staff_sign_in.account", account)):
@@ -62,7 +63,7 @@ def staff_sign_in_lock(*, email: str, network_hash: str) -> SignInLock | None:
 
 
 def staff_sign_in_failed(*, email: str, network_hash: str) -> None:
-    account = _account_key(email)
+    account = account_key(email)
     ratelimit.record_failure(("staff_sign_in.account", account), ("staff_sign_in.account.daily", account))
     # The network's count goes up once per account and hour, however often that account fails.
     if ratelimit.allow(("staff_sign_in.network.account", f"{network_hash[:32]}:{account}")):
@@ -73,5 +74,5 @@ def password_reset_allowed(*, email: str, network_hash: str) -> bool:
     """Counts a request for a reset mail; False once the network or the address asked too often.
     The caller answers alike either way, so the page does not tell which addresses have accounts."""
     return ratelimit.allow(
-        ("password_reset.network", network_hash[:32]), ("password_reset.account", _account_key(email))
+        ("password_reset.network", network_hash[:32]), ("password_reset.account", account_key(email))
     )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("sign-out/", views.SignOutView.as_view(), name="sign_out"),
     path("second-factor/", security_views.second_factor, name="second_factor"),
     path("second-factor/set-up/", security_views.second_factor_setup, name="second_factor_setup"),
+    path("second-factor/set-up/<str:token>/", security_views.second_factor_enrol, name="second_factor_enrol"),
     path("security/", security_views.security, name="security"),
     path("security/backup-codes/", security_views.backup_codes, name="backup_codes"),
     path("security/sessions/", security_views.end_sessions, name="end_sessions"),

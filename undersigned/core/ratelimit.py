@@ -64,6 +64,7 @@ RULES: dict[str, Rule] = {
     "data_link.address.daily": Rule(6, DAY, OPEN, "your-data links asked for one address in a day"),
     "password_reset.network": Rule(10, HOUR, OPEN, "password-reset mails asked for from one network"),
     "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
+    "enrolment_link.account": Rule(3, HOUR, OPEN, "second-factor set-up links mailed to one staff account"),
     "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
     # The slower back-off: a guesser who waits out each 15 minutes is stopped for a day after 30.
     "staff_sign_in.account.daily": Rule(30, DAY, CLOSED, "failed staff passwords or codes for one account in a day"),

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from undersigned.accounts.tests.browser import code_for_secret, sign_in
@@ -33,7 +34,7 @@ def clock() -> Iterator[time_machine.Traveller]:
 
 
 def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(
-    page: Page, live_server, libraries, screenshot, clock
+    page: Page, live_server, libraries, screenshot, clock, smtp_server, run_tasks
 ):
     editor(libraries)
     base = live_server.url
@@ -42,6 +43,13 @@ def test_editor_enrols_an_authenticator_and_signs_in_with_its_code(
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up your second factor")
+    # First the mailbox: a password alone does not show the secret.
+    page.get_by_role("button", name="Send me the link").click()
+    expect(page.get_by_role("status")).to_contain_text("We sent a link to eli@example.org")
+    screenshot(page, "second-factor-enrolment-mail")
+    run_tasks()
+    [link] = [url for url in smtp_server.links_in(smtp_server.messages[-1]) if "/second-factor/set-up/" in url]
+    page.goto(base + link.removeprefix(settings.SITE_URL))
     expect(page.locator(".qr-code svg")).to_be_visible()
     screenshot(page, "second-factor-setup")
     page.get_by_role("textbox", name="Code").fill("000000")

@@ -23,7 +23,7 @@ def test_secretariat_signs_in_and_names_the_federation(page: Page, live_server, 
 
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    enrol_on_page(page)
+    enrol_on_page(page, live_server.url, "sam@example.org")
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff workspace")
     page.get_by_role("link", name="Federation details").click()
 

@@ -7,15 +7,18 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from undersigned.accounts.enrolment import ENROLMENT_LINK
 from undersigned.accounts.models import StaffSession
 from undersigned.accounts.second_factor import needs_second_factor
 from undersigned.accounts.tests.browser import code_for_secret
 from undersigned.commissions.models import CommissionMembership
+from undersigned.core.links import make_link
 from undersigned.core.models import AuditEvent
 from undersigned.testing import TEST_PASSWORD, UserFactory, current_code, editor, secretariat, staff_login
 
@@ -27,8 +30,19 @@ def sign_in_with_password(client: Client, email: str, password: str = TEST_PASSW
     assert response.status_code == 302, response.content.decode()[:500]
 
 
+def open_enrolment_link(client: Client, user) -> None:
+    """Asks for the set-up link and follows it, as a person reading their mail would (the mail
+    itself: ``test_the_first_set_up_starts_from_a_mailed_link``)."""
+    asked = client.post("/accounts/second-factor/set-up/")
+    assert asked.status_code == 200 and "We sent a link to" in asked.content.decode()
+    opened = client.get(f"/accounts/second-factor/set-up/{make_link(ENROLMENT_LINK, user.pk)}/")
+    assert opened.status_code == 302
+
+
 def enrol(client: Client, user) -> list[str]:
     """Sets up the authenticator through the pages, as a person with a phone would."""
+    if "secret-key" not in client.get("/accounts/second-factor/set-up/").content.decode():
+        open_enrolment_link(client, user)
     page = client.get("/accounts/second-factor/set-up/")
     assert page.status_code == 200
     secret = re.search(r'<code class="secret-key" dir="ltr">([A-Z2-7 ]+)</code>', page.content.decode()).group(1)
@@ -58,6 +72,7 @@ def test_a_new_editor_sets_up_an_authenticator_before_any_staff_page(client, lib
     response = client.get("/staff/statements/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/accounts/second-factor/set-up/?next=%2Fstaff%2Fstatements%2F"
+    open_enrolment_link(client, eli)
     page = client.get("/accounts/second-factor/set-up/").content.decode()
     assert "<svg" in page and "QR code for your authenticator app" in page
     response = client.post("/accounts/second-factor/set-up/", {"code": "000000"})
@@ -329,6 +344,8 @@ def test_each_session_sets_up_its_own_secret(libraries):
     first, second = Client(), Client()
     sign_in_with_password(first, eli.email)
     sign_in_with_password(second, eli.email)
+    open_enrolment_link(first, eli)
+    open_enrolment_link(second, eli)
     pattern = r'<code class="secret-key" dir="ltr">([A-Z2-7 ]+)</code>'
     seen = re.search(pattern, first.get("/accounts/second-factor/set-up/").content.decode()).group(1)
     again = re.search(pattern, first.get("/accounts/second-factor/set-up/").content.decode()).group(1)
@@ -344,3 +361,62 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_busy(client, librarie
     StaffSession.objects.update(created_at=timezone.now() - timedelta(hours=12, minutes=1))
     response = client.get("/staff/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/sign-in/")
+
+
+def test_the_first_set_up_starts_from_a_mailed_link(client, libraries, smtp_server, run_tasks):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    page = client.get("/accounts/second-factor/set-up/")
+    # A password alone shows no secret to scan: first the mailbox.
+    assert "secret-key" not in page.content.decode() and "Send me the link" in page.content.decode()
+    assert not TOTPDevice.objects.filter(user=eli).exists()
+    client.post("/accounts/second-factor/set-up/")
+    run_tasks()
+    (message,) = smtp_server.messages
+    assert message["To"] == eli.email
+    [link] = [url for url in smtp_server.links_in(message) if "/second-factor/set-up/" in url]
+    path = link.removeprefix(settings.SITE_URL)
+
+    # Somebody else signed in with the same password cannot use it, nor can it be used twice.
+    intruder = Client()
+    sign_in_with_password(intruder, eli.email)
+    assert client.get(path).headers["Location"] == "/accounts/second-factor/set-up/"
+    assert intruder.get(path).status_code == 410
+    assert "secret-key" not in intruder.get("/accounts/second-factor/set-up/").content.decode()
+    assert "secret-key" in client.get("/accounts/second-factor/set-up/").content.decode()
+
+
+def test_a_link_of_another_account_or_a_forged_one_does_nothing(client, libraries):
+    eli, other = editor(libraries), UserFactory.create(email="ola@example.org", is_secretariat=True)
+    sign_in_with_password(client, eli.email)
+    for token in (make_link(ENROLMENT_LINK, other.pk), "forged", make_link(ENROLMENT_LINK, eli.pk)[:-2] + "xx"):
+        assert client.get(f"/accounts/second-factor/set-up/{token}/").status_code == 404
+    assert "secret-key" not in client.get("/accounts/second-factor/set-up/").content.decode()
+
+
+def test_set_up_links_are_limited_to_three_an_hour(client, libraries):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    for _ in range(3):
+        assert client.post("/accounts/second-factor/set-up/").status_code == 200
+    refused = client.post("/accounts/second-factor/set-up/")
+    assert refused.status_code == 429
+    assert "Three links were sent in the last hour" in refused.content.decode()
+
+
+def test_the_session_key_changes_when_the_code_is_accepted(client, libraries):
+    eli = editor(libraries)
+    staff_login(Client(), eli)
+    sign_in_with_password(client, eli.email)
+    after_password = client.session.session_key
+    client.post("/accounts/second-factor/", {"code": current_code(eli), "next": "/staff/"})
+    assert client.session.session_key != after_password
+    assert client.get("/staff/").status_code == 200
+
+
+def test_the_set_up_redirect_encodes_next(client, libraries):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    response = client.get("/accounts/second-factor/", {"next": "/staff/statements/?a=1&b=2"})
+    encoded = "%2Fstaff%2Fstatements%2F%3Fa%3D1%26b%3D2"
+    assert response.headers["Location"] == f"/accounts/second-factor/set-up/?next={encoded}"

@@ -93,6 +93,9 @@ try:
     FRAUD_HOLD_SCORE = env_int("FRAUD_HOLD_SCORE", 3, minimum=1)
     # A public form sent back sooner than this after it was drawn is taken for a script's.
     FORM_MIN_FILL_SECONDS = env_int("FORM_MIN_FILL_SECONDS", 3, minimum=0)
+    # Sign requests for one statement within ten minutes that switch its proof of work on for an
+    # hour (the surge defence against bot farms; its editors are told).
+    PROOF_OF_WORK_SURGE = env_int("PROOF_OF_WORK_SURGE", 300, minimum=1)
     # A MaxMind-format country database (GeoLite2-Country.mmdb or similar) for the fraud signal of a
     # country that does not match the signer's network. Optional; none is shipped.
     _geoip = env_str("GEOIP_DATABASE")

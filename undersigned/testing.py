@@ -8,6 +8,7 @@ conftest imports its fixtures.
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import secrets
 import time
@@ -20,6 +21,7 @@ import pytest
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
 from undersigned.commissions.services import CommissionTextInput, commission_create
+from undersigned.core.bot_check import FormTimer
 from undersigned.core.crypto import new_identity
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
@@ -74,6 +76,18 @@ def translator() -> User:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+_forms_drawn = itertools.count()
+
+
+def drawn_form_token(timer: FormTimer, seconds_ago: float | None = None) -> str:
+    """The ``started`` field of a form drawn ``seconds_ago``; by default some seconds or minutes
+    ago and a different value each call, as from different visitors' pages: one drawn form
+    carries only a few signatures (rule ``sign.form_token``)."""
+    if seconds_ago is None:
+        seconds_ago = 10 + next(_forms_drawn) % 3000
+    return timer.started_token(drawn_at=time.time() - seconds_ago)
 
 
 def production_environment(tmp_path: Path) -> dict[str, str]:

@@ -55,6 +55,11 @@ RULES: dict[str, Rule] = {
     "sign.network.statement": Rule(120, 10 * MINUTE, OPEN, "sign requests from one network to one statement"),
     "sign.network": Rule(600, 10 * MINUTE, OPEN, "sign requests from one network to any statement"),
     "sign.address.statement": Rule(5, HOUR, OPEN, "sign requests with one address to one statement"),
+    # Observed, never refusing: at its limit the statement's proof of work is switched on (signatures.surge).
+    "sign.statement": Rule(
+        settings.PROOF_OF_WORK_SURGE, 10 * MINUTE, OPEN, "sign requests to one statement from anywhere (a surge)"
+    ),
+    "sign.form_token": Rule(3, HOUR, OPEN, "signatures accepted with one drawn sign form from one network"),
     "sign_on.network.statement": Rule(30, 10 * MINUTE, OPEN, "sign-on requests from one network to one statement"),
     "sign_on.network": Rule(120, 10 * MINUTE, OPEN, "sign-on requests from one network to any statement"),
     "member_sign_in.network": Rule(10, 10 * MINUTE, OPEN, "member sign-in links asked for from one network"),
@@ -84,9 +89,26 @@ def allow(*checks: Check) -> bool:
     Every check is counted even when an earlier one is already over, and in the database all of
     them in one statement: a signature checks three limits and should not pay three round trips.
     """
-    buckets = _buckets(checks)
+    return not count_hits(checks).refused_by
+
+
+@dataclass(frozen=True)
+class Hits:
+    refused_by: tuple[str, ...]  # the rules now over their limit, in the order of the checks
+    observed: int | None  # the observed check's hits in its window; None if none or uncounted
+
+
+def count_hits(checks: tuple[Check, ...], observed: Check | None = None) -> Hits:
+    """``allow``, telling which rules refuse; and, in the same round trip, one more count that
+    refuses nothing (``observed``), to watch a rate rather than limit it."""
+    buckets = _buckets((*checks, observed) if observed else checks)
+    keys = list(buckets)
+    observed_key = keys[-1] if observed else None
     hits = _count(buckets, add=1)
-    return all(_within(hits, key, rule) for key, rule in buckets.items())
+    refused = tuple(
+        name for (name, _subject), key in zip(checks, keys, strict=False) if not _within(hits, key, buckets[key])
+    )
+    return Hits(refused, None if hits is None or observed_key is None else hits.get(observed_key))
 
 
 def exhausted(*checks: Check) -> bool:

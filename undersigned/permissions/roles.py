@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission, CommissionMembership
@@ -83,6 +83,15 @@ def can(actor: User, capability: Capability, statement: Statement) -> bool:
         return False
     role = _roles_of(actor).get(statement.commission_id)
     return role is not None and capability in ROLE_CAPABILITIES[role]
+
+
+def users_with(capability: Capability, statement: Statement) -> QuerySet[User]:
+    """The active staff whose role allows ``capability`` on ``statement`` (as ``can`` decides)."""
+    in_commission = Q(
+        memberships__commission_id=statement.commission_id, memberships__role__in=roles_granting(capability)
+    )
+    chosen = Q(is_secretariat=True) | in_commission if statement.commission_id is not None else Q(is_secretariat=True)
+    return User.objects.filter(chosen, is_active=True).distinct().order_by("pk")
 
 
 def is_assigned_translator(actor: User, statement: Statement, language: str | None = None) -> bool:

@@ -24,7 +24,7 @@ from django_countries import countries
 from undersigned.accounts.models import User
 from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError, normalise_email
-from undersigned.core.bot_check import FormTimer
+from undersigned.core.bot_check import TOO_FAST, FormTimer
 from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
 from undersigned.core.plain_text import has_control_characters, squeezed
@@ -36,6 +36,7 @@ from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature
+from undersigned.signatures.surge import SURGE_RULE, surge_observe
 from undersigned.signatures.tallies import tally_change
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Revision, Statement
@@ -183,7 +184,7 @@ def signature_submit(
             "wrong_revision", _("This form belongs to another statement. Reload the page and sign again.")
         )
     solved = bool(proof_of_work_answer) and proof_of_work.verify(proof_of_work_answer)
-    if statement.requires_proof_of_work and not solved:
+    if statement.needs_proof_of_work() and not solved:
         raise DomainError(
             "proof_of_work_required",
             _(
@@ -193,11 +194,23 @@ def signature_submit(
         )
     network, address = network_hash[:32], email_hash(signer.email)[:32]
     per_statement, site_wide, per_address = SIGN_RULES
-    if not ratelimit.allow(
-        (per_statement, f"{network}:{statement.pk}"),
-        (site_wide, network),
-        (per_address, f"{address}:{statement.pk}"),
-    ):
+    hits = ratelimit.count_hits(
+        (
+            (per_statement, f"{network}:{statement.pk}"),
+            (site_wide, network),
+            (per_address, f"{address}:{statement.pk}"),
+            # One drawn form carries a few signatures from one network, not a script's thousands.
+            ("sign.form_token", f"{started}:{network}"),
+        ),
+        observed=(SURGE_RULE, str(statement.pk)),
+    )
+    if hits.observed is not None:
+        surge_observe(statement=statement, requests_in_window=hits.observed)
+    if "sign.form_token" in hits.refused_by and len(hits.refused_by) == 1:
+        raise DomainError(
+            TOO_FAST, _("This form was already used to sign several times. Check your details and send it again.")
+        )
+    if hits.refused_by:
         raise DomainError(
             "too_many",
             _(

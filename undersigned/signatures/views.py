@@ -75,7 +75,7 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
     those two values are filled in per request.
     """
     language = get_language() or "en"
-    key = (revision.pk, language, statement.requires_proof_of_work, statement.slug)
+    key = (revision.pk, language, statement.needs_proof_of_work(), statement.slug)
     template = _SIGN_FORMS.get(key)
     if template is None:
         form = SignForm(initial={"revision": revision.pk, "started": _STARTED_PLACEHOLDER})
@@ -84,7 +84,7 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
             {
                 "statement": statement,
                 "sign_form": form,
-                "requires_proof_of_work": statement.requires_proof_of_work,
+                "requires_proof_of_work": statement.needs_proof_of_work(),
                 "csrf_token": _CSRF_PLACEHOLDER,
             },
         )
@@ -111,7 +111,7 @@ def sign_form_context(
 ) -> dict[str, object]:
     if form is None:
         return {"sign_form_html": sign_form_html(request, statement, revision)}
-    return {"sign_form": form, "requires_proof_of_work": statement.requires_proof_of_work}
+    return {"sign_form": form, "requires_proof_of_work": statement.needs_proof_of_work()}
 
 
 @require_POST

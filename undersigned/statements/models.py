@@ -46,6 +46,8 @@ class Statement(models.Model):
         default=False,
         help_text=_("For a statement under attack by bots: signing then needs JavaScript."),
     )
+    # Set by a surge of sign requests (``signatures.surge``): proof of work is asked until then.
+    proof_of_work_surge_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -84,6 +86,11 @@ class Statement(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
+
+    def needs_proof_of_work(self) -> bool:
+        """Whether signers must solve the proof of work now: set by an editor, or by a surge."""
+        surge = self.proof_of_work_surge_until
+        return self.requires_proof_of_work or (surge is not None and surge > timezone.now())
 
     def takes_signatures(self, now: datetime | None = None) -> bool:
         """Open for sign-ons: published (not closed or withdrawn) and inside its window."""

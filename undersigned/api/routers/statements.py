@@ -99,7 +99,7 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     window_end = math.ceil(time.time() / MAX_AGE_SECONDS) * MAX_AGE_SECONDS
     sign_form = {
         "started": SIGN_FORM_TIMER.started_token(drawn_at=window_end),
-        "proof_of_work_required": statement.requires_proof_of_work,
+        "proof_of_work_required": statement.needs_proof_of_work(),
         "challenge_url": request.build_absolute_uri(reverse("signatures:challenge")),
     }
     return {**_summary(statement), "texts": texts, "sign_form": sign_form}

@@ -3,7 +3,6 @@ made through the services, for the API's tests."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_confirm, signature_record
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 from undersigned.statements.models import Statement
-from undersigned.testing import secretariat
+from undersigned.testing import drawn_form_token, secretariat
 
 
 @pytest.fixture
@@ -73,6 +72,6 @@ def sign_body(target: OpenStatement, **overrides: Any) -> dict[str, Any]:
         "email": "ana@example.org",
         "country": "FR",
         "revision": target.revision.pk,
-        "started": SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10),
+        "started": drawn_form_token(SIGN_FORM_TIMER),
         **overrides,
     }

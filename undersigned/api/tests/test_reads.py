@@ -156,9 +156,9 @@ def test_a_statement_answers_304_within_a_cache_window_and_its_timer_still_works
     started = first.json()["sign_form"]["started"]
     # Never older than it says: right after the window it is still too early to send the form.
     with time_machine.travel(1_900_000_005.0, tick=False):
-        assert SIGN_FORM_TIMER.looks_automated(started=started, honeypot="")
+        assert SIGN_FORM_TIMER.refusal(started=started, honeypot="") is not None
     with time_machine.travel(1_900_000_005.0 + settings.FORM_MIN_FILL_SECONDS, tick=False):
-        assert not SIGN_FORM_TIMER.looks_automated(started=started, honeypot="")
+        assert SIGN_FORM_TIMER.refusal(started=started, honeypot="") is None
 
 
 def test_the_schema_is_openapi_and_there_is_no_docs_page_from_another_site(client):

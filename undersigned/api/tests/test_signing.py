@@ -4,7 +4,6 @@ every address, and a signature that counts only once confirmed through the email
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ from undersigned.core.ratelimit import RULES
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.statements.services import statement_close
+from undersigned.testing import drawn_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +206,7 @@ def test_a_signature_counts_only_once_confirmed_through_the_emailed_link(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             api_url(open_statement.statement, "/signatures"),
-            data=sign_body(open_statement, started=SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10)),
+            data=sign_body(open_statement, started=drawn_form_token(SIGN_FORM_TIMER)),
             content_type="application/json",
         )
     assert response.status_code == 202

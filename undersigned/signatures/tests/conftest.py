@@ -4,7 +4,6 @@ are the root conftest's ``site`` and ``libraries``."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_confirm, signature_record
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.tests.builders import published_statement
-from undersigned.testing import trustee_for
+from undersigned.testing import drawn_form_token, trustee_for
 
 SLUG = "library-opening-hours"
 
@@ -81,9 +80,10 @@ def open_statement(libraries) -> OpenStatement:
     return build_open_statement(libraries)
 
 
-def started_token(seconds_ago: int = 10) -> str:
-    """The sign form's ``started`` field, as if the page had been opened ``seconds_ago``."""
-    return SIGN_FORM_TIMER.started_token(drawn_at=time.time() - seconds_ago)
+def started_token(seconds_ago: float | None = None) -> str:
+    """The sign form's ``started`` field, as if the page had been opened ``seconds_ago`` (by
+    default a while ago, by a visitor of its own: ``drawn_form_token``)."""
+    return drawn_form_token(SIGN_FORM_TIMER, seconds_ago)
 
 
 def form_data(revision: Revision, **fields: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signat
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 from undersigned.statements.models import Statement
 from undersigned.statements.services import statement_close
+from undersigned.testing import drawn_form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def sign(target: OpenStatement, **overrides: Any) -> None:
         "statement": target.statement,
         "revision_id": target.revision.pk,
         "signer": SignerInput(name="Ana Pérez", email="ana@example.org", country="FR"),
-        "started": SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10),
+        "started": drawn_form_token(SIGN_FORM_TIMER),
         "honeypot": "",
         "proof_of_work_answer": "",
         "network_hash": "a" * 64,

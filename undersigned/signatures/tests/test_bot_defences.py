@@ -1,0 +1,106 @@
+"""Defences against a script that fetched the sign form once: one drawn form carries a few
+signatures from one network and lives an hour; a surge of sign requests switches the proof of
+work on for an hour and tells the people who manage the statement."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from undersigned.core.bot_check import TOO_FAST
+from undersigned.core.exceptions import DomainError
+from undersigned.core.models import AuditEvent
+from undersigned.signatures.models import Signature
+from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_submit
+from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
+from undersigned.statements.models import Statement
+from undersigned.testing import editor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def target(libraries) -> OpenStatement:
+    return build_open_statement(libraries)
+
+
+def sign(target: OpenStatement, email: str, **overrides: Any) -> None:
+    values: dict[str, Any] = {
+        "statement": target.statement,
+        "revision_id": target.revision.pk,
+        "signer": SignerInput(name="Ana Pérez", email=email, country="FR"),
+        "started": SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10),
+        "honeypot": "",
+        "proof_of_work_answer": "",
+        "network_hash": "a" * 64,
+        "network_country": None,
+        "language": "en",
+        **overrides,
+    }
+    signature_submit(**values)
+
+
+def test_one_drawn_form_carries_three_signatures_from_one_network(target):
+    form = SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 10)
+    for number in range(3):
+        sign(target, f"person{number}@example.org", started=form)
+    with pytest.raises(DomainError) as refused:
+        sign(target, "person3@example.org", started=form)
+    assert refused.value.code == TOO_FAST
+    assert "already used to sign several times" in refused.value.message
+    # The same drawn form from another network, or a new form from this one, still signs.
+    sign(target, "person4@example.org", started=form, network_hash="b" * 64)
+    sign(target, "person5@example.org", started=SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 11))
+    assert Signature.objects.count() == 5
+
+
+def test_a_form_drawn_more_than_an_hour_ago_is_drawn_again(target):
+    with pytest.raises(DomainError) as refused:
+        sign(target, "late@example.org", started=SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 3601))
+    assert refused.value.code == TOO_FAST
+    assert "open for more than an hour" in refused.value.message
+    sign(target, "late@example.org", started=SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 3500))
+
+
+def test_a_surge_switches_the_proof_of_work_on_for_an_hour_and_tells_the_editors(
+    target, rate_limit, smtp_server, run_tasks
+):
+    rate_limit("sign.statement", 5)
+    eli = editor(target.commission)
+    with time_machine.travel(time.time(), tick=False) as clock:
+        for number in range(5):
+            sign(target, f"person{number}@example.org", network_hash=f"{number}" * 64)
+        statement = Statement.objects.get(pk=target.statement.pk)
+        assert statement.needs_proof_of_work() and not statement.requires_proof_of_work
+        assert statement.proof_of_work_surge_until == timezone.now() + timedelta(hours=1)
+
+        with pytest.raises(DomainError) as refused:
+            sign(target, "bot@example.org", statement=statement, network_hash="f" * 64)
+        assert refused.value.code == "proof_of_work_required"
+
+        run_tasks()
+        to_editors = [message for message in smtp_server.messages if "Proof of work switched on" in message["Subject"]]
+        assert [message["To"] for message in to_editors] == [eli.email]
+        assert AuditEvent.objects.filter(action="statement.proof_of_work_surge", subject_id=statement.pk).count() == 1
+
+        # Once it has calmed for an hour, it lapses.
+        clock.shift(timedelta(hours=1, seconds=1))
+        statement.refresh_from_db()
+        assert not statement.needs_proof_of_work()
+    assert AuditEvent.objects.filter(action="statement.proof_of_work_surge").count() == 1
+
+
+def test_the_sign_page_asks_for_the_proof_of_work_during_a_surge(client, target):
+    Statement.objects.filter(pk=target.statement.pk).update(
+        proof_of_work_surge_until=timezone.now() + timedelta(minutes=30)
+    )
+    from undersigned.statements.selectors import forget_all_statements
+
+    forget_all_statements()
+    page = client.get(f"/statements/{target.statement.slug}/").content.decode()
+    assert "needs JavaScript for a short automatic check against bots" in page

@@ -9,7 +9,7 @@ read as "this is text" and hide. Every CSV the platform writes goes through ``sa
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 # The full-width forms too: some spreadsheets fold them to the ASCII ones before parsing.
@@ -48,7 +48,7 @@ class SafeDictWriter:
     def writeheader(self) -> Any:
         return self._writer.writeheader()
 
-    def writerow(self, row: dict[str, object]) -> Any:
+    def writerow(self, row: Mapping[str, object]) -> Any:
         return self._writer.writerow({key: _safe_cell(value) for key, value in row.items()})
 
 

@@ -29,13 +29,14 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.formats import number_format
 from django.utils.text import Truncator
-from django.utils.translation import ngettext
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from undersigned.core.exceptions import DomainError
-from undersigned.core.languages import interface_language_codes, language_direction
+from undersigned.core.languages import interface_language_codes, language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.privacy.selectors import retention_notice
 from undersigned.signatures.forms import SignForm
@@ -220,3 +221,61 @@ def _embed_page(request: HttpRequest, statement: Statement, text: PublishedText)
         },
         status=status,
     )
+
+
+@dataclass(frozen=True)
+class EmbedSnippets:
+    """What the statement's staff page offers member sites to copy, for one published text."""
+
+    language: str
+    language_name: str
+    embed_url: str
+    badge_url: str
+    fragment_url: str
+    iframe_code: str
+    image_code: str
+    fragment_code: str
+
+
+def embed_snippets(statement: Statement) -> list[EmbedSnippets]:
+    """The snippets of each published text, with absolute addresses (``SITE_URL``): they are pasted
+    into other sites' pages. Empty for a statement readers cannot see yet."""
+    if not statement.is_public:
+        return []
+    snippets = []
+    for text in published_texts(statement):
+        args = [statement.slug, text.language]
+        embed_url = settings.SITE_URL + reverse("statements:embed_in", args=args)
+        badge_url = settings.SITE_URL + reverse("statements:badge_svg_in", args=args)
+        fragment_url = settings.SITE_URL + reverse("statements:badge_html_in", args=args)
+        statement_url = settings.SITE_URL + reverse("statements:read_in", args=args)
+        title = " ".join(text.revision.title.split())
+        with _in_text_language(text.language):
+            alt = gettext("%(title)s: the number of confirmed signatures") % {"title": title}
+        snippets.append(
+            EmbedSnippets(
+                language=text.language,
+                language_name=native_language_name(text.language),
+                embed_url=embed_url,
+                badge_url=badge_url,
+                fragment_url=fragment_url,
+                iframe_code=format_html(
+                    '<iframe src="{}" title="{}" width="100%" height="1100" loading="lazy" '
+                    'style="border:0;max-width:40rem"></iframe>',
+                    embed_url,
+                    title,
+                ),
+                image_code=format_html(
+                    '<a href="{}"><img src="{}" alt="{}" width="{}" height="{}"></a>',
+                    statement_url,
+                    badge_url,
+                    alt,
+                    BADGE_WIDTH,
+                    BADGE_HEIGHT,
+                ),
+                fragment_code=render_to_string(
+                    "statements/embeds/badge_fragment.html", {"badge": _badge(statement, text)}
+                ).strip(),
+            )
+        )
+    return snippets

@@ -331,3 +331,39 @@ def test_every_other_page_stays_unframeable(client, statement):
     assert signed["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in client.get(f"/statements/{SLUG}/badge.svg")["Content-Security-Policy"]
     assert Federation.objects.get().embed_origins == []
+
+
+# --- The snippets on the statement's staff page ------------------------------------------------
+
+
+def test_the_staff_page_offers_the_snippets_of_each_language_with_absolute_addresses(client, settings, statement):
+    from undersigned.testing import secretariat, staff_login
+
+    staff_login(client, secretariat())
+    content = client.get(f"/staff/statements/{SLUG}/").content.decode()
+    site = settings.SITE_URL
+    for language in ("en", "fr", "ar"):
+        assert f"&lt;iframe src=&quot;{site}/statements/{SLUG}/{language}/embed/&quot;" in content
+        assert f"src=&quot;{site}/statements/{SLUG}/{language}/badge.svg&quot;" in content
+        assert f"{site}/statements/{SLUG}/{language}/badge.html" in content
+    assert "&lt;a class=&quot;undersigned-badge&quot;" in content
+
+
+def test_a_title_with_markup_stays_text_in_the_snippets(client, statement):
+    from undersigned.testing import secretariat, staff_login
+
+    Revision.objects.filter(pk=revision_of(statement).pk).update(title="</textarea><script>x()</script> & co")
+    staff_login(client, secretariat())
+    content = client.get(f"/staff/statements/{SLUG}/").content.decode()
+    assert "<script>x()" not in content
+    assert "title=&amp;quot;&amp;lt;/textarea&amp;gt;&amp;lt;script&amp;gt;x()&amp;lt;/script&amp;gt; &amp;amp; co" in content
+
+
+def test_a_draft_offers_no_snippets_yet(client, libraries):
+    from undersigned.testing import secretariat, staff_login
+
+    statement_import(actor=None, commission=libraries, slug="a-draft", language="en", source=PRESS_RELEASE)
+    staff_login(client, secretariat())
+    content = client.get("/staff/statements/a-draft/").content.decode()
+    assert "Once the statement is published" in content
+    assert "embed/" not in content

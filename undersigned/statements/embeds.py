@@ -231,6 +231,7 @@ class EmbedSnippets:
     language_name: str
     embed_url: str
     badge_url: str
+    badge_path: str  # for the staff page's own preview: its CSP takes images from this origin only
     fragment_url: str
     iframe_code: str
     image_code: str
@@ -258,9 +259,10 @@ def embed_snippets(statement: Statement) -> list[EmbedSnippets]:
                 language_name=native_language_name(text.language),
                 embed_url=embed_url,
                 badge_url=badge_url,
+                badge_path=reverse("statements:badge_svg_in", args=args),
                 fragment_url=fragment_url,
                 iframe_code=format_html(
-                    '<iframe src="{}" title="{}" width="100%" height="1100" loading="lazy" '
+                    '<iframe src="{}" title="{}" width="100%" height="1400" loading="lazy" '
                     'style="border:0;max-width:40rem"></iframe>',
                     embed_url,
                     title,

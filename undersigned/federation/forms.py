@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.exceptions import DomainError
 from undersigned.core.forms import LanguageField, PerLanguageFieldsMixin
 from undersigned.core.languages import interface_language_codes, native_language_name
-from undersigned.core.exceptions import DomainError
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import embed_origin_normalised, embed_origins_parse

@@ -68,9 +68,7 @@ def embed_origins_parse(values: Sequence[str]) -> list[str]:
             if origin not in origins:
                 origins.append(origin)
     if len(origins) > MAX_EMBED_ORIGINS:
-        raise DomainError(
-            "too_many_origins", _("List at most %(count)d sites.") % {"count": MAX_EMBED_ORIGINS}
-        )
+        raise DomainError("too_many_origins", _("List at most %(count)d sites.") % {"count": MAX_EMBED_ORIGINS})
     return origins
 
 

@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.formats import number_format
-from django.utils.text import Truncator
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -57,7 +57,9 @@ BADGE_HEIGHT = 72
 BADGE_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
-def _text_or_404(slug: str, language: str | None, request: HttpRequest | None = None) -> tuple[Statement, PublishedText]:
+def _text_or_404(
+    slug: str, language: str | None, request: HttpRequest | None = None
+) -> tuple[Statement, PublishedText]:
     """The public statement and its text in ``language``; without one, the reader's choice when
     ``request`` is given, else the original. Drafts, unknown statements and languages: 404."""
     try:
@@ -215,7 +217,9 @@ def _embed_page(request: HttpRequest, statement: Statement, text: PublishedText)
             "text_direction": language_direction(text.language),
             "headline_calls": text.revision.headline_calls,
             "issuing_body": issuing_body_name(commission, interface_language),
-            "feed_url": reverse("statements:feed", args=[commission.slug if commission else "federation", text.language]),
+            "feed_url": reverse(
+                "statements:feed", args=[commission.slug if commission else "federation", text.language]
+            ),
             "retention": retention_notice(statement, interface_language),
             "open": state == "open",
         },

@@ -69,7 +69,7 @@ def badge_count(page: Page, host: str) -> str:
 
 
 def fresh_page(browser: Browser, **options: object) -> Page:
-    context = browser.new_context(locale="en-GB", **options)  # type: ignore[arg-type]
+    context = browser.new_context(locale="en-GB", **options)
     page = context.new_page()
     page.set_default_timeout(10_000)
     return page
@@ -166,8 +166,8 @@ def test_the_arabic_embed_and_a_narrow_frame(browser: Browser, live_server, libr
 
 
 def test_a_site_off_the_list_cannot_frame_the_embed(browser: Browser, live_server, libraries):
-    from undersigned.federation.services import federation_update
     from undersigned.federation.selectors import LocalisedText
+    from undersigned.federation.services import federation_update
 
     published_statement(libraries, translations=())
     federation_update(

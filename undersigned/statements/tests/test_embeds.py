@@ -11,15 +11,15 @@ from django.core import signing
 from django.test import Client
 
 from undersigned.federation.models import Federation
-from undersigned.federation.services import federation_update
 from undersigned.federation.selectors import LocalisedText
+from undersigned.federation.services import federation_update
 from undersigned.notifications.models import OutgoingMail
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput, signature_confirm, signature_record
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.services import statement_close, statement_import
-from undersigned.statements.tests.conftest import PRESS_RELEASE
 from undersigned.statements.tests.builders import published_statement
+from undersigned.statements.tests.conftest import PRESS_RELEASE
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,9 @@ def confirmed_signatures(statement: Statement, count: int) -> None:
 
 
 def count_on_statement_page(client: Client) -> str:
-    match = re.search(r'<span class="tally__number">([^<]+)</span>', client.get(f"/statements/{SLUG}/").content.decode())
+    match = re.search(
+        r'<span class="tally__number">([^<]+)</span>', client.get(f"/statements/{SLUG}/").content.decode()
+    )
     assert match
     return match.group(1)
 
@@ -140,7 +142,9 @@ def test_a_long_title_is_cut_at_a_word_with_an_ellipsis(client, statement):
         ("ar", "بيان بشأن ساعات عمل المكتبات العامة", "توقيعات مؤكَّدة", "rtl"),
     ],
 )
-def test_the_badge_speaks_each_language_of_the_statement(client, settings, statement, language, title, label, direction):
+def test_the_badge_speaks_each_language_of_the_statement(
+    client, settings, statement, language, title, label, direction
+):
     confirmed_signatures(statement, 3)
     svg = client.get(f"/statements/{SLUG}/{language}/badge.svg")
     assert svg.status_code == 200
@@ -357,7 +361,10 @@ def test_a_title_with_markup_stays_text_in_the_snippets(client, statement):
     content = client.get(f"/staff/statements/{SLUG}/").content.decode()
     assert "<script>x()" not in content
     # Escaped once for the code (a title attribute), once more for the page that shows the code.
-    assert "title=&quot;&amp;lt;/textarea&amp;gt;&amp;lt;script&amp;gt;x()&amp;lt;/script&amp;gt; &amp;amp; co&quot;" in content
+    assert (
+        "title=&quot;&amp;lt;/textarea&amp;gt;&amp;lt;script&amp;gt;x()&amp;lt;/script&amp;gt; &amp;amp; co&quot;"
+        in content
+    )
 
 
 def test_a_draft_offers_no_snippets_yet(client, libraries):

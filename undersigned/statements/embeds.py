@@ -77,10 +77,12 @@ def _text_or_404(
     return statement, chosen
 
 
-def _in_text_language(language: str) -> translation.override:
+def _in_text_language(language: str, fallback: str | None = None) -> translation.override:
     """The interface in the text's language where the site has a catalogue for it, so the words
-    around the title match it; otherwise the reader's interface language stays."""
-    return translation.override(language if language in interface_language_codes() else translation.get_language())
+    around the title match it; otherwise ``fallback``, else the reader's interface language."""
+    if language in interface_language_codes():
+        return translation.override(language)
+    return translation.override(fallback or translation.get_language())
 
 
 def count_for_people(total: int) -> str:
@@ -102,7 +104,8 @@ class Badge:
 def _badge(statement: Statement, text: PublishedText) -> Badge:
     total = tally_for_statement(statement.pk).total  # the statement page's count, from the same selector
     title = " ".join(text.revision.title.split())
-    with _in_text_language(text.language):
+    # The badge depends on its address alone (a cache keeps one copy): never on the reader's language.
+    with _in_text_language(text.language, federation_identity().default_language):
         count = count_for_people(total)
         label = ngettext("confirmed signature", "confirmed signatures", total)
     return Badge(
@@ -124,6 +127,7 @@ def _cacheable(request: HttpRequest, body: bytes, content_type: str, language: s
     patch_cache_control(response, public=True, max_age=BADGE_CACHE_SECONDS)
     response.headers["Content-Language"] = language
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.language_from_address = True  # type: ignore[attr-defined]  # no Vary on the reader's language
     return response
 
 

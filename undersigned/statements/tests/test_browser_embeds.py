@@ -203,3 +203,27 @@ def test_the_staff_page_shows_the_snippets(page: Page, live_server, libraries, s
     assert section.locator("img").first.evaluate("image => image.naturalWidth") == 360
     section.scroll_into_view_if_needed()
     screenshot(page, "staff-embed-snippets")
+
+
+def test_the_proof_of_work_runs_inside_the_frame_where_the_statement_asks_for_it(
+    browser: Browser, form_clock, live_server, libraries, smtp_server, run_tasks
+):
+    from undersigned.signatures.models import Signature
+    from undersigned.statements.services import statement_require_proof_of_work
+
+    statement = published_statement(libraries, translations=())
+    statement_require_proof_of_work(actor=None, statement=statement, required=True)
+    with member_site(lambda: host_page(live_server.url, "en")) as host:
+        page = fresh_page(browser)
+        page.goto(host)
+        frame = page.frame_locator("iframe")
+        frame.locator("#id_name").fill("Di Dube")
+        frame.locator("#id_email").fill("di@example.org")
+        frame.locator("#id_country").select_option("ZA")
+        form_clock.let_fill_time_pass()
+        frame.locator("form[data-sign-form] button[type=submit]").click()
+        expect(frame.get_by_role("heading", name="Check your email")).to_be_visible(timeout=20_000)
+        run_tasks()
+        assert len(smtp_server.messages) == 1
+        assert Signature.objects.get().proof_of_work is True
+        page.context.close()

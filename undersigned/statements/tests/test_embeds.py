@@ -103,6 +103,7 @@ def test_the_badge_is_safe_to_show_anywhere_and_cached_for_a_few_seconds(client,
     assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert "Set-Cookie" not in response
+    assert "Vary" not in response  # one copy for every reader, whatever their language
     etag = response["ETag"]
     again = client.get(f"/statements/{SLUG}/badge.svg", headers={"If-None-Match": etag})
     assert again.status_code == 304

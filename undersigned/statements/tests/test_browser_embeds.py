@@ -204,6 +204,13 @@ def test_the_staff_page_shows_the_snippets(page: Page, live_server, libraries, s
     section.scroll_into_view_if_needed()
     screenshot(page, "staff-embed-snippets")
 
+    page.get_by_role("link", name="Which sites may show the sign form").click()
+    page.get_by_label("Sites that may embed the sign form").fill("https://member.example.org\nmember.example.org/news")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field__error")).to_contain_text("“member.example.org/news” is not a site address")
+    page.get_by_label("Sites that may embed the sign form").scroll_into_view_if_needed()
+    screenshot(page, "staff-embed-origins-error")
+
 
 def test_the_proof_of_work_runs_inside_the_frame_where_the_statement_asks_for_it(
     browser: Browser, form_clock, live_server, libraries, smtp_server, run_tasks

@@ -180,6 +180,7 @@ def embed(request: HttpRequest, slug: str, language: str | None = None) -> HttpR
     statement, text = _text_or_404(slug, language, request)
     with _in_text_language(text.language):
         response = _embed_page(request, statement, text)
+        response.headers["Content-Language"] = translation.get_language()
     # django-csp 4: a per-response replacement of one directive, read by its middleware.
     response._csp_replace = {"frame-ancestors": embed_frame_ancestors()}  # type: ignore[attr-defined]
     return response

@@ -116,6 +116,15 @@ def test_the_badge_is_safe_to_show_anywhere_and_cached_for_a_few_seconds(client,
     assert changed["ETag"] != etag
 
 
+def test_head_answers_as_get_does_without_a_body(client, statement):
+    got = client.get(f"/statements/{SLUG}/badge.svg")
+    head = client.head(f"/statements/{SLUG}/badge.svg")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head["ETag"] == got["ETag"]
+    assert client.post(f"/statements/{SLUG}/badge.svg").status_code == 405
+
+
 def test_a_title_with_markup_is_escaped_in_the_badge_and_the_fragment(client, statement):
     Revision.objects.filter(pk=revision_of(statement).pk).update(title='<script>alert(1)</script> & "quotes"')
     svg = client.get(f"/statements/{SLUG}/badge.svg").content.decode()
@@ -213,7 +222,9 @@ def test_the_embed_without_a_language_takes_the_readers(client, statement):
 
 
 def test_the_arabic_embed_is_right_to_left(client, statement):
-    content = client.get(f"/statements/{SLUG}/ar/embed/").content.decode()
+    response = client.get(f"/statements/{SLUG}/ar/embed/", headers={"accept-language": "fr"})
+    assert response["Content-Language"] == "ar"
+    content = response.content.decode()
     assert '<html lang="ar" dir="rtl">' in content
     assert "بيان بشأن ساعات عمل المكتبات العامة" in content
 

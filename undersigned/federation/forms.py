@@ -5,10 +5,12 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.core.exceptions import DomainError
 from undersigned.core.forms import LanguageField, PerLanguageFieldsMixin
 from undersigned.core.languages import interface_language_codes, native_language_name
 from undersigned.federation.models import Federation
 from undersigned.federation.selectors import LocalisedText
+from undersigned.federation.services import embed_origin_normalised, embed_origins_parse
 
 
 def _language_choices() -> list[tuple[str, str]]:
@@ -32,6 +34,16 @@ class FederationForm(PerLanguageFieldsMixin):
         required=False,
     )
 
+    embed_origins = forms.CharField(
+        label=_("Sites that may embed the sign form"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "ltr", "spellcheck": "false"}),
+        help_text=_(
+            "One site address per line, such as https://member.example.org. Leave empty to let any site "
+            "embed the sign form. The count badge is an image and can be shown anywhere."
+        ),
+    )
+
     def __init__(self, *args: Any, federation: Federation | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_language_fields(
@@ -47,8 +59,26 @@ class FederationForm(PerLanguageFieldsMixin):
             self.fields["offered_languages"].initial = federation.offered_languages
             self.fields["contact_email"].initial = federation.contact_email
             self.fields["members_skip_review"].initial = federation.members_skip_review
+            self.fields["embed_origins"].initial = "\n".join(federation.embed_origins)
         else:
             self.fields["offered_languages"].initial = interface_language_codes()
 
     def localised_texts(self) -> dict[str, LocalisedText]:
         return {code: LocalisedText(**self.language_values(code)) for code in self.languages}
+
+    def clean_embed_origins(self) -> list[str]:
+        """Every line that is not a site address is named, not only the first."""
+        lines = str(self.cleaned_data.get("embed_origins") or "").splitlines()
+        problems = []
+        for line in lines:
+            if line.strip():
+                try:
+                    embed_origin_normalised(line)
+                except DomainError as error:
+                    problems.append(error.message)
+        if problems:
+            raise forms.ValidationError(problems)
+        try:
+            return embed_origins_parse(lines)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None

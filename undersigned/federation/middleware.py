@@ -48,7 +48,10 @@ class InterfaceLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
             response = self.get_response(request)
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        # A response whose language its address fixes (the count badge) is the same for every
+        # reader, so a cache in front keeps one copy of it.
+        if not getattr(response, "language_from_address", False):
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         return response
 

@@ -24,6 +24,12 @@ class Federation(models.Model):
             "then endorses with one click, approved at once."
         ),
     )
+    embed_origins = models.JSONField(
+        _("sites that may embed the sign form"),
+        default=list,
+        blank=True,
+        help_text=_("Origins (scheme://host[:port]) allowed to show the embedded sign form; empty means any site."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,7 +20,7 @@ from undersigned.federation.models import Federation
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_CACHE_KEY = "federation:identity:v2"
+IDENTITY_CACHE_KEY = "federation:identity:v3"
 IDENTITY_CACHE_SECONDS = 300
 # How long a process trusts the identity it last checked before asking the database for the
 # row's version again: a change reaches every other process within this time.
@@ -44,6 +44,8 @@ class SiteIdentity:
     texts: dict[str, LocalisedText] = field(default_factory=dict)
     configured: bool = True
     version: datetime | None = None  # the federation row's updated_at when this was read
+    # The sites that may frame the embedded sign form; empty means any site.
+    embed_origins: tuple[str, ...] = ()
 
     def text_in(self, language: str) -> LocalisedText:
         """The text in ``language``, else in the default language, else any, else a neutral name."""
@@ -162,6 +164,7 @@ def federation_identity_uncached() -> SiteIdentity:
             for text in federation.texts.all()
         },
         version=federation.updated_at,
+        embed_origins=tuple(federation.embed_origins),
     )
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 
 from django.core.cache import cache
@@ -34,6 +35,43 @@ def _forget_cached_identity() -> None:
         logger.warning("cache unavailable; the federation's cached identity is replaced on next read")
 
 
+_ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)"
+    r"(?::(?P<port>[0-9]{1,5}))?/?"
+)
+MAX_EMBED_ORIGINS = 200
+
+
+def embed_origin_normalised(value: str) -> str:
+    """``value`` as a CSP ``frame-ancestors`` source: scheme://host[:port], lower case, no path.
+
+    Strict on purpose: the value goes into a response header, so anything but a plain origin (a
+    path, a space, a quote, a semicolon, a wildcard) is refused rather than passed on.
+    """
+    candidate = value.strip().lower()
+    match = _ORIGIN.fullmatch(candidate)
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        raise DomainError(
+            "invalid_origin",
+            _("“%(value)s” is not a site address of the form https://example.org or https://example.org:8443.")
+            % {"value": value.strip()[:200]},
+        )
+    return f"{match['scheme']}://{match['host']}" + (f":{match['port']}" if match["port"] else "")
+
+
+def embed_origins_parse(values: Sequence[str]) -> list[str]:
+    """The origins allowed to frame the embed, normalised, without blanks and repeats."""
+    origins: list[str] = []
+    for value in values:
+        if value.strip():
+            origin = embed_origin_normalised(value)
+            if origin not in origins:
+                origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise DomainError("too_many_origins", _("List at most %(count)d sites.") % {"count": MAX_EMBED_ORIGINS})
+    return origins
+
+
 def federation_update(
     *,
     actor: User | None,
@@ -42,6 +80,7 @@ def federation_update(
     contact_email: str,
     texts: Mapping[str, LocalisedText],
     members_skip_review: bool | None = None,
+    embed_origins: Sequence[str] | None = None,
 ) -> Federation:
     """Create or update the site's identity. ``actor`` None means the operator's command line.
 
@@ -71,6 +110,7 @@ def federation_update(
             validate_email(contact_email)
         except ValidationError:
             raise DomainError("invalid_email", _("Enter a valid contact address.")) from None
+    origins = embed_origins_parse(embed_origins) if embed_origins is not None else None
 
     with transaction.atomic():
         federation, _created = Federation.objects.select_for_update().get_or_create(pk=Federation.SINGLETON_PK)
@@ -79,12 +119,15 @@ def federation_update(
         federation.contact_email = contact_email
         if members_skip_review is not None:
             federation.members_skip_review = members_skip_review
+        if origins is not None:
+            federation.embed_origins = origins
         federation.save(
             update_fields=[
                 "default_language",
                 "offered_languages",
                 "contact_email",
                 "members_skip_review",
+                "embed_origins",
                 "updated_at",
             ]
         )

@@ -142,6 +142,7 @@ def federation_edit(request: HttpRequest) -> HttpResponse:
                     contact_email=form.cleaned_data["contact_email"],
                     texts=form.localised_texts(),
                     members_skip_review=form.cleaned_data["members_skip_review"],
+                    embed_origins=form.cleaned_data["embed_origins"],
                 )
             except DomainError as error:
                 form.add_error(None, error.message)

@@ -117,14 +117,25 @@ def sign_form_context(
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement_to_sign_or_404(slug)
+    template, context, status = sign_form_submission(request, statement, language=get_language() or "en")
+    return _answer(request, statement, template, context, status=status)
+
+
+SignAnswer = tuple[str, dict[str, object], int]
+
+
+def sign_form_submission(request: HttpRequest, statement: Statement, *, language: str) -> SignAnswer:
+    """The sign form's POST, for every page that carries the form (the statement page, the embed):
+    the answer's fragment in ``signatures/includes/``, its context and its status. The rules are all
+    ``signature_submit``'s; ``language`` is the one the confirmation mail is written in."""
     form = SignForm(request.POST)
     if not form.is_valid():
         refusal = signing_refusal(
             statement=statement, started=request.POST.get("started", ""), honeypot=request.POST.get("website", "")
         )
         if refusal is not None:
-            return _refused(request, statement, form, refusal)
-        return _answer(request, statement, "form.html", {"sign_form": form}, status=400)
+            return _refused(request, form, refusal)
+        return "form.html", {"sign_form": form}, 400
     data = form.cleaned_data
     try:
         signature_submit(
@@ -136,24 +147,24 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             proof_of_work_answer=data["altcha"],
             network_hash=network_hash(request),
             network_country=network_country(request),
-            language=get_language() or "en",
+            language=language,
         )
     except DomainError as error:
-        return _refused(request, statement, form, error)
-    return _answer(request, statement, "check_email.html", {}, status=200)
+        return _refused(request, form, error)
+    return "check_email.html", {}, 200
 
 
-def _refused(request: HttpRequest, statement: Statement, form: SignForm, error: DomainError) -> HttpResponse:
+def _refused(request: HttpRequest, form: SignForm, error: DomainError) -> SignAnswer:
     if error.code == "not_open":
-        return _answer(request, statement, "closed.html", {}, status=error.status)
+        return "closed.html", {}, error.status
     if error.code == "too_many":
-        return _answer(request, statement, "too_many.html", {}, status=error.status)
+        return "too_many.html", {}, error.status
     if error.code == TOO_FAST:
         # The person keeps what they typed, with the form's timer started again.
         form = SignForm(SIGN_FORM_TIMER.redrawn(request.POST, honeypot="website"))
         form.is_valid()
     form.add_error(None, error.message)
-    return _answer(request, statement, "form.html", {"sign_form": form}, status=error.status)
+    return "form.html", {"sign_form": form}, error.status
 
 
 def _signature_or_404(ref: SignatureRef, statuses: tuple[str, ...] = ()) -> Signature:

@@ -30,6 +30,7 @@ from undersigned.permissions.roles import (
     can_translate,
     commissions_where,
 )
+from undersigned.statements.embeds import embed_snippets
 from undersigned.statements.forms import (
     ImportForm,
     LanguageChoiceForm,
@@ -182,6 +183,7 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
                 initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}, auto_id="window_%s"
             ),
             "events": events_for(statement).order_by("-created_at")[:50],
+            "embed_snippets": embed_snippets(statement),
         },
     )
 

@@ -1,11 +1,18 @@
 from django.urls import path
 
-from undersigned.statements import feeds, views
+from undersigned.statements import embeds, feeds, views
 
 app_name = "statements"
 urlpatterns = [
     path("statements/", views.statement_index, name="index"),
     path("statements/<slug:slug>/", views.statement_read, name="read"),
+    # Before "read_in", whose <language> would otherwise take "embed" for a language.
+    path("statements/<slug:slug>/embed/", embeds.embed, name="embed"),
+    path("statements/<slug:slug>/<str:language>/embed/", embeds.embed, name="embed_in"),
+    path("statements/<slug:slug>/badge.svg", embeds.badge_svg, name="badge_svg"),
+    path("statements/<slug:slug>/<str:language>/badge.svg", embeds.badge_svg, name="badge_svg_in"),
+    path("statements/<slug:slug>/badge.html", embeds.badge_html, name="badge_html"),
+    path("statements/<slug:slug>/<str:language>/badge.html", embeds.badge_html, name="badge_html_in"),
     path("statements/<slug:slug>/<str:language>/", views.statement_read, name="read_in"),
     path("statements/<slug:slug>/<str:language>/history/", views.statement_history, name="history"),
     path(

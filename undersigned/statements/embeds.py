@@ -193,7 +193,7 @@ def _embed_page(request: HttpRequest, statement: Statement, text: PublishedText)
     fragment_context: dict[str, object] = {
         "statement": statement,
         "embed_action": embed_action,
-        "requires_proof_of_work": statement.requires_proof_of_work,
+        "requires_proof_of_work": statement.needs_proof_of_work(),
     }
     status = 200
     if request.method == "POST":

@@ -16,6 +16,7 @@ from ninja.errors import HttpError, ValidationError
 
 from undersigned.api.errors import error_response, status_response
 from undersigned.api.routers import signatures, statements
+from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.ratelimit import RULES
 from undersigned.signatures.services import SIGN_RULES
@@ -40,8 +41,14 @@ api.add_router("/statements", signatures.router)
 def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
     response = error_response(error.code, error.message, status=error.status, detail=error.detail)
     if error.status == 429:
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS.get(error.code, 60))
+        response["Retry-After"] = str(_retry_after(error.code))
     return response
+
+
+def _retry_after(code: str) -> int:
+    if code == "too_many_mails":  # counted per day: the day's window ends at midnight UTC
+        return ratelimit.seconds_left_in_window("mail.recipient.daily")
+    return RETRY_AFTER_SECONDS.get(code, 60)
 
 
 @api.exception_handler(ValidationError)

@@ -70,6 +70,9 @@ RULES: dict[str, Rule] = {
     "password_reset.network": Rule(10, HOUR, OPEN, "password-reset mails asked for from one network"),
     "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
     "enrolment_link.account": Rule(3, HOUR, OPEN, "second-factor set-up links mailed to one staff account"),
+    # Across every public form that mails an address typed in (sign, sign on, your data, member
+    # sign-in): nobody's mailbox is flooded through the site, whoever asks.
+    "mail.recipient.daily": Rule(10, DAY, OPEN, "mails the public forms send to one address in a day"),
     "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
     # The slower back-off: a guesser who waits out each 15 minutes is stopped for a day after 30.
     "staff_sign_in.account.daily": Rule(30, DAY, CLOSED, "failed staff passwords or codes for one account in a day"),
@@ -129,6 +132,12 @@ def exhausted(*checks: Check) -> bool:
 def record_failure(*checks: Check) -> None:
     """Counts one failure on each check (a wrong password, a wrong code)."""
     _count(_buckets(checks), add=1)
+
+
+def seconds_left_in_window(name: str) -> int:
+    """Until the current window of rule ``name`` ends: when a refusal by it lifts at the earliest."""
+    window = RULES[name].window_seconds
+    return max(1, window - int(time.time()) % window)
 
 
 def _buckets(checks: tuple[Check, ...], *, windows_ago: int = 0) -> dict[str, Rule]:

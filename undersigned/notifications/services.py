@@ -32,9 +32,12 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from undersigned.core import process_caches
-from undersigned.core.crypto import server_decrypt, server_encrypt
+from undersigned.core import process_caches, ratelimit
+from undersigned.core.addresses import InvalidAddressError, normalise_email
+from undersigned.core.crypto import keyed_hash, server_decrypt, server_encrypt
+from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build, message_of
 from undersigned.notifications.models import OutgoingMail
 
@@ -47,6 +50,27 @@ MAX_ATTEMPTS = 8  # about four hours of backoff: 1, 2, 4 … 64 minutes
 # that a message whose worker died goes out a few minutes late, not never. The task sweep's limit
 # for ``deliver_mail`` (``tasks_sweep.services.MAX_RUN_TIMES``) must stay longer than this.
 LEASE = timedelta(minutes=10)
+
+
+def recipient_check(email: str) -> ratelimit.Check:
+    """The rate-limit check of mails the public forms send to ``email`` (its keyed hash, however
+    it is spelled). Forms count it with their own checks, before they send."""
+    try:
+        address = normalise_email(email)
+    except InvalidAddressError:
+        address = email.strip().lower()
+    return ("mail.recipient.daily", keyed_hash("mail-recipient", address)[:32])
+
+
+def too_many_mails() -> DomainError:
+    return DomainError(
+        "too_many_mails",
+        _(
+            "We have already sent several emails to this address today. To spare its owner more mail, "
+            "we will not send another before tomorrow. Nothing you did before is lost."
+        ),
+        status=429,
+    )
 
 
 def mail_enqueue(*, name: str, to: str, context: dict[str, Any], language: str) -> OutgoingMail:

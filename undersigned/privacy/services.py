@@ -32,7 +32,7 @@ from undersigned.core.bot_check import FormTimer
 from undersigned.core.exceptions import DomainError
 from undersigned.core.public_ids import is_public_id
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import mail_enqueue
+from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services.sign_ons import sign_on_withdraw
 from undersigned.privacy.models import PurgeSchedule
@@ -87,9 +87,17 @@ def data_link_request(*, email: str, started: str, honeypot: str, network_hash: 
             "invalid_field", _("Enter a complete email address, like name@example.org."), detail={"field": "email"}
         ) from None
     network, address = network_hash[:32], ref.signer_hash[:32]
-    if not ratelimit.allow(
-        ("data_link.network", network), ("data_link.address", address), ("data_link.address.daily", address)
-    ):
+    refused_by = ratelimit.count_hits(
+        (
+            ("data_link.network", network),
+            ("data_link.address", address),
+            ("data_link.address.daily", address),
+            recipient_check(email),
+        )
+    ).refused_by
+    if refused_by == ("mail.recipient.daily",):
+        raise too_many_mails()
+    if refused_by:
         raise DomainError(
             "too_many",
             _("Too many links were asked for from your network or for this address. Please try again in an hour."),

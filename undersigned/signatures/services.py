@@ -30,7 +30,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.plain_text import has_control_characters, squeezed
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import mail_enqueue
+from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
 from undersigned.permissions.roles import can_moderate_statement
 from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
@@ -201,11 +201,14 @@ def signature_submit(
             (per_address, f"{address}:{statement.pk}"),
             # One drawn form carries a few signatures from one network, not a script's thousands.
             ("sign.form_token", f"{started}:{network}"),
+            recipient_check(signer.email),
         ),
         observed=(SURGE_RULE, str(statement.pk)),
     )
     if hits.observed is not None:
         surge_observe(statement=statement, requests_in_window=hits.observed)
+    if hits.refused_by == ("mail.recipient.daily",):
+        raise too_many_mails()
     if "sign.form_token" in hits.refused_by and len(hits.refused_by) == 1:
         raise DomainError(
             TOO_FAST, _("This form was already used to sign several times. Check your details and send it again.")

@@ -17,7 +17,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.links import spend_link
 from undersigned.federation.models import Federation
 from undersigned.ledger.services import record_event
-from undersigned.notifications.services import mail_enqueue
+from undersigned.notifications.services import mail_enqueue, recipient_check
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services.directory import seal_contact_record
 from undersigned.organisations.services.names import contact_email_hash, email_domain
@@ -62,7 +62,9 @@ def member_sign_in_request(*, email: str, network_hash: str, language: str) -> N
         address = contact_email_hash(email)[:32]
     except InvalidAddressError:
         return  # no contact has such an address: the same answer, and nothing to count
-    allowed = ratelimit.allow(("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", address))
+    allowed = ratelimit.allow(
+        ("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", address), recipient_check(email)
+    )
     if allowed and member_organisations_for(email):
         mail_enqueue(
             name="member_sign_in",

@@ -32,7 +32,7 @@ from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.crypto import server_decrypt, server_encrypt
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
-from undersigned.notifications.services import mail_enqueue
+from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
 from undersigned.organisations.logos import logo_from_upload
 from undersigned.organisations.models import Logo, Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.presentation import section_keys
@@ -162,7 +162,16 @@ def sign_on_submit(
             "wrong_revision", _("This form belongs to another statement. Reload the page and sign on again.")
         )
     network = network_hash[:32]
-    if not ratelimit.allow(("sign_on.network.statement", f"{network}:{statement.pk}"), ("sign_on.network", network)):
+    refused_by = ratelimit.count_hits(
+        (
+            ("sign_on.network.statement", f"{network}:{statement.pk}"),
+            ("sign_on.network", network),
+            recipient_check(data.contact_email),
+        )
+    ).refused_by
+    if refused_by == ("mail.recipient.daily",):
+        raise too_many_mails()
+    if refused_by:
         raise DomainError("too_many", _("Too many sign-ons from your network. Please try again later."), status=429)
     if logo_upload is not None:
         data = replace(data, logo=logo_from_upload(logo_upload))

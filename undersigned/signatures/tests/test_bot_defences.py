@@ -17,9 +17,9 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.models import AuditEvent
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER, SignerInput, signature_submit
-from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
+from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement, form_data
 from undersigned.statements.models import Statement
-from undersigned.testing import editor
+from undersigned.testing import drawn_form_token, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,52 @@ def test_the_sign_page_asks_for_the_proof_of_work_during_a_surge(client, target)
     forget_all_statements()
     page = client.get(f"/statements/{target.statement.slug}/").content.decode()
     assert "needs JavaScript for a short automatic check against bots" in page
+
+
+def test_an_address_gets_at_most_ten_mails_a_day_from_all_the_forms_together(client, target, rate_limit):
+    from undersigned.notifications.models import OutgoingMail
+    from undersigned.privacy.services import DATA_LINK_FORM_TIMER, data_link_request
+
+    rate_limit("data_link.address", 100)
+    rate_limit("data_link.address.daily", 100)
+    rate_limit("sign.address.statement", 100)
+    victim = "victim@example.org"
+    for number in range(5):  # five signature requests from five networks: pending, resent a few times
+        sign(target, victim, network_hash=f"{number}" * 64)
+    for number in range(5):
+        data_link_request(
+            email=victim,
+            started=drawn_form_token(DATA_LINK_FORM_TIMER),
+            honeypot="",
+            network_hash=f"{number}" * 64,
+            language="en",
+        )
+    with pytest.raises(DomainError) as refused:
+        sign(target, victim.upper(), network_hash="9" * 64)
+    assert refused.value.code == "too_many_mails" and refused.value.status == 429
+    mails_before = OutgoingMail.objects.count()
+
+    page = client.post(target.sign_url, form_data(target.revision, email=victim))
+    assert page.status_code == 429
+    assert "We have already sent several emails to this address today" in page.content.decode()
+    assert OutgoingMail.objects.count() == mails_before
+    # Another address is not affected.
+    sign(target, "someone.else@example.org", network_hash="9" * 64)
+
+
+def test_the_api_says_when_to_try_again_after_too_many_mails(client, target, rate_limit):
+    rate_limit("mail.recipient.daily", 0)
+    response = client.post(
+        f"/api/v1/statements/{target.statement.slug}/signatures",
+        {
+            "name": "Someone",
+            "email": "victim@example.org",
+            "country": "FR",
+            "revision": target.revision.pk,
+            "started": drawn_form_token(SIGN_FORM_TIMER),
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 429, response.content
+    assert response.json()["code"] == "too_many_mails"
+    assert 0 < int(response["Retry-After"]) <= 86400

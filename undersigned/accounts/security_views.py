@@ -49,7 +49,7 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("staff:dashboard")
 
 
-def _ask_code_again(next_url: str) -> HttpResponse:
+def ask_code_again(next_url: str) -> HttpResponse:
     return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?{urlencode({'again': 1, 'next': next_url})}")
 
 
@@ -92,7 +92,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     if has_second_factor(user) and not fresh_enough(request):
         # Replacing an authenticator needs a code of the current one, typed just now: neither a
         # stolen password nor a session left open elsewhere may do it.
-        return _ask_code_again(request.get_full_path())
+        return ask_code_again(request.get_full_path())
     device = enrolment_device(request, user)
     form = CodeForm(
         request.POST or None,
@@ -129,7 +129,17 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def security(request: HttpRequest) -> HttpResponse:
-    user = staff_member(request)
+    return security_page(request, staff_member(request))
+
+
+def security_page(
+    request: HttpRequest, user: User, *, new_token: Any = None, token_form: Any = None, status: int = 200
+) -> HttpResponse:
+    """The security page; with ``new_token`` (just made) it shows that token's secret, this once."""
+    # Imported here: the API's tokens sit above accounts, which every other domain builds on.
+    from undersigned.api.forms import TokenForm
+    from undersigned.api.selectors import tokens_of
+
     current = request.session.get(SESSION_MARKER_KEY)
     return render(
         request,
@@ -140,7 +150,11 @@ def security(request: HttpRequest) -> HttpResponse:
             "backup_codes_left": backup_codes_left(user),
             "sessions": [{"session": session, "current": session.marker == current} for session in sessions_of(user)],
             "idle_hours": settings.STAFF_SESSION_IDLE_SECONDS // 3600,
+            "tokens": tokens_of(user),
+            "new_token": new_token,
+            "token_form": token_form or TokenForm(auto_id="token_%s"),
         },
+        status=status,
     )
 
 
@@ -153,7 +167,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:second_factor_setup"))
     if not fresh_enough(request):
         # New backup codes open everything a code opens: only for whoever typed a code just now.
-        return _ask_code_again(reverse("accounts:security"))
+        return ask_code_again(reverse("accounts:security"))
     codes = backup_codes_renew(user=user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 

@@ -66,6 +66,7 @@ RULES: dict[str, Rule] = {
     "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
     "staff_sign_in.network": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes from one network"),
     "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
+    "api_token.network": Rule(20, 15 * MINUTE, CLOSED, "wrong, expired or revoked API tokens from one network"),
 }
 
 # A check names a rule and whom it counts: ("sign.network", network_hash[:32]).

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator
 
 from undersigned.api.schemas import MAX_ID
 
@@ -71,13 +71,13 @@ class SignOnQueue(Schema):
 
 
 class StaffInput(Schema):
-    @model_validator(mode="before")
+    @field_validator("*", mode="after")
     @classmethod
-    def no_nul(cls, data: Any) -> Any:
+    def no_nul(cls, value: Any) -> Any:
         # PostgreSQL refuses NUL in text outright; refused here, it is a 422 and not a 500.
-        if isinstance(data, dict) and any(isinstance(value, str) and "\x00" in value for value in data.values()):
+        if isinstance(value, str) and "\x00" in value:
             raise ValueError("text may not contain NUL characters")
-        return data
+        return value
 
 
 class Reason(StaffInput):

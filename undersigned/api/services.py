@@ -34,8 +34,8 @@ MAX_NAME_LENGTH = 100
 MAX_ACTIVE_TOKENS = 20
 # A busy script would otherwise write its token's row on every request.
 LAST_USE_EVERY = timedelta(minutes=1)
-FAILED_TOKEN_RULE = "api_token.network"
-TOKEN_START = "und_"
+FAILED_TOKEN_RULE = "api_token.network"  # noqa: S105  (a rate-limit rule's name)
+TOKEN_START = "und_"  # noqa: S105  (what every token starts with, so scanners can spot a leaked one)
 TOKEN_PATTERN = re.compile(rf"^{TOKEN_START}([0-9a-f]{{{PREFIX_LENGTH}}})_([A-Za-z0-9_-]{{43}})$")
 REALM = 'Bearer realm="undersigned"'
 
@@ -144,9 +144,7 @@ def token_authenticate(*, presented: str, network_hash: str) -> ApiToken:
             headers={"Retry-After": str(window)},
         )
     match = TOKEN_PATTERN.match(presented.strip())
-    token = (
-        ApiToken.objects.select_related("user").filter(prefix=match.group(1)).first() if match is not None else None
-    )
+    token = ApiToken.objects.select_related("user").filter(prefix=match.group(1)).first() if match is not None else None
     if token is None or not constant_time_compare(token.digest, token_digest(presented.strip())):
         # Only a wrong secret counts towards the lock-out: a script running on with a token that
         # has expired is no attack, and must not lock its colleagues' scripts out.
@@ -160,7 +158,7 @@ def token_authenticate(*, presented: str, network_hash: str) -> ApiToken:
     if not token_still_works(token):
         raise _refused(
             "token_ended",
-            _("This token no longer works: its owner's account was deactivated, or their password or second factor changed."),
+            _("This token no longer works: its owner was deactivated, or changed their password or second factor."),
         )
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

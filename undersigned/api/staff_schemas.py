@@ -84,10 +84,6 @@ class Reason(StaffInput):
     reason: str = Field(max_length=2000, description="Why; required for rejecting and for signatures.")
 
 
-class OptionalReason(StaffInput):
-    reason: str = Field("", max_length=2000)
-
-
 class SignOnDecision(Schema):
     public_id: str
     status: str = Field(description="The sign-on's status after the decision.")

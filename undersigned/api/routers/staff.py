@@ -24,7 +24,6 @@ from undersigned.api.schemas import Error
 from undersigned.api.services import token_act, token_require_scope
 from undersigned.api.staff_schemas import (
     DeliveryRecord,
-    OptionalReason,
     Reason,
     RecipientOut,
     ResponseIn,

@@ -235,7 +235,10 @@ def test_a_moderation_through_a_token_is_the_staff_pages_moderation(world):
     client = Client()
     path = f"/api/v1/staff/statements/{SLUG}/signatures/{world.signature.public_id}/invalidate"
     response = client.post(
-        path, {"reason": "Burst from one network."}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+        path,
+        {"reason": "Burst from one network."},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
     )
     assert response.json() == {"public_id": world.signature.public_id, "status": "invalidated"}
     # The same service: the same audit event and public count as the moderators' page.
@@ -264,10 +267,22 @@ BAD_WRITES = [
     ("statements/{slug}/responses", {"responded_on": "2026-01-05", "language": "fr"}, 400),
     ("statements/{slug}/responses", {"responded_on": "2999-01-01", "text": "x", "language": "fr", "who": "A"}, 400),
     ("statements/{slug}/responses", {"responded_on": "not a date", "text": "x", "language": "fr"}, 422),
-    ("statements/{slug}/responses", {"target": 2**40, "responded_on": "2026-01-05", "text": "x", "language": "fr"}, 422),
-    ("statements/{slug}/responses", {"target": 999999, "responded_on": "2026-01-05", "text": "x", "language": "fr"}, 400),
+    (
+        "statements/{slug}/responses",
+        {"target": 2**40, "responded_on": "2026-01-05", "text": "x", "language": "fr"},
+        422,
+    ),
+    (
+        "statements/{slug}/responses",
+        {"target": 999999, "responded_on": "2026-01-05", "text": "x", "language": "fr"},
+        400,
+    ),
     ("statements/{slug}/responses", {"who": "A", "responded_on": "2026-01-05", "text": "x", "language": "xx"}, 400),
-    ("statements/{slug}/responses", {"who": "A", "responded_on": "2026-01-05", "link": "javascript:x", "language": "fr"}, 400),
+    (
+        "statements/{slug}/responses",
+        {"who": "A", "responded_on": "2026-01-05", "link": "javascript:x", "language": "fr"},
+        400,
+    ),
     ("statements/{slug}/recipients/99999999999/retry", {}, 404),
     ("statements/{slug}/recipients/-1/retry", {}, 404),
 ]

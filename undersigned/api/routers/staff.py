@@ -204,6 +204,11 @@ def staff_sign_on_queue(request: HttpRequest, response: HttpResponse, filters: Q
 # --- moderate -----------------------------------------------------------------------------------
 
 
+def _audited_id(public_id: str) -> str:
+    # What was asked for, if it could be an id: the audit's JSON takes no NUL on PostgreSQL.
+    return public_id if is_public_id(public_id) else "(not an id)"
+
+
 def _reviewable(actor: User, public_id: str) -> SignOn:
     sign_on = reviewable_sign_ons(actor).filter(public_id=public_id).first() if is_public_id(public_id) else None
     if sign_on is None:
@@ -231,7 +236,7 @@ def _decide_sign_on(token: ApiToken, public_id: str, *, approve: bool, reason: s
         token=token,
         scope=Scope.MODERATE,
         action="sign_on.approve" if approve else "sign_on.reject",
-        detail={"sign_on": public_id[:20]},
+        detail={"sign_on": _audited_id(public_id)},
         change=change,
     )
 
@@ -287,7 +292,7 @@ def _moderate_signature(token: ApiToken, slug: str, public_id: str, *, invalidat
         token=token,
         scope=Scope.MODERATE,
         action="signature.invalidate" if invalidate else "signature.restore",
-        detail={"statement": slug, "signature": public_id[:20]},
+        detail={"statement": slug, "signature": _audited_id(public_id)},
         change=change,
     )
     for statement in touched:

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from undersigned.api.models import ApiToken
 from undersigned.api.services import token_create
@@ -362,3 +364,29 @@ def test_a_write_refused_by_the_service_is_audited_with_its_reason(world):
     event = AuditEvent.objects.get(action="api_token.used")
     assert event.detail["action"] == "sign_on.reject" and event.detail["outcome"] == "reason_required"
     assert event.created_at <= timezone.now()
+
+
+def test_any_response_body_gets_a_json_answer_and_never_a_500(world):
+    secret = tokens_for(world.people["editor"])["deliver"]
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        body=st.dictionaries(
+            st.sampled_from(["target", "who", "responded_on", "text", "link", "language"]),
+            st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.dates().map(str)),
+        )
+    )
+    def check(body: dict[str, Any]) -> None:
+        before = Response.objects.count()
+        response = Client().post(
+            f"/api/v1/staff/statements/{SLUG}/responses",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )
+        assert response.status_code in (201, 400, 422)
+        if response.status_code != 201:
+            assert set(response.json()) == {"code", "message", "detail"}
+            assert Response.objects.count() == before
+
+    check()

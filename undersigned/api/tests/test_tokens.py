@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from undersigned.api.models import ApiToken
 from undersigned.api.services import token_create
@@ -232,3 +234,11 @@ def test_an_owner_has_at_most_twenty_working_tokens(eli):
     with pytest.raises(DomainError) as refused:
         make_token(eli, "read")
     assert refused.value.code == "too_many_tokens"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(presented=st.text(max_size=120), scheme=st.sampled_from(["Bearer ", "bearer ", "Token ", ""]))
+def test_whatever_is_sent_as_a_token_is_answered_with_a_json_401_or_429(eli, presented, scheme):
+    response = Client().get(STATEMENTS, HTTP_AUTHORIZATION=scheme + presented)
+    assert response.status_code in (401, 429)
+    assert set(response.json()) == {"code", "message", "detail"}

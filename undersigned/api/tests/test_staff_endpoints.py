@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -390,3 +392,19 @@ def test_any_response_body_gets_a_json_answer_and_never_a_500(world):
             assert Response.objects.count() == before
 
     check()
+
+
+def test_the_statement_list_asks_the_database_as_often_for_many_statements_as_for_one(world, libraries):
+    secret = tokens_for(world.people["editor"])["read"]
+    client = Client()
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/staff/statements", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+        return len(captured)
+
+    queries()  # the first also fills the site's caches and notes the token's last use
+    one = queries()
+    for number in range(3):
+        published_statement(libraries, slug=f"more-{number}", translations=())
+    assert queries() == one

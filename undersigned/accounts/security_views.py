@@ -3,7 +3,7 @@ list of signed-in sessions, and passwords (change, and reset by email)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -38,6 +38,10 @@ from undersigned.accounts.services import password_reset_allowed
 from undersigned.accounts.sessions import SESSION_MARKER_KEY, session_end, sessions_end_others, sessions_of
 from undersigned.core.network import network_hash
 from undersigned.permissions.access import staff_member
+
+if TYPE_CHECKING:
+    from undersigned.api.forms import TokenForm
+    from undersigned.api.services import NewToken
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -133,7 +137,12 @@ def security(request: HttpRequest) -> HttpResponse:
 
 
 def security_page(
-    request: HttpRequest, user: User, *, new_token: Any = None, token_form: Any = None, status: int = 200
+    request: HttpRequest,
+    user: User,
+    *,
+    new_token: NewToken | None = None,
+    token_form: TokenForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """The security page; with ``new_token`` (just made) it shows that token's secret, this once."""
     # Imported here: the API's tokens sit above accounts, which every other domain builds on.

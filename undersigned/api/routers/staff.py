@@ -167,17 +167,10 @@ def staff_sign_on_queue(request: HttpRequest, response: HttpResponse, filters: Q
         raise DomainError("forbidden", _("Your roles do not include reviewing sign-ons."), status=403)
     statement_id = None
     if filters.statement:
-        statement_id = (
-            reviewable_sign_ons(actor)
-            .filter(statement__slug=filters.statement)
-            .values_list("statement_id", flat=True)
-            .first()
-        )
-        if statement_id is None:
-            statement = Statement.objects.filter(slug=filters.statement).first()
-            if statement is None or not can(actor, Capability.MODERATE, statement):
-                raise _not_found()
-            statement_id = statement.pk
+        statement = Statement.objects.filter(slug=filters.statement).first()
+        if statement is None or not can(actor, Capability.MODERATE, statement):
+            raise _not_found()
+        statement_id = statement.pk
     entries = review_queue(actor, status=filters.status, statement_id=statement_id)
     _private(response)
     return {

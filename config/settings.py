@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "undersigned.tasks_sweep",
     "undersigned.exports",
     "undersigned.deliveries",
+    "undersigned.api",
     "undersigned.demo",
     "django_countries",
 ]

@@ -3,7 +3,7 @@ list of signed-in sessions, and passwords (change, and reset by email)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -43,6 +43,10 @@ from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
 from undersigned.permissions.access import staff_member
 
+if TYPE_CHECKING:
+    from undersigned.api.forms import TokenForm
+    from undersigned.api.services import NewToken
+
 
 def _next_url(request: HttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -53,7 +57,7 @@ def _next_url(request: HttpRequest) -> str:
     return reverse("staff:dashboard")
 
 
-def _ask_code_again(next_url: str) -> HttpResponse:
+def ask_code_again(next_url: str) -> HttpResponse:
     return HttpResponseRedirect(f"{reverse('accounts:second_factor')}?{urlencode({'again': 1, 'next': next_url})}")
 
 
@@ -98,7 +102,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     if has_second_factor(user) and not fresh_enough(request):
         # Replacing an authenticator needs a code of the current one, typed just now: neither a
         # stolen password nor a session left open elsewhere may do it.
-        return _ask_code_again(request.get_full_path())
+        return ask_code_again(request.get_full_path())
     if not has_second_factor(user) and not enrolment_allowed(request, user):
         return _enrolment_by_mail(request, user)
     device = enrolment_device(request, user)
@@ -164,7 +168,22 @@ def second_factor_enrol(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_safe
 def security(request: HttpRequest) -> HttpResponse:
-    user = staff_member(request)
+    return security_page(request, staff_member(request))
+
+
+def security_page(
+    request: HttpRequest,
+    user: User,
+    *,
+    new_token: NewToken | None = None,
+    token_form: TokenForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The security page; with ``new_token`` (just made) it shows that token's secret, this once."""
+    # Imported here: the API's tokens sit above accounts, which every other domain builds on.
+    from undersigned.api.forms import TokenForm
+    from undersigned.api.selectors import tokens_of
+
     current = request.session.get(SESSION_MARKER_KEY)
     return render(
         request,
@@ -175,7 +194,11 @@ def security(request: HttpRequest) -> HttpResponse:
             "backup_codes_left": backup_codes_left(user),
             "sessions": [{"session": session, "current": session.marker == current} for session in sessions_of(user)],
             "idle_hours": settings.STAFF_SESSION_IDLE_SECONDS // 3600,
+            "tokens": tokens_of(user),
+            "new_token": new_token,
+            "token_form": token_form or TokenForm(auto_id="token_%s"),
         },
+        status=status,
     )
 
 
@@ -188,7 +211,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("accounts:second_factor_setup"))
     if not fresh_enough(request):
         # New backup codes open everything a code opens: only for whoever typed a code just now.
-        return _ask_code_again(reverse("accounts:security"))
+        return ask_code_again(reverse("accounts:security"))
     codes = backup_codes_renew(user=user)
     return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security")})
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from undersigned.accounts import security_views, views
+from undersigned.api import token_views
 
 app_name = "accounts"
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("security/", security_views.security, name="security"),
     path("security/backup-codes/", security_views.backup_codes, name="backup_codes"),
     path("security/sessions/", security_views.end_sessions, name="end_sessions"),
+    path("security/tokens/", token_views.token_new, name="token_new"),
+    path("security/tokens/<int:pk>/revoke/", token_views.token_revoke_view, name="token_revoke"),
     path("password/", security_views.PasswordChangeView.as_view(), name="password_change"),
     path("password-reset/", security_views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", security_views.password_reset_sent, name="password_reset_sent"),

@@ -15,7 +15,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from undersigned.api.errors import error_response, status_response
-from undersigned.api.routers import signatures, statements
+from undersigned.api.routers import signatures, staff, statements
 from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.ratelimit import RULES
@@ -35,6 +35,7 @@ api = NinjaAPI(
 )
 api.add_router("/statements", statements.router)
 api.add_router("/statements", signatures.router)
+api.add_router("/staff", staff.router)
 
 
 @api.exception_handler(DomainError)
@@ -42,6 +43,8 @@ def domain_error(request: HttpRequest, error: DomainError) -> HttpResponse:
     response = error_response(error.code, error.message, status=error.status, detail=error.detail)
     if error.status == 429:
         response["Retry-After"] = str(_retry_after(error.code))
+    for name, value in error.headers.items():
+        response[name] = value
     return response
 
 

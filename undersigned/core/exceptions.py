@@ -16,12 +16,15 @@ class DomainError(Exception):
         *,
         status: int = 400,
         detail: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(code)
         self.code = code
         self.message = message
         self.status = status
         self.detail = detail or {}
+        # For the API's answer, e.g. ``WWW-Authenticate`` with a 401 or ``Retry-After`` with a 429.
+        self.headers = headers or {}
 
     def __str__(self) -> str:
         return str(self.message)

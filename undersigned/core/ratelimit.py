@@ -80,6 +80,7 @@ RULES: dict[str, Rule] = {
     # the colleagues on their network; one network trying many accounts (stuffing) is stopped.
     "staff_sign_in.network": Rule(20, HOUR, CLOSED, "accounts with a failed staff sign-in from one network"),
     "staff_sign_in.network.account": Rule(1, HOUR, OPEN, "one account's failed sign-ins from one network"),
+    "api_token.network": Rule(20, 15 * MINUTE, CLOSED, "wrong, expired or revoked API tokens from one network"),
 }
 
 # A check names a rule and whom it counts: ("sign.network", network_hash[:32]).

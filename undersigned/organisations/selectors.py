@@ -221,3 +221,17 @@ def review_queue(actor: User, *, status: str, statement_id: int | None) -> list[
 def queue_counts(actor: User) -> dict[str, int]:
     rows = reviewable_sign_ons(actor).values("status").annotate(count=Count("pk")).order_by()
     return {row["status"]: int(row["count"]) for row in rows}
+
+
+def sign_on_status_counts(*, statement_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Sign-ons of each statement by status (every status present, 0 when none), in one query."""
+    counts = {statement_id: dict.fromkeys(SignOn.Status.values, 0) for statement_id in statement_ids}
+    rows = (
+        SignOn.objects.filter(statement_id__in=statement_ids)
+        .values_list("statement_id", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for statement_id, status, count in rows:
+        counts[statement_id][status] = count
+    return counts

@@ -121,6 +121,9 @@ MATRIX: dict[str, Rule] = {
     "accounts:security": Rule(get=EVERYONE_OK, post=NO_METHOD),
     "accounts:backup_codes": Rule(get=NO_METHOD, post=EVERYONE_OK),
     "accounts:end_sessions": Rule(get=NO_METHOD, post=("/accounts/security/",) * len(ROLES)),
+    # An empty form is refused; a token that is not one's own (or none) is left as it was.
+    "accounts:token_new": Rule(get=NO_METHOD, post=(400,) * len(ROLES)),
+    "accounts:token_revoke": Rule(get=NO_METHOD, post=("/accounts/security/#tokens-heading",) * len(ROLES)),
     # An empty form: Django's password change page shows it again with its errors, as a 200.
     "accounts:password_change": Rule(get=EVERYONE_OK, post=EVERYONE_OK),
 }
@@ -211,6 +214,7 @@ def url_of(name: str, world: dict[str, object]) -> str:
         "staff:organisation_edit": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_add": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_remove": lambda: {"pk": organisation.pk, "contact_pk": contact.pk},
+        "accounts:token_revoke": lambda: {"pk": 1},
     }
     return reverse(name, kwargs=kwargs[name]() if name in kwargs else None)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from undersigned.organisations.models import OrganisationType
+from undersigned.organisations.models import OrganisationType, SignOn
 from undersigned.organisations.services.sign_ons import (
     SignOnInput,
     sign_on_confirm,
@@ -46,7 +46,8 @@ def confirmed_signature(statement: Statement, email: str, country: str = "FR", n
     return signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
 
 
-def approved_sign_on(statement: Statement, name: str, country: str, type_code: str = "association") -> None:
+def awaiting_sign_on(statement: Statement, name: str, country: str, type_code: str = "association") -> SignOn:
+    """A sign-on its contact has confirmed, waiting for review."""
     sign_on = sign_on_record(
         statement=statement,
         revision=statement.texts.get(language="en").published_revision,
@@ -62,7 +63,11 @@ def approved_sign_on(statement: Statement, name: str, country: str, type_code: s
         network_hash="b" * 64,
         language="en",
     )
-    sign_on_confirm(sign_on_id=sign_on.pk, statement_id=statement.pk)
+    return sign_on_confirm(sign_on_id=sign_on.pk, statement_id=statement.pk)
+
+
+def approved_sign_on(statement: Statement, name: str, country: str, type_code: str = "association") -> None:
+    sign_on = awaiting_sign_on(statement, name, country, type_code)
     sign_ons_approve(actor=secretariat(), sign_on_ids=[sign_on.pk])
 
 

@@ -363,6 +363,7 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_busy(client, librarie
     assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/sign-in/")
 
 
+@pytest.mark.django_db(transaction=True)  # the worker that delivers the mail works on committed rows
 def test_the_first_set_up_starts_from_a_mailed_link(client, libraries, smtp_server, run_tasks):
     eli = editor(libraries)
     sign_in_with_password(client, eli.email)

@@ -67,6 +67,7 @@ def test_a_form_drawn_more_than_an_hour_ago_is_drawn_again(target):
     sign(target, "late@example.org", started=SIGN_FORM_TIMER.started_token(drawn_at=time.time() - 3500))
 
 
+@pytest.mark.django_db(transaction=True)  # the worker that delivers the mail works on committed rows
 def test_a_surge_switches_the_proof_of_work_on_for_an_hour_and_tells_the_editors(
     target, rate_limit, smtp_server, run_tasks
 ):

@@ -16,6 +16,19 @@ class Error(Schema):
     detail: dict[str, object] = Field(description="More about the error, e.g. `fields` for invalid input.")
 
 
+def errors(*statuses: int) -> dict[int, type[Error]]:
+    """The error answers an operation can give, each documented with the one error shape."""
+    return dict.fromkeys(statuses, Error)
+
+
+# What every read can answer besides 200: a bad cursor or query (400, 422), an unknown statement.
+READ_ERRORS = errors(400, 404, 422)
+# What a sign POST can answer besides 202: the form's rules (400), an unknown statement (404), an
+# organisation already signed on (409), a closed statement (410), a body too large (413), a body of
+# the wrong types (422), a rate limit (429, with Retry-After), no trustee to seal data to (503).
+WRITE_ERRORS = errors(400, 404, 409, 410, 413, 422, 429, 503)
+
+
 class StatementSummary(Schema):
     slug: str = Field(description="The statement's short name, used in every address.")
     issuing_body: str = Field(description="The issuing commission's slug, or `federation`.")

@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from undersigned.api.schemas import Accepted, Error, SignatureIn
+from undersigned.api.schemas import WRITE_ERRORS, Accepted, SignatureIn
 from undersigned.core.exceptions import DomainError
 from undersigned.core.network import network_country, network_hash
 from undersigned.signatures.services import SignerInput, signature_submit
@@ -21,7 +21,7 @@ router = Router(tags=["signatures"])
 
 @router.post(
     "/{slug:slug}/signatures",
-    response={202: Accepted, 400: Error, 404: Error, 410: Error, 422: Error, 429: Error, 503: Error},
+    response={202: Accepted, **WRITE_ERRORS},
     summary="Sign a statement",
     description=(
         "Stores a pending signature and emails its confirmation link; it counts once confirmed. "

@@ -18,7 +18,7 @@ from undersigned.api.middleware import MAX_AGE_SECONDS
 from undersigned.api.schemas import (
     Counts,
     Delivery,
-    Error,
+    READ_ERRORS,
     LedgerHead,
     Milestone,
     SignatoryPage,
@@ -65,7 +65,7 @@ def _summary(statement: Statement) -> dict[str, Any]:
     }
 
 
-@router.get("", response=StatementPage, summary="Published and closed statements, newest first")
+@router.get("", response={200: StatementPage, **READ_ERRORS}, summary="Published and closed statements, newest first")
 def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> dict[str, Any]:
     statements = statement_list_public(
         commission_slug=filters.issuing_body or None, language=filters.language or None, state=filters.state or None
@@ -74,7 +74,7 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> di
     return {"items": [_summary(statement) for statement in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug:slug}", response={200: StatementDetail, 404: Error}, summary="One statement with its texts")
+@router.get("/{slug:slug}", response={200: StatementDetail, **READ_ERRORS}, summary="One statement with its texts")
 def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     texts = [
@@ -105,7 +105,7 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     return {**_summary(statement), "texts": texts, "sign_form": sign_form}
 
 
-@router.get("/{slug:slug}/counts", response={200: Counts, 404: Error}, summary="Signature and organisation counts")
+@router.get("/{slug:slug}/counts", response={200: Counts, **READ_ERRORS}, summary="Signature and organisation counts")
 def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     tally = tally_for_statement(statement.pk)
@@ -126,17 +126,17 @@ def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-@router.get("/{slug:slug}/milestones", response={200: list[Milestone], 404: Error}, summary="Signature milestones")
+@router.get("/{slug:slug}/milestones", response={200: list[Milestone], **READ_ERRORS}, summary="Signature milestones")
 def statement_milestones(request: HttpRequest, slug: str) -> list[Any]:
     return list(milestones_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug:slug}/deliveries", response={200: list[Delivery], 404: Error}, summary="Deliveries, oldest first")
+@router.get("/{slug:slug}/deliveries", response={200: list[Delivery], **READ_ERRORS}, summary="Deliveries, oldest first")
 def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
     return list(deliveries_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, 404: Error}, summary="The count ledger's head")
+@router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, **READ_ERRORS}, summary="The count ledger's head")
 def statement_ledger_head(request: HttpRequest, slug: str) -> dict[str, Any]:
     return head_document(statement_for_reading(slug=slug))
 
@@ -147,7 +147,7 @@ class PageQuery(_Schema):
 
 
 @router.get(
-    "/{slug:slug}/signatories", response={200: SignatoryPage, 404: Error}, summary="Public signatories, newest first"
+    "/{slug:slug}/signatories", response={200: SignatoryPage, **READ_ERRORS}, summary="Public signatories, newest first"
 )
 def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuery]) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
@@ -162,7 +162,7 @@ def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuer
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug:slug}/sign-ons", response={200: list[SignOnGroup], 404: Error}, summary="Approved organisations")
+@router.get("/{slug:slug}/sign-ons", response={200: list[SignOnGroup], **READ_ERRORS}, summary="Approved organisations")
 def statement_sign_ons(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     statement = statement_for_reading(slug=slug)
     return [

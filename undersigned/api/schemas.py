@@ -61,15 +61,35 @@ class Text(Schema):
     published_at: datetime = Field(description="When this revision was published.")
 
 
+class Feed(Schema):
+    body: str = Field(description="The issuing body's slug (`federation` for the federation's), or `all`.")
+    language: str = Field(description="Language of the feed's entries.")
+    url: str = Field(description="Absolute address of the Atom feed.")
+
+
 class SignForm(Schema):
     started: str = Field(description="The form timer: send it back as `started` when signing.")
     proof_of_work_required: bool = Field(description="Whether signing needs `proof_of_work` (an ALTCHA answer).")
     challenge_url: str = Field(description="Where to fetch the proof-of-work challenge.")
 
 
+class OrganisationKind(Schema):
+    code: str = Field(description="What a sign-on names in `type`.")
+    label: str = Field(description="The type's name, in the language of `Accept-Language`.")
+
+
+class SignOnForm(Schema):
+    started: str = Field(description="The sign-on form's timer: send it back as `started` when signing on.")
+    organisation_types: list[OrganisationKind] = Field(description="The types an organisation can be.")
+
+
 class StatementDetail(StatementSummary):
     texts: list[Text]
     sign_form: SignForm
+    sign_on_form: SignOnForm = Field(description="What an organisation's sign-on needs.")
+    feeds: list[Feed] = Field(
+        description="Atom feeds of new statements: of this statement's issuing body, and of all, per language."
+    )
 
 
 class CountryCount(Schema):
@@ -168,3 +188,16 @@ class SignatureIn(Schema):
 class Accepted(Schema):
     code: str = Field(description="Always `check_email`: the same answer for every address.")
     message: str
+
+
+class SignOnIn(Schema):
+    name: str = Field(description="The organisation's name, as it is published.")
+    country: str = Field(description="ISO 3166 country code of the organisation.")
+    type: str = Field(description="`code` of one of `sign_on_form.organisation_types`.")
+    website: str = Field("", description="http or https address of the organisation's website.")
+    contact_name: str = Field(description="The contact person's name; sealed, never shown.")
+    contact_role: str = Field(description="Their role in the organisation; sealed, never shown.")
+    contact_email: str = Field(description="Where the confirmation link is sent; never shown.")
+    consent: bool = Field(description="Must be true: the organisation's name is published under the statement.")
+    revision: int = Field(ge=1, le=MAX_ID, description="`revision_id` of the text the contact read.")
+    started: str = Field(description="`sign_on_form.started` from the statement.")

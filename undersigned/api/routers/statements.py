@@ -27,7 +27,10 @@ from undersigned.api.schemas import (
     StatementPage,
 )
 from undersigned.ledger.selectors import deliveries_of, head_document, milestones_of
+from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.selectors import approved_sign_ons, sign_on_count
+from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER
+from undersigned.organisations.types import type_label
 from undersigned.signatures.selectors import public_signatures
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tallies import tally_for_statement
@@ -102,7 +105,23 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
         "proof_of_work_required": statement.requires_proof_of_work,
         "challenge_url": request.build_absolute_uri(reverse("signatures:challenge")),
     }
-    return {**_summary(statement), "texts": texts, "sign_form": sign_form}
+    sign_on_form = {
+        "started": SIGN_ON_FORM_TIMER.started_token(drawn_at=window_end),
+        "organisation_types": [
+            {"code": kind.code, "label": type_label(kind)} for kind in OrganisationType.objects.all()
+        ],
+    }
+    body = _summary(statement)
+    feeds = [
+        {
+            "body": scope,
+            "language": text["language"],
+            "url": request.build_absolute_uri(reverse("statements:feed", args=[scope, text["language"]])),
+        }
+        for scope in (body["issuing_body"], "all")
+        for text in texts
+    ]
+    return {**body, "texts": texts, "sign_form": sign_form, "sign_on_form": sign_on_form, "feeds": feeds}
 
 
 @router.get("/{slug:slug}/counts", response={200: Counts, **READ_ERRORS}, summary="Signature and organisation counts")
@@ -131,7 +150,9 @@ def statement_milestones(request: HttpRequest, slug: str) -> list[Any]:
     return list(milestones_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug:slug}/deliveries", response={200: list[Delivery], **READ_ERRORS}, summary="Deliveries, oldest first")
+@router.get(
+    "/{slug:slug}/deliveries", response={200: list[Delivery], **READ_ERRORS}, summary="Deliveries, oldest first"
+)
 def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
     return list(deliveries_of(statement_for_reading(slug=slug).pk))
 

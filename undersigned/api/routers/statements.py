@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import http_date
 from ninja import Query, Router
 from ninja import Schema as _Schema
 from pydantic import Field
@@ -16,9 +18,9 @@ from pydantic import Field
 from undersigned.api.cursors import keyset_page
 from undersigned.api.middleware import MAX_AGE_SECONDS
 from undersigned.api.schemas import (
+    READ_ERRORS,
     Counts,
     Delivery,
-    READ_ERRORS,
     LedgerHead,
     Milestone,
     SignatoryPage,
@@ -78,7 +80,7 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> di
 
 
 @router.get("/{slug:slug}", response={200: StatementDetail, **READ_ERRORS}, summary="One statement with its texts")
-def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
+def statement_detail(request: HttpRequest, response: HttpResponse, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     texts = [
         {
@@ -100,6 +102,16 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     # stays the same for the window, so caches and If-None-Match work, and a token is never older
     # than it says (the minimum fill time only grows, by less than the window).
     window_end = math.ceil(time.time() / MAX_AGE_SECONDS) * MAX_AGE_SECONDS
+    # The answer last changed at the latest of: the start of the window whose timers it carries (a
+    # cache revalidating with If-Modified-Since so never keeps a timer past its window, when an old
+    # one would expire), the statement's publication, its texts' revisions, and its opening or
+    # closing date once passed. A close by hand has no time of its own: within one window (5 s)
+    # such a change shows through the ETag only.
+    now = time.time()
+    moments = [statement.published_at, statement.opens_at, statement.closes_at]
+    moments += [text["published_at"] for text in texts]
+    changed = [window_end - MAX_AGE_SECONDS] + [m.timestamp() for m in moments if m and m.timestamp() <= now]
+    response["Last-Modified"] = http_date(math.floor(max(changed)))
     sign_form = {
         "started": SIGN_FORM_TIMER.started_token(drawn_at=window_end),
         "proof_of_work_required": statement.requires_proof_of_work,
@@ -158,8 +170,12 @@ def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
 
 
 @router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, **READ_ERRORS}, summary="The count ledger's head")
-def statement_ledger_head(request: HttpRequest, slug: str) -> dict[str, Any]:
-    return head_document(statement_for_reading(slug=slug))
+def statement_ledger_head(request: HttpRequest, response: HttpResponse, slug: str) -> dict[str, Any]:
+    head = head_document(statement_for_reading(slug=slug))
+    if head["sealed_at"]:
+        # A head changes only with a new checkpoint, sealed later than the one before.
+        response["Last-Modified"] = http_date(math.floor(datetime.fromisoformat(head["sealed_at"]).timestamp()))
+    return head
 
 
 class PageQuery(_Schema):

@@ -23,9 +23,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from undersigned.api.tests.conftest import approved_sign_on, confirmed_signature
@@ -36,7 +41,17 @@ from undersigned.statements.tests.builders import published_statement
 
 pytestmark = pytest.mark.django_db
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    missing_required_header,
+    unsupported_method,
+    allow_header_conformance,
+]
 # Per operation and generation mode: 10 operations with valid cases, 4 of them with invalid cases
 # too (those with a query or a body), 150 each: 2,100 cases.
 MAX_EXAMPLES = 150

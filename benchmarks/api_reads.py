@@ -42,7 +42,7 @@ TARGETS: dict[str, tuple[str, dict[str, str], int]] = {
     "statement page": (f"/statements/{SLUG}/", {}, 200),
 }
 # The count badge (an SVG for other sites' <img> tags), measured with --badge.
-BADGE = ("count badge", (f"/statements/{SLUG}/badge.svg", {}, 200))
+BADGE: tuple[str, tuple[str, dict[str, str], int]] = ("count badge", (f"/statements/{SLUG}/badge.svg", {}, 200))
 
 
 def hammer(port: int, path: str, headers: dict[str, str], expected: int) -> tuple[list[float], int]:

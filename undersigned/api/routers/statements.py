@@ -82,7 +82,7 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> di
 @router.get("/{slug:slug}", response={200: StatementDetail, **READ_ERRORS}, summary="One statement with its texts")
 def statement_detail(request: HttpRequest, response: HttpResponse, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
-    texts = [
+    texts: list[dict[str, Any]] = [
         {
             "language": text.language,
             "title": text.revision.title,

@@ -166,14 +166,15 @@ def test_a_statement_answers_304_within_a_cache_window_and_its_timer_still_works
         assert not SIGN_FORM_TIMER.looks_automated(started=started, honeypot="")
 
 
-def test_the_schema_is_openapi_and_there_is_no_docs_page_from_another_site(client):
+def test_the_schema_is_openapi_and_the_docs_are_our_own_page(client):
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert schema.json()["openapi"].startswith("3.1")
     assert "/api/v1/statements/{slug}/counts" in schema.json()["paths"]
+    # ninja's page (scripts from another site) stays off; the address leads to our own page.
     docs = client.get("/api/v1/docs")
-    assert docs.status_code == 404
-    assert docs.json()["code"] == "not_found"
+    assert (docs.status_code, docs["Location"]) == (301, "/api/v1/docs/")
+    assert "swagger" not in client.get("/api/v1/docs/").content.decode().lower()
 
 
 def test_a_statement_is_last_modified_by_its_change_or_its_timers_window_and_answers_304(client, open_statement):

@@ -30,7 +30,7 @@ from undersigned.core.ratelimit import RULES
 ERROR_CODES: list[tuple[str, int, Any]] = [
     ("invalid", 422, gettext_lazy("A value has the wrong type or is out of range; `detail.fields` names them.")),
     ("invalid_cursor", 400, gettext_lazy("The `cursor` was altered, or belongs to another list.")),
-    ("invalid_field", 400, gettext_lazy("A field breaks one of the form's rules; `detail` names it.")),
+    ("invalid_field", 400, gettext_lazy("A field breaks one of the form's rules; `detail.field` names it.")),
     ("too_fast", 400, gettext_lazy("`started` is missing, forged, too old or too recent: fetch the statement again.")),
     ("wrong_revision", 400, gettext_lazy("`revision` is not a published text of this statement.")),
     ("proof_of_work_required", 400, gettext_lazy("The statement asks for a proof of work that is missing or wrong.")),

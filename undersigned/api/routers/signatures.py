@@ -97,9 +97,10 @@ def sign_on_create(request: HttpRequest, slug: str, payload: SignOnIn) -> Status
         refusal = sign_on_refusal(statement=statement, started=payload.started, honeypot="")
         if refusal is not None:
             raise refusal
-        fields = sorted(form.errors)
-        first = form.errors[fields[0]][0]
-        raise DomainError("invalid_field", str(first), detail={"fields": fields})
+        # As signing answers: ``field`` names the first field wrong; ``fields`` lists them all.
+        fields = [name for name in form.fields if name in form.errors]
+        message = form.errors[fields[0]][0]
+        raise DomainError("invalid_field", str(message), detail={"field": fields[0], "fields": fields})
     data = form.cleaned_data
     sign_on_submit(
         statement=statement,

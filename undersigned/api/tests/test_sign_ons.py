@@ -94,13 +94,13 @@ def test_a_sign_on_is_accepted_pending_and_answered_the_same_when_repeated(sign_
         ({"website": "javascript:alert(1)"}, ["website"]),
         ({"contact_email": "carla@"}, ["contact_email"]),
         ({"consent": False}, ["consent"]),
-        ({"contact_role": "x" * 121, "country": "XX"}, ["contact_role", "country"]),
+        ({"contact_role": "x" * 121, "country": "XX"}, ["country", "contact_role"]),
     ],
 )
 def test_each_field_rule_of_the_form_is_a_400_naming_the_fields(sign_on, open_statement, overrides, fields):
     response = sign_on(sign_on_body(open_statement, **overrides))
     assert (response.status_code, response.json()["code"]) == (400, "invalid_field")
-    assert response.json()["detail"] == {"fields": fields}
+    assert response.json()["detail"] == {"field": fields[0], "fields": fields}
     assert response.json()["message"]
     assert not SignOn.objects.exists()
 

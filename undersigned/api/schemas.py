@@ -193,7 +193,11 @@ class Accepted(Schema):
 class SignOnIn(Schema):
     name: str = Field(description="The organisation's name, as it is published.")
     country: str = Field(description="ISO 3166 country code of the organisation.")
-    type: str = Field(description="`code` of one of `sign_on_form.organisation_types`.")
+    # A code is a slug; anything else is refused before the database sees it (PostgreSQL refuses a
+    # NUL in a query, which would otherwise be a 500).
+    type: str = Field(
+        max_length=40, pattern="^[-a-zA-Z0-9_]*$", description="`code` of one of `sign_on_form.organisation_types`."
+    )
     website: str = Field("", description="http or https address of the organisation's website.")
     contact_name: str = Field(description="The contact person's name; sealed, never shown.")
     contact_role: str = Field(description="Their role in the organisation; sealed, never shown.")

@@ -133,6 +133,17 @@ def test_the_rate_limit_answers_429_with_retry_after(sign_on, open_statement, ra
     assert int(refused["Retry-After"]) == RETRY_AFTER_SECONDS["too_many"]
 
 
+@pytest.mark.parametrize("kind", ["a\x00b", "x" * 41, "<script>"])
+def test_an_organisation_type_that_cannot_be_a_code_is_422_before_any_query(sign_on, open_statement, kind):
+    # On PostgreSQL a NUL in the lookup was a 500 (found by probing what the fuzzer's cases miss).
+    response = sign_on(sign_on_body(open_statement, type=kind))
+    assert (response.status_code, response.json()["code"], response.json()["detail"]) == (
+        422,
+        "invalid",
+        {"fields": ["type"]},
+    )
+
+
 def test_wrong_types_are_422_and_messages_follow_accept_language(sign_on, open_statement):
     wrong = sign_on({**sign_on_body(open_statement), "consent": "perhaps", "revision": "one"})
     assert (wrong.status_code, wrong.json()["code"]) == (422, "invalid")

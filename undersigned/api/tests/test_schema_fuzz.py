@@ -74,10 +74,11 @@ def revisions(libraries, mobility) -> dict[str, int]:
     translated = published_statement(mobility, slug="safe-streets", translations=("fr", "ar"))
     closed = published_statement(mobility, slug="closed-consultation", translations=())
     statement_close(actor=None, statement=closed)
-    return {
+    revisions = {
         statement.slug: statement.texts.get(language="en").published_revision_id
         for statement in (signed, translated, closed)
     }
+    return {slug: revision for slug, revision in revisions.items() if revision is not None}
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -80,7 +80,7 @@ class FieldRow:
     type: TypeLabel
     required: bool
     description: SafeString
-    constraints: list[str]
+    constraints: list[SafeString]
     location: str = ""
 
 
@@ -131,21 +131,29 @@ def _type(schema: dict[str, Any]) -> TypeLabel:
     return TypeLabel(before=f"{kind} ({schema['format']})" if "format" in schema else kind)
 
 
-def _constraints(schema: dict[str, Any]) -> list[str]:
+def _value(value: object) -> SafeString:
+    # Isolated left to right: a pattern or a number keeps its order on a right-to-left page.
+    return format_html('<code dir="ltr">{}</code>', str(value).lower() if isinstance(value, bool) else value)
+
+
+def _constraint(template: str, **values: object) -> SafeString:
+    return mark_safe(escape(template) % {name: _value(value) for name, value in values.items()})  # noqa: S308
+
+
+def _constraints(schema: dict[str, Any]) -> list[SafeString]:
     found = []
     if schema.get("default") not in (None, ""):
-        default = schema["default"]
-        found.append(_("default %(value)s") % {"value": str(default).lower() if isinstance(default, bool) else default})
+        found.append(_constraint(_("default %(value)s"), value=schema["default"]))
     elif schema.get("default") == "":
-        found.append(_("default empty"))
+        found.append(_constraint(_("default empty")))
     if "minimum" in schema:
-        found.append(_("at least %(value)s") % {"value": schema["minimum"]})
+        found.append(_constraint(_("at least %(value)s"), value=schema["minimum"]))
     if "maximum" in schema and schema["maximum"] != MAX_ID:
-        found.append(_("at most %(value)s") % {"value": schema["maximum"]})
+        found.append(_constraint(_("at most %(value)s"), value=schema["maximum"]))
     if "maxLength" in schema:
-        found.append(_("at most %(count)s characters") % {"count": schema["maxLength"]})
+        found.append(_constraint(_("at most %(count)s characters"), count=schema["maxLength"]))
     if "pattern" in schema:
-        found.append(_("matches %(pattern)s") % {"pattern": schema["pattern"]})
+        found.append(_constraint(_("matches %(pattern)s"), pattern=schema["pattern"]))
     return found
 
 

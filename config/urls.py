@@ -3,8 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from undersigned.api.api import api
+from undersigned.api.documentation import api_documentation
 
 urlpatterns = [
+    # A page like the others, beside the API it describes (the API's middleware leaves it alone).
+    path("api/v1/docs/", api_documentation, name="api_documentation"),
     path("api/v1/", api.urls),
     path("accounts/", include("undersigned.accounts.urls")),
     path("staff/", include("config.staff_urls")),

@@ -11,7 +11,8 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from django.urls import reverse
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 
 from undersigned.api.errors import error_response, status_response
@@ -83,3 +84,16 @@ def unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
     # Only the type and the address: the request may carry a signer's personal data.
     logger.exception("API error %s on %s %s", type(error).__name__, request.method, request.path)
     return status_response(500)
+
+
+class ApiIndex(Schema):
+    documentation: str = Field(description="The readable documentation page.")
+    openapi: str = Field(description="This API's OpenAPI schema.")
+
+
+@api.get("/", response=ApiIndex, summary="Where the documentation and the schema are", tags=["index"])
+def api_index(request: HttpRequest) -> dict[str, str]:
+    return {
+        "documentation": request.build_absolute_uri(reverse("api_documentation")),
+        "openapi": request.build_absolute_uri(reverse("api:openapi-json")),
+    }

@@ -16,6 +16,19 @@ class Error(Schema):
     detail: dict[str, object] = Field(description="More about the error, e.g. `fields` for invalid input.")
 
 
+def errors(*statuses: int) -> dict[int, type[Error]]:
+    """The error answers an operation can give, each documented with the one error shape."""
+    return dict.fromkeys(statuses, Error)
+
+
+# What every read can answer besides 200: a bad cursor or query (400, 422), an unknown statement.
+READ_ERRORS = errors(400, 404, 422)
+# What a sign POST can answer besides 202: the form's rules (400), an unknown statement (404), an
+# organisation already signed on (409), a closed statement (410), a body too large (413), a body of
+# the wrong types (422), a rate limit (429, with Retry-After), no trustee to seal data to (503).
+WRITE_ERRORS = errors(400, 404, 409, 410, 413, 422, 429, 503)
+
+
 class StatementSummary(Schema):
     slug: str = Field(description="The statement's short name, used in every address.")
     issuing_body: str = Field(description="The issuing commission's slug, or `federation`.")
@@ -48,15 +61,35 @@ class Text(Schema):
     published_at: datetime = Field(description="When this revision was published.")
 
 
+class Feed(Schema):
+    body: str = Field(description="The issuing body's slug (`federation` for the federation's), or `all`.")
+    language: str = Field(description="Language of the feed's entries.")
+    url: str = Field(description="Absolute address of the Atom feed.")
+
+
 class SignForm(Schema):
     started: str = Field(description="The form timer: send it back as `started` when signing.")
     proof_of_work_required: bool = Field(description="Whether signing needs `proof_of_work` (an ALTCHA answer).")
     challenge_url: str = Field(description="Where to fetch the proof-of-work challenge.")
 
 
+class OrganisationKind(Schema):
+    code: str = Field(description="What a sign-on names in `type`.")
+    label: str = Field(description="The type's name, in the language of `Accept-Language`.")
+
+
+class SignOnForm(Schema):
+    started: str = Field(description="The sign-on form's timer: send it back as `started` when signing on.")
+    organisation_types: list[OrganisationKind] = Field(description="The types an organisation can be.")
+
+
 class StatementDetail(StatementSummary):
     texts: list[Text]
     sign_form: SignForm
+    sign_on_form: SignOnForm = Field(description="What an organisation's sign-on needs.")
+    feeds: list[Feed] = Field(
+        description="Atom feeds of new statements: of this statement's issuing body, and of all, per language."
+    )
 
 
 class CountryCount(Schema):
@@ -155,3 +188,20 @@ class SignatureIn(Schema):
 class Accepted(Schema):
     code: str = Field(description="Always `check_email`: the same answer for every address.")
     message: str
+
+
+class SignOnIn(Schema):
+    name: str = Field(description="The organisation's name, as it is published.")
+    country: str = Field(description="ISO 3166 country code of the organisation.")
+    # A code is a slug; anything else is refused before the database sees it (PostgreSQL refuses a
+    # NUL in a query, which would otherwise be a 500).
+    type: str = Field(
+        max_length=40, pattern="^[-a-zA-Z0-9_]*$", description="`code` of one of `sign_on_form.organisation_types`."
+    )
+    website: str = Field("", description="http or https address of the organisation's website.")
+    contact_name: str = Field(description="The contact person's name; sealed, never shown.")
+    contact_role: str = Field(description="Their role in the organisation; sealed, never shown.")
+    contact_email: str = Field(description="Where the confirmation link is sent; never shown.")
+    consent: bool = Field(description="Must be true: the organisation's name is published under the statement.")
+    revision: int = Field(ge=1, le=MAX_ID, description="`revision_id` of the text the contact read.")
+    started: str = Field(description="`sign_on_form.started` from the statement.")

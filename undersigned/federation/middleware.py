@@ -10,6 +10,16 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from undersigned.federation.selectors import SiteIdentity, identity_for_request
 
+# The JSON API's answers depend on Accept-Language alone: a program has no language switcher, and
+# a shared cache in front keeps one copy per language rather than one per cookie. Its
+# documentation page is a page like the others, switcher included.
+JSON_API_PREFIX = "/api/"
+API_DOCUMENTATION_PREFIX = "/api/v1/docs/"
+
+
+def is_json_api(path: str) -> bool:
+    return path.startswith(JSON_API_PREFIX) and not path.startswith(API_DOCUMENTATION_PREFIX)
+
 
 def negotiate_interface_language(request: HttpRequest, identity: SiteIdentity) -> str:
     """The switcher's choice (a cookie), else the browser's Accept-Language, else the default.
@@ -17,7 +27,7 @@ def negotiate_interface_language(request: HttpRequest, identity: SiteIdentity) -
     Only languages the federation offers count; anything else, malformed or unknown, is passed over
     without an error.
     """
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if not is_json_api(request.path) else ""
     if identity.offers(chosen):
         return chosen
     for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
@@ -49,9 +59,11 @@ class InterfaceLanguageMiddleware:
             request.LANGUAGE_CODE = language
             response = self.get_response(request)
         # A response whose language its address fixes (the count badge) is the same for every
-        # reader, so a cache in front keeps one copy of it.
+        # reader, so a cache in front keeps one copy of it; the API reads no cookie.
         if not getattr(response, "language_from_address", False):
-            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            patch_vary_headers(
+                response, ("Accept-Language", "Cookie") if not is_json_api(request.path) else ("Accept-Language",)
+            )
         response.headers.setdefault("Content-Language", language)
         return response
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import http_date
 from ninja import Query, Router
 from ninja import Schema as _Schema
 from pydantic import Field
@@ -16,9 +18,9 @@ from pydantic import Field
 from undersigned.api.cursors import keyset_page
 from undersigned.api.middleware import MAX_AGE_SECONDS
 from undersigned.api.schemas import (
+    READ_ERRORS,
     Counts,
     Delivery,
-    Error,
     LedgerHead,
     Milestone,
     SignatoryPage,
@@ -27,7 +29,10 @@ from undersigned.api.schemas import (
     StatementPage,
 )
 from undersigned.ledger.selectors import deliveries_of, head_document, milestones_of
+from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.selectors import approved_sign_ons, sign_on_count
+from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER
+from undersigned.organisations.types import type_label
 from undersigned.signatures.selectors import public_signatures
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tallies import tally_for_statement
@@ -65,7 +70,7 @@ def _summary(statement: Statement) -> dict[str, Any]:
     }
 
 
-@router.get("", response=StatementPage, summary="Published and closed statements, newest first")
+@router.get("", response={200: StatementPage, **READ_ERRORS}, summary="Published and closed statements, newest first")
 def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> dict[str, Any]:
     statements = statement_list_public(
         commission_slug=filters.issuing_body or None, language=filters.language or None, state=filters.state or None
@@ -74,10 +79,10 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilters]) -> di
     return {"items": [_summary(statement) for statement in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug:slug}", response={200: StatementDetail, 404: Error}, summary="One statement with its texts")
-def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
+@router.get("/{slug:slug}", response={200: StatementDetail, **READ_ERRORS}, summary="One statement with its texts")
+def statement_detail(request: HttpRequest, response: HttpResponse, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
-    texts = [
+    texts: list[dict[str, Any]] = [
         {
             "language": text.language,
             "title": text.revision.title,
@@ -97,15 +102,41 @@ def statement_detail(request: HttpRequest, slug: str) -> dict[str, Any]:
     # stays the same for the window, so caches and If-None-Match work, and a token is never older
     # than it says (the minimum fill time only grows, by less than the window).
     window_end = math.ceil(time.time() / MAX_AGE_SECONDS) * MAX_AGE_SECONDS
+    # The answer last changed at the latest of: the start of the window whose timers it carries (a
+    # cache revalidating with If-Modified-Since so never keeps a timer past its window, when an old
+    # one would expire), the statement's publication, its texts' revisions, and its opening or
+    # closing date once passed. A close by hand has no time of its own: within one window (5 s)
+    # such a change shows through the ETag only.
+    now = time.time()
+    moments = [statement.published_at, statement.opens_at, statement.closes_at]
+    moments += [text["published_at"] for text in texts]
+    changed = [window_end - MAX_AGE_SECONDS] + [m.timestamp() for m in moments if m and m.timestamp() <= now]
+    response["Last-Modified"] = http_date(math.floor(max(changed)))
     sign_form = {
         "started": SIGN_FORM_TIMER.started_token(drawn_at=window_end),
         "proof_of_work_required": statement.needs_proof_of_work(),
         "challenge_url": request.build_absolute_uri(reverse("signatures:challenge")),
     }
-    return {**_summary(statement), "texts": texts, "sign_form": sign_form}
+    sign_on_form = {
+        "started": SIGN_ON_FORM_TIMER.started_token(drawn_at=window_end),
+        "organisation_types": [
+            {"code": kind.code, "label": type_label(kind)} for kind in OrganisationType.objects.all()
+        ],
+    }
+    body = _summary(statement)
+    feeds = [
+        {
+            "body": scope,
+            "language": text["language"],
+            "url": request.build_absolute_uri(reverse("statements:feed", args=[scope, text["language"]])),
+        }
+        for scope in (body["issuing_body"], "all")
+        for text in texts
+    ]
+    return {**body, "texts": texts, "sign_form": sign_form, "sign_on_form": sign_on_form, "feeds": feeds}
 
 
-@router.get("/{slug:slug}/counts", response={200: Counts, 404: Error}, summary="Signature and organisation counts")
+@router.get("/{slug:slug}/counts", response={200: Counts, **READ_ERRORS}, summary="Signature and organisation counts")
 def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
     tally = tally_for_statement(statement.pk)
@@ -126,19 +157,25 @@ def statement_counts(request: HttpRequest, slug: str) -> dict[str, Any]:
     }
 
 
-@router.get("/{slug:slug}/milestones", response={200: list[Milestone], 404: Error}, summary="Signature milestones")
+@router.get("/{slug:slug}/milestones", response={200: list[Milestone], **READ_ERRORS}, summary="Signature milestones")
 def statement_milestones(request: HttpRequest, slug: str) -> list[Any]:
     return list(milestones_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug:slug}/deliveries", response={200: list[Delivery], 404: Error}, summary="Deliveries, oldest first")
+@router.get(
+    "/{slug:slug}/deliveries", response={200: list[Delivery], **READ_ERRORS}, summary="Deliveries, oldest first"
+)
 def statement_deliveries(request: HttpRequest, slug: str) -> list[Any]:
     return list(deliveries_of(statement_for_reading(slug=slug).pk))
 
 
-@router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, 404: Error}, summary="The count ledger's head")
-def statement_ledger_head(request: HttpRequest, slug: str) -> dict[str, Any]:
-    return head_document(statement_for_reading(slug=slug))
+@router.get("/{slug:slug}/ledger-head", response={200: LedgerHead, **READ_ERRORS}, summary="The count ledger's head")
+def statement_ledger_head(request: HttpRequest, response: HttpResponse, slug: str) -> dict[str, Any]:
+    head = head_document(statement_for_reading(slug=slug))
+    if head["sealed_at"]:
+        # A head changes only with a new checkpoint, sealed later than the one before.
+        response["Last-Modified"] = http_date(math.floor(datetime.fromisoformat(head["sealed_at"]).timestamp()))
+    return head
 
 
 class PageQuery(_Schema):
@@ -147,7 +184,7 @@ class PageQuery(_Schema):
 
 
 @router.get(
-    "/{slug:slug}/signatories", response={200: SignatoryPage, 404: Error}, summary="Public signatories, newest first"
+    "/{slug:slug}/signatories", response={200: SignatoryPage, **READ_ERRORS}, summary="Public signatories, newest first"
 )
 def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuery]) -> dict[str, Any]:
     statement = statement_for_reading(slug=slug)
@@ -162,7 +199,7 @@ def statement_signatories(request: HttpRequest, slug: str, query: Query[PageQuer
     return {"items": items, "next_cursor": page.next_cursor}
 
 
-@router.get("/{slug:slug}/sign-ons", response={200: list[SignOnGroup], 404: Error}, summary="Approved organisations")
+@router.get("/{slug:slug}/sign-ons", response={200: list[SignOnGroup], **READ_ERRORS}, summary="Approved organisations")
 def statement_sign_ons(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     statement = statement_for_reading(slug=slug)
     return [

@@ -3,11 +3,16 @@ other sites, paginated by cursors that cannot be forged."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import urlsplit
+
 import pytest
 import time_machine
 from django.conf import settings
+from django.utils.http import http_date
 
 from undersigned.api.tests.conftest import api_url, approved_sign_on, confirmed_signature
+from undersigned.ledger.services import seal_pending
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tests.conftest import build_open_statement
 from undersigned.statements.services import statement_close
@@ -161,11 +166,77 @@ def test_a_statement_answers_304_within_a_cache_window_and_its_timer_still_works
         assert SIGN_FORM_TIMER.refusal(started=started, honeypot="") is None
 
 
-def test_the_schema_is_openapi_and_there_is_no_docs_page_from_another_site(client):
+def test_the_schema_is_openapi_and_the_docs_are_our_own_page(client):
     schema = client.get("/api/v1/openapi.json")
     assert schema.status_code == 200
     assert schema.json()["openapi"].startswith("3.1")
     assert "/api/v1/statements/{slug}/counts" in schema.json()["paths"]
+    # ninja's page (scripts from another site) stays off; the address leads to our own page.
     docs = client.get("/api/v1/docs")
-    assert docs.status_code == 404
-    assert docs.json()["code"] == "not_found"
+    assert (docs.status_code, docs["Location"]) == (301, "/api/v1/docs/")
+    assert "swagger" not in client.get("/api/v1/docs/").content.decode().lower()
+
+
+def test_a_statement_is_last_modified_by_its_change_or_its_timers_window_and_answers_304(client, open_statement):
+    url = api_url(open_statement.statement)
+    with time_machine.travel(1_900_000_001.0, tick=False):
+        first = client.get(url)
+        assert first["Last-Modified"] == http_date(1_900_000_000)
+        assert client.get(url, headers={"If-Modified-Since": first["Last-Modified"]}).status_code == 304
+        older = client.get(url, headers={"If-Modified-Since": http_date(1_899_999_999)})
+        assert older.status_code == 200
+    # The next window draws new timers: the answer has changed since, and says so.
+    with time_machine.travel(1_900_000_006.0, tick=False):
+        later = client.get(url, headers={"If-Modified-Since": first["Last-Modified"]})
+        assert later.status_code == 200
+        assert later["Last-Modified"] == http_date(1_900_000_005)
+
+
+def test_the_ledger_head_is_last_modified_when_it_was_sealed(client, open_statement):
+    statement = open_statement.statement
+    url = api_url(statement, "/ledger-head")
+    assert "Last-Modified" not in client.get(url)  # nothing sealed yet: no time to give
+    confirmed_signature(statement, "ana@example.org")
+    seal_pending()
+    head = client.get(url)
+    sealed_at = datetime.fromisoformat(head.json()["sealed_at"])
+    assert head["Last-Modified"] == http_date(int(sealed_at.timestamp()))
+    assert client.get(url, headers={"If-Modified-Since": head["Last-Modified"]}).status_code == 304
+    assert client.get(url, headers={"If-Modified-Since": http_date(int(sealed_at.timestamp()) - 1)}).status_code == 200
+
+
+def test_answers_vary_by_accept_language_alone_whatever_the_cookies(client, open_statement, settings):
+    statement = open_statement.statement
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    client.cookies[settings.SESSION_COOKIE_NAME] = "anything"
+    for response in (
+        client.get(api_url(statement, "/counts")),
+        client.get("/api/v1/statements"),
+        client.get("/api/v1/nothing"),
+        client.post(api_url(statement, "/signatures"), data={}, content_type="application/json"),
+    ):
+        assert response["Vary"] == "Accept-Language"
+        assert "Set-Cookie" not in response
+    # The switcher's cookie is the site's: a program's answer follows Accept-Language.
+    assert client.get("/api/v1/nothing").json()["message"] == "Not found."
+    assert client.get("/api/v1/nothing", headers={"Accept-Language": "fr"}).json()["message"] == "Introuvable."
+    # The site's pages still follow the cookie.
+    page = client.get(f"/statements/{statement.slug}/")
+    assert page["Content-Language"] == "fr"
+    assert "Cookie" in page["Vary"]
+    etag = client.get(api_url(statement, "/counts"))["ETag"]
+    not_modified = client.get(api_url(statement, "/counts"), headers={"If-None-Match": etag})
+    assert (not_modified.status_code, not_modified["Vary"]) == (304, "Accept-Language")
+
+
+def test_the_statement_links_its_atom_feeds(client, open_statement):
+    statement = open_statement.statement
+    feeds = client.get(api_url(statement)).json()["feeds"]
+    assert feeds == [
+        {"body": "public-libraries", "language": "en", "url": "http://testserver/feeds/public-libraries/en.atom"},
+        {"body": "all", "language": "en", "url": "http://testserver/feeds/all/en.atom"},
+    ]
+    for feed in feeds:
+        response = client.get(urlsplit(feed["url"]).path)
+        assert response.status_code == 200
+        assert statement.slug in response.content.decode()

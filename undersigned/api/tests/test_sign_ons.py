@@ -54,7 +54,7 @@ def sign_on(client, open_statement, django_capture_on_commit_callbacks):
 def test_the_statement_says_what_a_sign_on_needs(client, open_statement):
     data = client.get(api_url(open_statement.statement)).json()
     form = data["sign_on_form"]
-    assert SIGN_ON_FORM_TIMER.looks_automated(started=form["started"], honeypot="")  # drawn just now
+    assert SIGN_ON_FORM_TIMER.refusal(started=form["started"], honeypot="") is not None  # drawn just now
     assert {"code": "association", "label": "Association"} in form["organisation_types"]
     french = client.get(api_url(open_statement.statement), headers={"Accept-Language": "fr"}).json()
     assert {"code": "association", "label": "Association"} not in french["sign_on_form"]["organisation_types"] or (

@@ -152,6 +152,9 @@ MIDDLEWARE = [
     "undersigned.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Outside the session and CSRF middleware: it sees the cookies they set, and keeps any answer
+    # that is per visitor out of shared caches.
+    "undersigned.core.public_pages.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "undersigned.federation.middleware.InterfaceLanguageMiddleware",
     # Inside the language middleware, so that its JSON errors are in the reader's language.

@@ -21,13 +21,14 @@ def is_json_api(path: str) -> bool:
     return path.startswith(JSON_API_PREFIX) and not path.startswith(API_DOCUMENTATION_PREFIX)
 
 
-def negotiate_interface_language(request: HttpRequest, identity: SiteIdentity) -> str:
-    """The switcher's choice (a cookie), else the browser's Accept-Language, else the default.
+def negotiate_interface_language(request: HttpRequest, identity: SiteIdentity, *, cookie: bool = True) -> str:
+    """The switcher's choice (a cookie, unless ``cookie`` is false), else the browser's
+    Accept-Language, else the default.
 
     Only languages the federation offers count; anything else, malformed or unknown, is passed over
     without an error.
     """
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if not is_json_api(request.path) else ""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") if cookie else ""
     if identity.offers(chosen):
         return chosen
     for accepted, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
@@ -53,17 +54,18 @@ class InterfaceLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        api = is_json_api(request.path)
         with identity_for_request() as identity:
-            language = negotiate_interface_language(request, identity)
+            language = negotiate_interface_language(request, identity, cookie=not api)
             translation.activate(language)
             request.LANGUAGE_CODE = language
             response = self.get_response(request)
         # A response whose language its address fixes (the count badge) is the same for every
-        # reader, so a cache in front keeps one copy of it; the API reads no cookie.
-        if not getattr(response, "language_from_address", False):
-            patch_vary_headers(
-                response, ("Accept-Language", "Cookie") if not is_json_api(request.path) else ("Accept-Language",)
-            )
+        # reader, so a cache in front keeps one copy of it.
+        if api:
+            patch_vary_headers(response, ("Accept-Language",))
+        elif not getattr(response, "language_from_address", False):
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         return response
 

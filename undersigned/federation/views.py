@@ -22,6 +22,7 @@ from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction
+from undersigned.core.public_pages import shared_cacheable
 from undersigned.federation.forms import FederationForm
 from undersigned.federation.selectors import federation_for_editing, federation_identity
 from undersigned.federation.services import federation_update
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 HOME_STATEMENTS = 10
 
 
+@shared_cacheable
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     identity = federation_identity()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from undersigned.core.public_ids import normalise_public_id
+from undersigned.core.public_pages import shared_cacheable
 from undersigned.ledger.charts import line_chart
 from undersigned.ledger.models import Checkpoint
 from undersigned.ledger.selectors import (
@@ -38,6 +39,7 @@ def _public_statement_or_404(slug: str) -> Statement:
     return statement
 
 
+@shared_cacheable
 @require_safe
 def transparency(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _public_statement_or_404(slug)

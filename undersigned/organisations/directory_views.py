@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from undersigned.accounts.models import User
 from undersigned.core.exceptions import DomainError
+from undersigned.core.public_pages import shared_cacheable
 from undersigned.organisations.directory_forms import (
     ContactForm,
     DirectorySearchForm,
@@ -60,6 +61,7 @@ CONTACT_ERROR_FIELDS = {"name_required": "contact_name", "bad_email": "contact_e
 # --- Public -------------------------------------------------------------------------------------
 
 
+@shared_cacheable
 @require_safe
 def directory(request: HttpRequest) -> HttpResponse:
     form = DirectorySearchForm(request.GET, country_choices=countries_in_directory(members_only=True))

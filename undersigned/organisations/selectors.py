@@ -17,7 +17,8 @@ from undersigned.organisations.models import Organisation, OrganisationType, Sig
 from undersigned.organisations.types import type_label
 from undersigned.permissions.roles import Capability, commissions_where
 
-CACHE_SECONDS = 5
+# Shown on the statement page, which says its counts are at most 5 s old (see signatures.tallies).
+CACHE_SECONDS = 2
 T = TypeVar("T")
 
 

@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.core.bot_check import TOO_FAST
@@ -17,6 +16,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link, private
 from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
+from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.organisations.forms import MemberSignInForm, SignOnForm
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError
 from undersigned.organisations.models import SignOn
@@ -92,10 +92,10 @@ def _form_page(
     )
 
 
-# The CSRF middleware reads the whole body to find the token, so this view is exempt from it and
-# checks the token itself (``_sign_on_posted``) once the size is known to be small: an oversized
-# upload is refused unread.
-@csrf_exempt
+# A public form on a page shared caches keep: no CSRF token, a POST from another site refused by its
+# headers alone (``core.public_pages``), so an oversized upload is still refused unread.
+@cross_origin_protected
+@shared_cacheable
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     statement, revision = _statement_and_revision_or_404(request, slug)
@@ -111,7 +111,6 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     return _sign_on_posted(request, statement, revision)
 
 
-@csrf_protect
 def _sign_on_posted(request: HttpRequest, statement: Statement, revision: Revision) -> HttpResponse:
     form = SignOnForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -202,6 +201,8 @@ def withdraw(request: HttpRequest, ref: SignOnRef, token: str) -> HttpResponse:
 # --- Member contacts ----------------------------------------------------------------------------
 
 
+@cross_origin_protected
+@shared_cacheable
 @require_http_methods(["GET", "HEAD", "POST"])
 def member_sign_in(request: HttpRequest) -> HttpResponse:
     """Asks for an address and mails a sign-in link if it is a verified contact of a member.

@@ -19,6 +19,7 @@ from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
 from undersigned.core.network import network_hash
+from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.privacy.forms import DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
 from undersigned.privacy.services import (
@@ -43,6 +44,8 @@ def _fresh_form(data: QueryDict | None = None) -> DataLinkForm:
     return DataLinkForm(data)
 
 
+@cross_origin_protected
+@shared_cacheable
 @require_http_methods(["GET", "HEAD", "POST"])
 def request_link(request: HttpRequest) -> HttpResponse:
     """Mails a link to the address's records. The answer is the same whether or not the address

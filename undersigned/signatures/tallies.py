@@ -20,7 +20,9 @@ from undersigned.core.caching import cached
 from undersigned.signatures.models import Signature, TallyShard
 
 SHARDS = 16
-CACHE_SECONDS = 5
+# With the shared cache's lifetime of the pages (core.public_pages.SHARED_CACHE_SECONDS), a count
+# shown is at most 5 s old, as the statement page says.
+CACHE_SECONDS = 2
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +15,7 @@ from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
 from undersigned.core.network import network_country, network_hash
+from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.signatures import proof_of_work
 from undersigned.signatures.forms import SignForm
 from undersigned.signatures.models import Signature
@@ -63,7 +63,6 @@ def _statement_to_sign_or_404(slug: str) -> Statement:
     return statement
 
 
-_CSRF_PLACEHOLDER = "__csrf_token__"
 _STARTED_PLACEHOLDER = "__form_started__"
 
 
@@ -71,8 +70,11 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
     """The empty sign form of the statement page.
 
     Rendering it (some 250 countries) is most of the page's cost, and it is the same for every
-    reader of a revision in a language but for two values, so it is rendered once per process and
-    those two values are filled in per request.
+    reader of a revision in a language but for the time it was drawn, so it is rendered once per
+    process and that time is filled in per request. It carries no CSRF token: the page is the same
+    for every visitor, for shared caches to keep (``core.public_pages``). The time is the moment
+    the page is made: a copy a cache serves a few seconds later is only older, which the minimum
+    fill time lets through, and far younger than the hour after which a form is refused.
     """
     language = get_language() or "en"
     key = (revision.pk, language, statement.needs_proof_of_work(), statement.slug)
@@ -85,16 +87,13 @@ def sign_form_html(request: HttpRequest, statement: Statement, revision: Revisio
                 "statement": statement,
                 "sign_form": form,
                 "requires_proof_of_work": statement.needs_proof_of_work(),
-                "csrf_token": _CSRF_PLACEHOLDER,
             },
         )
         _SIGN_FORMS[key] = template
         if len(_SIGN_FORMS) > 256:
             _SIGN_FORMS.pop(next(iter(_SIGN_FORMS)))
-    html = template.replace(_CSRF_PLACEHOLDER, get_token(request)).replace(
-        _STARTED_PLACEHOLDER, SIGN_FORM_TIMER.started_token()
-    )
-    return mark_safe(html)  # noqa: S308  (rendered by our template; the two values are tokens we made)
+    html = template.replace(_STARTED_PLACEHOLDER, SIGN_FORM_TIMER.started_token())
+    return mark_safe(html)  # noqa: S308  (rendered by our template; the value is a token we made)
 
 
 _SIGN_FORMS: dict[tuple[int, str, bool, str], str] = {}
@@ -114,6 +113,7 @@ def sign_form_context(
     return {"sign_form": form, "requires_proof_of_work": statement.needs_proof_of_work()}
 
 
+@cross_origin_protected
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement_to_sign_or_404(slug)
@@ -223,6 +223,7 @@ def withdraw(request: HttpRequest, ref: SignatureRef, token: str) -> HttpRespons
     return render(request, "signatures/withdraw.html", {"signature": signature})
 
 
+@shared_cacheable
 @require_safe
 def signer_list(request: HttpRequest, slug: str) -> HttpResponse:
     statement = _statement_or_404(slug)

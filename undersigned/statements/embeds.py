@@ -32,11 +32,11 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.clickjacking import xframe_options_exempt
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import interface_language_codes, language_direction, native_language_name
+from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.federation.selectors import federation_identity
 from undersigned.privacy.selectors import retention_notice
 from undersigned.signatures.forms import SignForm
@@ -173,7 +173,8 @@ def embed_frame_ancestors() -> list[str]:
 
 
 @xframe_options_exempt
-@csrf_exempt  # why: this module's docstring
+@cross_origin_protected  # why: this module's docstring
+@shared_cacheable
 @require_http_methods(["GET", "HEAD", "POST"])
 def embed(request: HttpRequest, slug: str, language: str | None = None) -> HttpResponse:
     """The sign form for an ``<iframe>``. Never touches the session: no cookie is read or set."""

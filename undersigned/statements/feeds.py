@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.syndication.views import Feed
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -23,6 +24,15 @@ FEED_SIZE = 30
 
 class StatementFeed(Feed[tuple[Statement, PublishedText], tuple[str, str]]):
     feed_type = Atom1Feed
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        # Written in the language its address names, whatever the reader's interface language: a
+        # shared cache keeps one copy, with no Vary on the reader's cookies or Accept-Language.
+        if response.status_code == 200:
+            response.language_from_address = True  # type: ignore[attr-defined]
+            response.headers["Content-Language"] = kwargs["language"]
+        return response
 
     def get_object(self, request: HttpRequest, body: str, language: str) -> tuple[str, str]:
         if not is_content_language(language):

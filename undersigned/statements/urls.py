@@ -1,5 +1,6 @@
 from django.urls import path
 
+from undersigned.core.public_pages import shared_cacheable
 from undersigned.statements import embeds, feeds, views
 
 app_name = "statements"
@@ -25,5 +26,5 @@ urlpatterns = [
         views.statement_revision_canonical,
         name="revision_canonical",
     ),
-    path("feeds/<slug:body>/<str:language>.atom", feeds.StatementFeed(), name="feed"),
+    path("feeds/<slug:body>/<str:language>.atom", shared_cacheable(feeds.StatementFeed()), name="feed"),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
+from undersigned.core.public_pages import shared_cacheable
 from undersigned.deliveries.presentation import statement_delivery_record
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.selectors import milestones_of
@@ -47,6 +48,7 @@ def _interface_language() -> str:
     return get_language() or federation_identity().default_language
 
 
+@shared_cacheable
 @require_safe
 def statement_index(request: HttpRequest) -> HttpResponse:
     language = _interface_language()
@@ -82,6 +84,7 @@ def _published_text_or_404(slug: str, language: str) -> tuple[Statement, Publish
     return statement, chosen
 
 
+@shared_cacheable
 @require_safe
 def statement_read(request: HttpRequest, slug: str, language: str | None = None) -> HttpResponse:
     """The statement in the reader's language; ``language`` in the address picks a text explicitly."""
@@ -131,6 +134,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
     )
 
 
+@shared_cacheable
 @require_safe
 def statement_history(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     statement, chosen = _published_text_or_404(slug, language)
@@ -185,6 +189,7 @@ def statement_revision_canonical(request: HttpRequest, slug: str, language: str,
     return response
 
 
+@shared_cacheable
 @require_safe
 def statement_revision(request: HttpRequest, slug: str, language: str, number: int) -> HttpResponse:
     statement, chosen = _published_text_or_404(slug, language)

@@ -22,8 +22,8 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, given, settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -120,7 +120,9 @@ def _cases(operation: Any, mode: GenerationMode, revisions: dict[str, int], toke
     if not operation.path.startswith("/api/v1/staff"):
         return cases
     # Most staff cases carry the token; the others show the refusal without one.
-    return st.one_of(cases, cases.map(lambda case: _with_token(case, token)), cases.map(lambda c: _with_token(c, token)))
+    return st.one_of(
+        cases, cases.map(lambda case: _with_token(case, token)), cases.map(lambda c: _with_token(c, token))
+    )
 
 
 def _slug_cases(operation: Any, mode: GenerationMode, revisions: dict[str, int]) -> st.SearchStrategy[Any]:

@@ -78,13 +78,21 @@ def test_a_host_the_site_does_not_serve_gets_a_bad_request_page_that_repeats_not
     assert_repeats_nothing(response)
 
 
-def test_the_expired_form_page_repeats_no_form_or_query_value(libraries):
+def test_the_expired_form_page_repeats_no_form_or_query_value(site):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/sign-in/" + QUERY, {"email": EMAIL, "password": NAME})
+    assert response.status_code == 403
+    assert "The form has expired" in response.content.decode()
+    assert_repeats_nothing(response)
+
+
+def test_the_cross_site_page_repeats_no_form_or_query_value(libraries):
     statement = build_open_statement(libraries)
     client = Client(enforce_csrf_checks=True)
     data = form_data(statement.revision, email=EMAIL, name=NAME)
-    response = client.post(statement.sign_url + QUERY, data)
+    response = client.post(statement.sign_url + QUERY, data, headers={"sec-fetch-site": "cross-site"})
     assert response.status_code == 403
-    assert "The form has expired" in response.content.decode()
+    assert "Sent from another site" in response.content.decode()
     assert_repeats_nothing(response)
 
 

@@ -330,9 +330,12 @@ def test_the_queue_flags_a_sign_on_with_the_same_website(client, open_statement,
     assert len(entries) == 2
 
 
-def test_a_sign_on_without_the_csrf_token_is_refused(open_statement):
+def test_a_sign_on_another_site_started_is_refused(open_statement):
     from django.test import Client
 
     browser = Client(enforce_csrf_checks=True)
-    assert browser.post(sign_on_url(open_statement), sign_on_data(open_statement)).status_code == 403
+    posted = browser.post(
+        sign_on_url(open_statement), sign_on_data(open_statement), headers={"sec-fetch-site": "cross-site"}
+    )
+    assert posted.status_code == 403
     assert not SignOn.objects.exists()

@@ -342,15 +342,24 @@ def test_a_form_sent_too_fast_or_with_a_forged_start_is_refused(post, statement,
     assert 'name="started"' in response.content.decode()
 
 
-def test_a_post_without_csrf_token_is_forbidden(statement):
+def test_a_sign_post_another_site_started_is_forbidden_and_one_from_the_site_is_not(statement):
+    # The page carries no CSRF token (shared caches keep it): the browser's headers say who posted.
     browser = Client(enforce_csrf_checks=True)
+    page = browser.get(STATEMENT_URL)
+    assert not CSRF_TOKEN.search(page.content.decode())
+    assert not page.cookies
 
-    assert browser.post(SIGN_URL, form_data(statement)).status_code == 403
+    for headers in (
+        {"sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "same-site"},
+        {"origin": "https://evil.example"},
+    ):
+        refused = browser.post(SIGN_URL, form_data(statement), headers=headers)
+        assert refused.status_code == 403
+        assert "Sent from another site" in refused.content.decode()
     assert Signature.objects.count() == 0
 
-    page = browser.get(STATEMENT_URL).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    assert browser.post(SIGN_URL, {**form_data(statement), "csrfmiddlewaretoken": token}).status_code == 200
+    assert browser.post(SIGN_URL, form_data(statement), headers={"sec-fetch-site": "same-origin"}).status_code == 200
     assert Signature.objects.count() == 1
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from undersigned.api.api import RETRY_AFTER_SECONDS, api
 from undersigned.api.middleware import MAX_AGE_SECONDS
 from undersigned.api.schemas import MAX_ID
+from undersigned.core import process_caches
 from undersigned.core.ratelimit import RULES
 
 # Every stable error code the API answers with, the status it comes with, and when.
@@ -179,6 +180,7 @@ def _answers(responses: dict[str, Any]) -> list[Answer]:
     return answers
 
 
+@process_caches.register_function(never_stale="the schema is made from the code, which a running process never changes")
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     return api.get_openapi_schema()

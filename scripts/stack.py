@@ -34,7 +34,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -320,7 +319,8 @@ def main() -> int:
                 f"""
 Undersigned is running (Ctrl-C stops everything below):
   site            {site_url}/   (nginx: load balancer, static files, cache; X-Cache-Status says HIT or MISS)
-  app servers     {", ".join(f"http://127.0.0.1:{app_port}/" for app_port in app_ports)}   (gunicorn, {app_workers} workers × {app_threads} threads each)
+  app servers     {", ".join(f"http://127.0.0.1:{app_port}/" for app_port in app_ports)}
+                  (gunicorn, {app_workers} workers × {app_threads} threads each)
   workers         {db_workers} × manage.py db_worker
   PostgreSQL      {database_url}
   Redis           {redis_url}

@@ -7,11 +7,11 @@ from __future__ import annotations
 import http.client
 import importlib
 import json
-import shutil
-import tempfile
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field

@@ -251,6 +251,9 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupted)
+    # Ctrl-C stops the stack even when started from a shell that had the interrupt ignored (a
+    # background job): this script is what stops the children, which have sessions of their own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from aiosmtpd.controller import Controller
 
     servers = int(os.environ.get("STACK_APP_SERVERS", "2"))

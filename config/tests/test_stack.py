@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from undersigned.api.middleware import MAX_AGE_SECONDS as API_MAX_AGE_SECONDS
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER
@@ -98,13 +99,13 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     if connection.vendor != "postgresql":
         pytest.skip("the stack runs on PostgreSQL; the PostgreSQL pass of `make test` runs this test")
     redis_url = request.getfixturevalue("redis_url")
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()  # counters of an earlier run must not count here
     # Not pytest's tmp_path: nginx's workers (nobody, when the suite runs as root) must reach the
     # static files and the cache, and pytest's base directory is private to its user.
     tmp_path = Path(tempfile.mkdtemp(prefix="undersigned-stack-test-"))
     tmp_path.chmod(0o755)
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()  # counters of an earlier run must not count here
     scripts = _stack_module()
     database = settings.DATABASES["default"]
     password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
@@ -121,17 +122,18 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         "TRUSTED_PROXIES": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }
-    scripts.subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
     access_log = tmp_path / "access.log"
     ports = [scripts.free_port(), scripts.free_port()]
-    servers = [
-        scripts.start(scripts.gunicorn_command(port, workers=1, threads=2, access_log=access_log), env)
-        for port in ports
-    ]
+    servers = []
     nginx = None
     try:
+        scripts.subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
+        for port in ports:
+            servers.append(
+                scripts.start(scripts.gunicorn_command(port, workers=1, threads=2, access_log=access_log), env)
+            )
         for port in ports:
             scripts.wait_for_health(port, servers)
         site = scripts.site_conf(
@@ -159,6 +161,11 @@ def count_on_page(visitor: Visitor, port: int, slug: str) -> int:
     return int(re.sub(r"\D", "", number.group(1)) or 0)
 
 
+def counts_through_nginx(stack: Stack, slug: str) -> int:
+    answer = Visitor().request(stack.nginx, "GET", f"/api/v1/statements/{slug}/counts")[2]
+    return int(json.loads(answer)["signatures"]["total"])
+
+
 def test_nothing_depends_on_one_app_server_and_nginx_caches_anonymous_reads(stack: Stack):
     # One test, one start of the stack: the servers take most of its time.
     open_statement = build_open_statement(build_site())
@@ -171,6 +178,7 @@ def test_nothing_depends_on_one_app_server_and_nginx_caches_anonymous_reads(stac
     TOTPDevice.objects.create(user=sam, name="authenticator", confirmed=True)
     viewer = Visitor()
     assert count_on_page(viewer, stack.one, slug) == count_on_page(viewer, stack.two, slug) == 0
+    assert counts_through_nginx(stack, slug) == 0  # now in nginx's cache, and the tally in Redis
 
     # A confirmation link made on one server is accepted by the other: the signer draws the form
     # on one, sends it to the other, and the link (computed here with the same keys) goes to the first.
@@ -200,17 +208,21 @@ def test_nothing_depends_on_one_app_server_and_nginx_caches_anonymous_reads(stac
     confirmed_at = time.monotonic()
 
     # The change is seen on both servers, and through nginx's cache, within the stated freshness.
-    waiting = {("server", stack.one), ("server", stack.two), ("nginx", stack.nginx)}
-    while waiting and time.monotonic() - confirmed_at < CACHE_SECONDS + 1:
-        for kind, port in sorted(waiting):
-            if kind == "server" and count_on_page(viewer, port, slug) == 1:
-                waiting.discard((kind, port))
-            elif kind == "nginx":
-                counts = json.loads(Visitor().request(port, "GET", f"/api/v1/statements/{slug}/counts")[2])
-                if counts["signatures"]["total"] == 1:
-                    waiting.discard((kind, port))
+    seen: dict[str, float] = {}
+    while len(seen) < 3 and time.monotonic() - confirmed_at < 3 * CACHE_SECONDS:
+        for name, count in (
+            ("server one", lambda: count_on_page(viewer, stack.one, slug)),
+            ("server two", lambda: count_on_page(viewer, stack.two, slug)),
+            ("nginx", lambda: counts_through_nginx(stack, slug)),
+        ):
+            if name not in seen and count() == 1:
+                seen[name] = time.monotonic() - confirmed_at
         time.sleep(0.2)
-    assert not waiting, f"still the old count after {CACHE_SECONDS + 1} s on {sorted(waiting)}"
+    assert len(seen) == 3, f"still the old count after {3 * CACHE_SECONDS} s somewhere: {seen}"
+    assert seen["server one"] <= CACHE_SECONDS + 1 and seen["server two"] <= CACHE_SECONDS + 1, seen
+    # Through nginx the two lifetimes add up: a tally cached for CACHE_SECONDS may be kept by nginx
+    # for the answer's max-age after that (measured: about 6 s; at worst about 10 s).
+    assert seen["nginx"] <= CACHE_SECONDS + API_MAX_AGE_SECONDS + 1, seen
 
     # A staff session made on one server works on the other: the password on one, the second
     # factor on the other, then the workspace on both.

@@ -1,11 +1,14 @@
 # The two commands of the quick start are `make demo` and `make test`; the rest is for developers.
-.PHONY: demo test lint fmt typecheck security messages bench ci
+.PHONY: demo test stack storm lint fmt typecheck security messages bench ci
 
 demo:  ## install, migrate, load demo data, serve on http://127.0.0.1:8000 (SQLite)
 	scripts/demo
 
 test:  ## the whole suite: SQLite, PostgreSQL and the browser
 	scripts/test $(ARGS)
+
+stack:  ## PostgreSQL, Redis, nginx in front of two app servers, workers and an SMTP sink, on loopback
+	scripts/stack
 
 lint:
 	scripts/uv run ruff check .
@@ -26,6 +29,9 @@ messages:  ## refresh the gettext catalogues after changing user-facing strings 
 
 bench:
 	scripts/uv run python benchmarks/run.py
+
+storm:  ## requests/s of the statement page through nginx's cache beside a static file (wrk)
+	scripts/uv run python benchmarks/storm.py
 
 ci:
 	.ci/run

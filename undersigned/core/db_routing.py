@@ -25,15 +25,15 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,13 @@ class ReplicaRouter:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
+def _forgetting_after(content: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from content
+    finally:
+        _reads.set(None)
+
+
 class ReadReplicaMiddleware:
     """Opens ``replica_reads()`` for the chosen public views, and pins a visitor who acted.
 
@@ -233,9 +240,9 @@ class ReadReplicaMiddleware:
                 samesite="Lax",
                 secure=request.is_secure(),
             )
-        if response.streaming:
+        if isinstance(response, StreamingHttpResponse) and not response.is_async:
             # A streamed export reads as it is sent, after this returns: the state lasts until then.
-            response._resource_closers.append(lambda: _reads.set(None))
+            response.streaming_content = _forgetting_after(cast(Iterable[bytes], response.streaming_content))
         else:
             _reads.reset(token)
         return response

@@ -97,14 +97,15 @@ def _databases(databases: dict[str, dict[str, Any]]) -> Iterator[None]:
                 connection.close_pool()
 
     close_all()
-    saved = connections.settings, connections._connections
+    saved = connections.settings, connections._connections  # type: ignore[attr-defined]
     connections.settings = connections.configure_settings(databases)
-    connections._connections = Local(connections.thread_critical)  # new wrappers for the new servers
+    # New wrappers for the new servers.
+    connections._connections = Local(connections.thread_critical)  # type: ignore[attr-defined]
     try:
         yield
     finally:
         close_all()
-        connections.settings, connections._connections = saved
+        connections.settings, connections._connections = saved  # type: ignore[attr-defined]
         db_routing.forget_replica_health()
 
 
@@ -153,7 +154,8 @@ def replicated(django_db_blocker, settings) -> Iterator[None]:
 def _site_with_two_signatures() -> tuple[Any, Any, Any]:
     from undersigned.api.tests.conftest import confirmed_signature
     from undersigned.commissions.services import CommissionTextInput, commission_create
-    from undersigned.federation.services import LocalisedText, federation_update
+    from undersigned.federation.selectors import LocalisedText
+    from undersigned.federation.services import federation_update
     from undersigned.organisations.types import ensure_builtin_types
     from undersigned.signatures.tests.conftest import build_open_statement
     from undersigned.testing import trustee_for
@@ -230,8 +232,9 @@ def test_public_reads_come_from_the_replica_an_actor_reads_the_primary_and_lag_f
     assert "Bruno Braga" not in stranger.get(list_url).content.decode()
 
     # The replica goes away: reads go to the primary, and the page still answers.
-    connections["replica_1"].close()
-    connections["replica_1"].close_pool()
+    replica: Any = connections["replica_1"]
+    replica.close()
+    replica.close_pool()
     connections["replica_1"].settings_dict["PORT"] = 1  # nothing listens there
     connections["replica_1"].settings_dict["OPTIONS"]["pool"]["timeout"] = 1
     db_routing.forget_replica_health()

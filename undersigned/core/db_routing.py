@@ -81,6 +81,7 @@ class _Reads:
     """What the current request (or block of code) allows, and what it has done."""
 
     replica_allowed: bool = False
+    pinned: bool = False  # the visitor has just acted (the undersigned_primary cookie)
     wrote: bool = False
     alias: str | None = None  # the replica chosen for this request, kept so its reads agree
 
@@ -91,29 +92,20 @@ _reads: ContextVar[_Reads | None] = ContextVar("undersigned_reads", default=None
 @contextlib.contextmanager
 def replica_reads() -> Iterator[None]:
     """Lets the reads inside go to a replica, unless they must be fresh (see the module's rules)."""
-    outer = _reads.get()
-    if outer is not None and outer.wrote:
-        yield  # this request has written: its reads stay on the primary
+    state = _reads.get()
+    if state is None:  # outside a request (a command, a task): a state for this block alone
+        token = _reads.set(_Reads(replica_allowed=True))
+        try:
+            yield
+        finally:
+            _reads.reset(token)
         return
-    token = _reads.set(_Reads(replica_allowed=True))
+    allowed = state.replica_allowed
+    state.replica_allowed = True
     try:
         yield
     finally:
-        _reads.reset(token)
-
-
-def primary_reads() -> contextlib.AbstractContextManager[None]:
-    """Sends the reads inside to the primary, even inside ``replica_reads()``."""
-    return _scoped(_Reads(replica_allowed=False))
-
-
-@contextlib.contextmanager
-def _scoped(state: _Reads) -> Iterator[None]:
-    token = _reads.set(state)
-    try:
-        yield
-    finally:
-        _reads.reset(token)
+        state.replica_allowed = allowed
 
 
 # --- Replica health ------------------------------------------------------------------------------
@@ -169,7 +161,7 @@ class ReplicaRouter:
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         state = _reads.get()
-        if state is None or not state.replica_allowed or state.wrote:
+        if state is None or not state.replica_allowed or state.pinned or state.wrote:
             return None
         instance = hints.get("instance")
         if instance is not None and instance._state.db:
@@ -249,8 +241,9 @@ class ReadReplicaMiddleware:
 
     def process_view(self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any) -> None:
         state = _reads.get()
-        if state is None or request.method not in {"GET", "HEAD"} or PIN_COOKIE in request.COOKIES:
+        if state is None or request.method not in {"GET", "HEAD"}:
             return
+        state.pinned = PIN_COOKIE in request.COOKIES
         match = request.resolver_match
         if match is not None and match.view_name in REPLICA_READ_VIEWS and settings.DATABASE_REPLICAS:
             state.replica_allowed = True

@@ -134,6 +134,23 @@ def parse_database_url(name: str, value: str, *, sqlite_default: str) -> dict[st
     return config
 
 
+def parse_replica_urls(name: str, value: str, *, primary: dict[str, object]) -> list[dict[str, object]]:
+    """Comma-separated ``postgres://`` URLs of streaming replicas of the primary ``DATABASE_URL``.
+
+    Replicas only make sense beside a PostgreSQL primary: a replica of SQLite does not exist. A
+    comma inside a password must be written ``%2C``.
+    """
+    urls = [part.strip() for part in value.split(",") if part.strip()]
+    if urls and primary["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigurationError(f"{name} needs a PostgreSQL DATABASE_URL (replicas of SQLite do not exist)")
+    replicas = []
+    for number, url in enumerate(urls, start=1):
+        if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+            raise ConfigurationError(f"{name}: replica {number} must start with postgres://")
+        replicas.append(parse_database_url(f"{name} (replica {number})", url, sqlite_default=""))
+    return replicas
+
+
 def parse_networks(name: str, values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """Addresses or networks (CIDR) of the proxies in front of the site."""
     networks = []

@@ -23,6 +23,7 @@ from config.environment import (
     parse_email_url,
     parse_networks,
     parse_redis_url,
+    parse_replica_urls,
     parse_secret_key,
     parse_site_url,
 )
@@ -74,6 +75,12 @@ try:
             sqlite_default=str(VAR_DIR / "undersigned.sqlite3"),
         )
     }
+    # Streaming replicas that may serve the public reads no cache absorbs (undersigned.core.db_routing).
+    _replicas = parse_replica_urls(
+        "DATABASE_REPLICA_URLS", env_str("DATABASE_REPLICA_URLS") or "", primary=DATABASES["default"]
+    )
+    # A replica further behind than this (seconds of replay) is skipped: its reads go to the primary.
+    DATABASE_REPLICA_MAX_LAG = env_int("DATABASE_REPLICA_MAX_LAG", 5, minimum=0)
     _redis_url = env_str("REDIS_URL")
     REDIS_URL = parse_redis_url("REDIS_URL", _redis_url) if _redis_url else None
 
@@ -162,6 +169,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the public reads a replica may serve, and pins a visitor who just acted to the primary.
+    "undersigned.core.db_routing.ReadReplicaMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "undersigned.accounts.middleware.StaffSessionMiddleware",
@@ -208,6 +217,20 @@ else:
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 10},
     }
+
+# Each replica is an alias replica_1, replica_2...; tests mirror them onto the primary's test database.
+for _number, _replica in enumerate(_replicas, start=1):
+    _replica["CONN_MAX_AGE"] = 0
+    # A replica that cannot hand out a connection within 3 s is not waited for: the primary is there.
+    _replica["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 3}}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+DATABASE_REPLICAS = [f"replica_{number}" for number in range(1, len(_replicas) + 1)]
+DATABASE_ROUTERS = ["undersigned.core.db_routing.ReplicaRouter"]
+# After a visitor changes something, the cookie undersigned_primary sends their reads to the primary
+# (and past the proxy's cache) for this long: longer than the replica lag allowed and the cache's
+# few seconds, so that the signer sees their own signature.
+READ_YOUR_WRITES_SECONDS = max(DATABASE_REPLICA_MAX_LAG, 5) + 5
 
 if REDIS_URL:
     CACHES = {

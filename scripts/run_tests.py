@@ -48,25 +48,56 @@ def postgres_bin_dir() -> Path:
     return candidates[-1].parent
 
 
-@contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A PostgreSQL cluster in a temporary directory, tuned for tests (no fsync), removed afterwards."""
-    bin_dir = postgres_bin_dir()
+def _cluster_dir() -> tuple[Path, list[str]]:
+    """A private temporary directory for a cluster, and the command prefix that runs as its owner:
+    PostgreSQL refuses to run as root, so as root the cluster runs as the postgres system user."""
     workdir = Path(tempfile.mkdtemp(prefix="undersigned-pg-"))
-    data, port = workdir / "data", free_port()
-    # PostgreSQL refuses to run as root; as root, the cluster runs as the postgres system user.
     run_as: list[str] = []
     if os.geteuid() == 0:
         user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
         shutil.chown(workdir, user=user)
         workdir.chmod(0o700)
         run_as = ["runuser", "-u", user, "--"]
+    return workdir, run_as
+
+
+# Tuned for tests: durability off. The default wal_level (replica) and initdb's pg_hba.conf (which
+# lets loopback replicate) are what a streaming standby needs.
+TEST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+
+
+@contextlib.contextmanager
+def _running(bin_dir: Path, workdir: Path, run_as: list[str], port: int) -> Iterator[None]:
+    data = workdir / "data"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} {TEST_OPTIONS}"
+    subprocess.run(
+        [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"), "-o", options, "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        subprocess.run(
+            [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL cluster in a temporary directory, tuned for tests (no fsync), removed afterwards."""
+    bin_dir = postgres_bin_dir()
+    workdir, run_as = _cluster_dir()
+    port = free_port()
     subprocess.run(
         [
             *run_as,
             str(bin_dir / "initdb"),
             "-D",
-            str(data),
+            str(workdir / "data"),
             "-U",
             "undersigned",
             "--auth=trust",
@@ -78,25 +109,45 @@ def throwaway_postgres() -> Iterator[str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200"
-    )
+    with _running(bin_dir, workdir, run_as, port):
+        print(f"throwaway PostgreSQL {bin_dir.parent.name} on 127.0.0.1:{port}")
+        yield f"postgres://undersigned@127.0.0.1:{port}/postgres"
+
+
+@contextlib.contextmanager
+def throwaway_standby(primary_url: str) -> Iterator[str]:
+    """A streaming replica of a throwaway cluster: pg_basebackup -R (which writes the connection to
+    the primary and standby.signal), started on a free port; the URL of its ``postgres`` database."""
+    from urllib.parse import urlsplit
+
+    primary = urlsplit(primary_url)
+    bin_dir = postgres_bin_dir()
+    workdir, run_as = _cluster_dir()
+    port = free_port()
     subprocess.run(
-        [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"), "-o", options, "-w", "start"],
+        [
+            *run_as,
+            str(bin_dir / "pg_basebackup"),
+            "-h",
+            str(primary.hostname),
+            "-p",
+            str(primary.port),
+            "-U",
+            primary.username or "undersigned",
+            "-D",
+            str(workdir / "data"),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    try:
-        print(f"throwaway PostgreSQL {bin_dir.parent.name} on 127.0.0.1:{port}")
-        yield f"postgres://undersigned@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            stdout=subprocess.DEVNULL,
-        )
-        shutil.rmtree(workdir, ignore_errors=True)
+    with _running(bin_dir, workdir, run_as, port):
+        yield f"postgres://{primary.username or 'undersigned'}@127.0.0.1:{port}/postgres"
 
 
 def _user_exists(name: str) -> bool:

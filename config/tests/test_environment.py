@@ -14,6 +14,7 @@ from config.environment import (
     parse_database_url,
     parse_email_url,
     parse_redis_url,
+    parse_replica_urls,
     parse_secret_key,
     parse_site_url,
 )
@@ -113,6 +114,40 @@ def test_postgres_database_url():
 def test_unusable_database_urls_are_refused_by_name(value):
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         parse_database_url("DATABASE_URL", value, sqlite_default="x")
+
+
+PRIMARY = parse_database_url("DATABASE_URL", "postgres://app@db.internal/undersigned", sqlite_default="x")
+
+
+def test_replica_urls_are_parsed_like_the_database_url():
+    replicas = parse_replica_urls(
+        "DATABASE_REPLICA_URLS",
+        " postgres://app@replica-a/undersigned , postgres://app@replica-b:5433/undersigned",
+        primary=PRIMARY,
+    )
+    assert [(r["HOST"], r["PORT"], r["NAME"]) for r in replicas] == [
+        ("replica-a", "", "undersigned"),
+        ("replica-b", 5433, "undersigned"),
+    ]
+    assert parse_replica_urls("DATABASE_REPLICA_URLS", "", primary=PRIMARY) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "primary", "message"),
+    [
+        (
+            "postgres://replica/x",
+            parse_database_url("DATABASE_URL", "sqlite:///x.db", sqlite_default="x"),
+            "PostgreSQL",
+        ),
+        ("sqlite:///copy.db", PRIMARY, "replica 1 must start with postgres://"),
+        ("postgres://replica/x,postgres://replica", PRIMARY, "replica 2"),
+    ],
+)
+def test_unusable_replica_urls_are_refused_by_name(value, primary, message):
+    with pytest.raises(ConfigurationError, match="DATABASE_REPLICA_URLS") as refused:
+        parse_replica_urls("DATABASE_REPLICA_URLS", value, primary=primary)
+    assert message in str(refused.value)
 
 
 def test_redis_url_must_be_redis():

@@ -38,6 +38,7 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
     [
         ("DEBUG", "perhaps"),
         ("DATABASE_URL", "mysql://db/x"),
+        ("DATABASE_REPLICA_URLS", "postgres://replica/undersigned"),  # beside an SQLite primary
         ("REDIS_URL", "localhost:6379"),
         ("DATA_KEYS", "abc"),
         ("FRAUD_HOLD_SCORE", "high"),

@@ -35,6 +35,8 @@ from django.db import DatabaseError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
+from undersigned.core import process_caches
+
 logger = logging.getLogger(__name__)
 
 PRIMARY = "default"
@@ -42,7 +44,7 @@ PIN_COOKIE = "undersigned_primary"
 # How long a replica's answer about its own lag is trusted: one cheap query a second per process.
 HEALTH_SECONDS = 1.0
 # A replica that failed to answer is left alone longer, so few requests wait on its pool's timeout.
-UNREACHABLE_SECONDS = 10.0
+UNREACHABLE_SECONDS = 5.0
 
 # Public reads that no cache absorbs, and that may be a replica's lag in the past. Named by URL
 # name so the views need not know (and the views' modules stay as they are).
@@ -112,6 +114,8 @@ def replica_reads() -> Iterator[None]:
 
 _health: dict[str, tuple[float, float | None]] = {}  # alias -> (trusted until, lag in seconds or None)
 _health_lock = threading.Lock()
+# A replica found unreachable is passed over for UNREACHABLE_SECONDS, the longest a reading is kept.
+process_caches.register(__name__, "_health", clear=_health.clear, stale_seconds=UNREACHABLE_SECONDS)
 
 
 def replica_lag(alias: str) -> float | None:

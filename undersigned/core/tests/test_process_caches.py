@@ -138,6 +138,7 @@ def test_the_list_of_caches_is_complete_today():
         "core.languages.content_language_codes": "never stale",
         "core.languages.language_direction": "never stale",
         "core.languages.native_language_name": "never stale",
+        "core.db_routing._health": "at most 5 s stale",
         "core.network._geoip_reader": "never stale",
         "federation.selectors._checked_identity": "at most 1 s stale",
         "ledger.services._scheduled_window": "never stale",

@@ -3,12 +3,11 @@
 Starts the site as production runs it (DEBUG off, gunicorn, collected static files) on a throwaway
 SQLite database with the demo data, or on DATABASE_URL when set, and keeps CONCURRENCY clients
 requesting each address for SECONDS: the count endpoint (fresh, and revalidated with its ETag as
-a cache in front would), the statement's API answer, and the statement page. Prints requests per
-second and latency percentiles.
+a cache in front would), the statement's API answer, the statement page and the count badge (SVG
+and HTML). Prints requests per second and latency percentiles.
 
     scripts/uv run python benchmarks/api_reads.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench scripts/uv run python benchmarks/api_reads.py
-    scripts/uv run python benchmarks/api_reads.py --badge    # also the count badge, once it exists
 """
 
 from __future__ import annotations
@@ -21,13 +20,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import free_port, production_environment
+from common import free_port, hammer, production_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -41,45 +39,9 @@ TARGETS: dict[str, tuple[str, dict[str, str], int]] = {
     "API statement": (f"/api/v1/statements/{SLUG}", {}, 200),
     "statement page": (f"/statements/{SLUG}/", {}, 200),
 }
-# The count badge (an SVG for other sites' <img> tags), measured with --badge.
-BADGE: tuple[str, tuple[str, dict[str, str], int]] = ("count badge", (f"/statements/{SLUG}/badge.svg", {}, 200))
-
-
-def hammer(port: int, path: str, headers: dict[str, str], expected: int) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + SECONDS
-    lock = threading.Lock()
-
-    def client() -> None:
-        nonlocal errors
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        failed = 0
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path, headers={"Accept-Language": "en", **headers})
-                response = connection.getresponse()
-                response.read()
-                if response.status != expected:
-                    failed += 1
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                continue
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            errors += failed
-
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors
+# The count badge, an SVG for other sites' <img> tags, and the same as an HTML fragment.
+TARGETS["count badge (SVG)"] = (f"/statements/{SLUG}/badge.svg", {}, 200)
+TARGETS["count badge (HTML)"] = (f"/statements/{SLUG}/badge.html", {}, 200)
 
 
 @contextmanager
@@ -121,12 +83,8 @@ def current_etag(port: int, path: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--badge", action="store_true", help="also measure /statements/<slug>/badge.svg")
-    arguments = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     targets = dict(TARGETS)
-    if arguments.badge:
-        targets[BADGE[0]] = BADGE[1]
     with tempfile.TemporaryDirectory(prefix="undersigned-bench-") as directory:
         env = production_environment(Path(directory))
         with site(env) as port:
@@ -137,7 +95,9 @@ def main() -> int:
                 if headers.get("If-None-Match") == "<etag>":
                     # The counts' ETag holds while the count does: nobody signs during the run.
                     headers = {"If-None-Match": current_etag(port, path)}
-                latencies, errors = hammer(port, path, headers, expected)
+                latencies, errors = hammer(
+                    port, path, {"Accept-Language": "en", **headers}, expected, seconds=SECONDS, clients=CONCURRENCY
+                )
                 quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
                 print(
                     f"{name:<26} {len(latencies) / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "

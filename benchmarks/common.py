@@ -1,11 +1,14 @@
-"""What both benchmarks need: a free port, a production environment, memory from /proc."""
+"""What the benchmarks share: a free port, a production environment, memory from /proc, a load of GETs."""
 
 from __future__ import annotations
 
 import base64
+import http.client
 import os
 import secrets
 import socket
+import threading
+import time
 from pathlib import Path
 
 
@@ -48,3 +51,44 @@ def resident_memory_mib(pids: list[int]) -> float:
             if line.startswith("VmRSS:"):
                 total_kib += int(line.split()[1])
     return total_kib / 1024
+
+
+def hammer(
+    port: int, path: str, headers: dict[str, str], expected: int, *, seconds: float, clients: int
+) -> tuple[list[float], int]:
+    """``clients`` threads, each on a kept-alive connection, GET ``path`` for ``seconds``: the
+    latency of every answer and how many failed (not ``expected``, or no answer)."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client() -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != expected:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                continue
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors

@@ -11,18 +11,16 @@ resident memory of the server processes.
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from common import free_port, process_tree, production_environment, resident_memory_mib
+from common import free_port, hammer, process_tree, production_environment, resident_memory_mib
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
@@ -36,43 +34,6 @@ PAGES = {
     "statement (ar)": ("/statements/library-opening-hours/ar/", "en"),
     "healthz": ("/healthz", "en"),
 }
-
-
-def hammer(port: int, path: str, language: str) -> tuple[int, list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + SECONDS
-    lock = threading.Lock()
-
-    def client() -> None:
-        nonlocal errors
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine: list[float] = []
-        failed = 0
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path, headers={"Accept-Language": language})
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    failed += 1
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                continue
-            mine.append(time.perf_counter() - started)
-        with lock:
-            latencies.extend(mine)
-            errors += failed
-
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return len(latencies), latencies, errors
 
 
 def main() -> int:
@@ -114,7 +75,10 @@ def main() -> int:
             print(f"{database}, gunicorn with {WORKERS} workers, {CONCURRENCY} clients, {SECONDS:.0f}s per page")
             print(f"{'page':<18} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
             for name, (path, language) in PAGES.items():
-                count, latencies, errors = hammer(port, path, language)
+                latencies, errors = hammer(
+                    port, path, {"Accept-Language": language}, 200, seconds=SECONDS, clients=CONCURRENCY
+                )
+                count = len(latencies)
                 quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
                 print(
                     f"{name:<18} {count / SECONDS:>8.0f} {quantiles[49] * 1000:>8.1f} "

@@ -238,7 +238,7 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_stays_text(client, signed):
 def test_the_json_has_its_documented_shape(client, signed):
     response = client.get(f"/statements/{SLUG}/signed-statement.json", {"language": "ar"})
     assert response.status_code == 200
-    document = json.loads(response.content)
+    document = json.loads(b"".join(response.streaming_content))
     assert set(document) == {
         "statement",
         "language",

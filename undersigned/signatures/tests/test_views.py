@@ -600,7 +600,9 @@ def _confirmed_signers(statement: Statement, count: int, *, hidden: tuple[int, .
     for number in range(count):
         with time_machine.travel(start + timedelta(seconds=number // 3), tick=False):
             shown = "hidden" if number in hidden else "full"
-            signature = sign_directly(statement, email=f"signer{number}@example.org", name=_name_of(number), name_shown=shown)
+            signature = sign_directly(
+                statement, email=f"signer{number}@example.org", name=_name_of(number), name_shown=shown
+            )
             signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
         if number not in hidden:
             names.append(_name_of(number))
@@ -610,7 +612,10 @@ def _confirmed_signers(statement: Statement, count: int, *, hidden: tuple[int, .
 def _names_and_links(response) -> tuple[list[str], dict[str, str]]:
     content = response.content.decode()
     names = re.findall(r'class="signer-list__name" dir="auto">([^<]*)<', content)
-    links = {rel: href.replace("&amp;", "&") for href, rel in re.findall(r'href="(\?(?:newer|older)=[^"]+)" rel="(prev|next)"', content)}
+    links = {
+        rel: href.replace("&amp;", "&")
+        for href, rel in re.findall(r'href="(\?(?:newer|older)=[^"]+)" rel="(prev|next)"', content)
+    }
     return names, links
 
 
@@ -654,7 +659,9 @@ def test_paging_older_then_newer_visits_every_listed_signer_once(client, stateme
     assert "23 confirmed signatures." in response.content.decode()  # hidden names are counted too
 
 
-def test_a_page_costs_the_same_few_queries_wherever_it_is(client, statement, monkeypatch, django_assert_max_num_queries):
+def test_a_page_costs_the_same_few_queries_wherever_it_is(
+    client, statement, monkeypatch, django_assert_max_num_queries
+):
     from undersigned.signatures import views
 
     monkeypatch.setattr(views, "SIGNER_LIST_PAGE", 3)

@@ -65,6 +65,7 @@ SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "20"))
 SIGNERS = int(os.environ.get("BENCH_SIGNERS", "30"))
 EXPORTS = os.environ.get("BENCH_EXPORTS", "1") == "1"
 EXPORT_TIMEOUT = float(os.environ.get("BENCH_EXPORT_TIMEOUT", "900"))
+COMMAND_TIMEOUT = float(os.environ.get("BENCH_COMMAND_TIMEOUT", "900"))
 SLUG = "library-opening-hours"
 STARTED_SALT = "undersigned.signatures.form-started"  # undersigned.signatures.forms._STARTED_SALT
 COUNTRIES = ("FR", "DE", "KE", "BR", "IN", "US", "EG", "JP", "MX", "PH")
@@ -370,18 +371,41 @@ def measure_export(results: Results, size: int, port: int, gunicorn_pid: int, na
     results.put(name, size, shown, elapsed)
 
 
+# Runs manage.py and prints its own peak memory at exit: the rusage of a child forked from this
+# process (which holds a million-line COPY buffer while growing) would report this process's peak.
+_PEAK_WRAPPER = (
+    "import atexit, runpy, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    "            print('PEAK_KIB', line.split()[1], file=sys.stderr)\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['manage.py', *sys.argv[1:]]\n"
+    "runpy.run_path('manage.py', run_name='__main__')\n"
+)
+
+
 def command(results: Results, size: int, env: dict[str, str], name: str, *arguments: str) -> None:
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    try:
+        process = subprocess.run(
+            [sys.executable, "-c", _PEAK_WRAPPER, *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        results.put(name, size, f"> {COMMAND_TIMEOUT:.0f} s (stopped)", COMMAND_TIMEOUT)
+        return
     elapsed = time.perf_counter() - started
-    shown = f"{elapsed:.2f} s, peak {usage.ru_maxrss / 1024:.0f} MiB"
+    peak = re.search(r"PEAK_KIB (\d+)", process.stderr)
+    shown = f"{elapsed:.2f} s, peak {int(peak.group(1)) / 1024 if peak else 0:.0f} MiB"
     if process.returncode:
-        shown += f" (exit {process.returncode}: {output.strip().splitlines()[-1][:80] if output.strip() else ''})"
+        output = (process.stdout + process.stderr).replace(peak.group(0) if peak else "", "").strip()
+        shown += f" (exit {process.returncode}: {output.splitlines()[-1][:80] if output else ''})"
     results.put(name, size, shown, elapsed)
 
 
@@ -523,9 +547,10 @@ def main() -> int:
         if os.environ.get("BENCH_REDIS_URL"):
             env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
         manage = [sys.executable, "manage.py"]
+        resuming = os.environ.get("BENCH_RESUME") == "1"
         for arguments in (
             ["migrate", "--no-input", "-v", "0"],
-            ["load_demo", "--allow-production"],
+            *([] if resuming else [["load_demo", "--allow-production"]]),
             ["collectstatic", "--no-input", "-v", "0"],
             ["seal_ledger"],
         ):
@@ -537,6 +562,7 @@ def main() -> int:
         django.setup()
         from django.db import connection
 
+        from undersigned.signatures.models import Signature
         from undersigned.statements.models import Statement
 
         statement = Statement.objects.get(slug=SLUG)
@@ -563,7 +589,15 @@ def main() -> int:
         try:
             wait_until_ready(port, server)
             print(f"PostgreSQL, gunicorn with {WORKERS} sync workers, wrk -c{CONNECTIONS} {SECONDS} s per page")
-            made = 0
+            # BENCH_RESUME=1: the database is one an earlier run grew (and was stopped); carry on from it.
+            made = (
+                Signature.objects.filter(
+                    statement_id=statement.pk, public_id__startswith="B", public_id__regex=r"^B[0-9]{15}$"
+                ).count()
+                if resuming
+                else 0
+            )
+            connection.close()
             for size in SIZES:
                 if size > made:
                     print(f"\ngrowing {SLUG} to {size:,} confirmed signatures …", flush=True)

@@ -442,7 +442,7 @@ def deep_cursors(statement_id: int, listed: int) -> tuple[str, str]:
     middle = Signature.objects.filter(public_id=_public_id(max(listed // 2, 1))).first()
     if middle is None:  # a small list: its oldest listed row
         middle = public_signatures(statement_id=statement_id).last()
-    if middle is None:
+    if middle is None or middle.confirmed_at is None:
         return "", ""
     key = [middle.confirmed_at.isoformat(), middle.pk]
     page = signing.dumps(key, salt=_salt(SIGNER_LIST_CURSOR % statement_id))
@@ -567,6 +567,8 @@ def main() -> int:
 
         statement = Statement.objects.get(slug=SLUG)
         revision_id = statement.texts.get(language="en").published_revision_id
+        if revision_id is None:
+            raise SystemExit(f"{SLUG} has no published English text")
         connection.close()
         base = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 

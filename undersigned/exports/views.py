@@ -226,9 +226,9 @@ def _json_chunks(statement: Statement, language: str) -> Iterator[str]:
     names_mark, hidden_mark = f"names-{secrets.token_hex(8)}", f"hidden-{secrets.token_hex(8)}"
     with signed_statement_streamed(statement=statement, language=language) as streamed:
         document = json_document(streamed.data, public_names=names_mark, hidden_names=hidden_mark)
-        # The names first, then the counts: ``signatures`` moves after ``public_names``.
-        document["signatures"] = document.pop("signatures")
-        document = {key: document[key] for key in (*(k for k in document if k != "deliveries"), "deliveries")}
+        # The names first, then the counts that need them all: ``signatures`` after ``public_names``.
+        for key in ("signatures", "deliveries", "read_at"):
+            document[key] = document.pop(key)
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         before, after = text.split(f'"{names_mark}"')
         yield before + "["

@@ -31,7 +31,9 @@ with the counts the log gives. So ``verify_tally`` and ``verify_audit`` agree, a
 
 Knobs: BENCH_SIZES (0,1000000), BENCH_WORKERS (4 gunicorn workers), BENCH_SECONDS (5),
 BENCH_CONNECTIONS (8), BENCH_SEQUENTIAL (20), BENCH_SIGNERS (30), BENCH_EXPORTS (1; 0 skips the
-signed statement's exports, which grow with the list by nature), BENCH_EXPORT_TIMEOUT (900 s).
+signed statement's exports, which grow with the list by nature), BENCH_EXPORT_TIMEOUT (900 s),
+BENCH_COMMAND_TIMEOUT (900 s for each command), BENCH_RESUME (1: the database is one an earlier
+run grew and was stopped between sizes; carry on from its rows instead of loading the demo).
 """
 
 from __future__ import annotations

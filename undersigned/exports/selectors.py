@@ -8,6 +8,7 @@ and the deliveries the ledger records. Nothing sealed, no address, no hidden nam
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,7 +164,8 @@ def _snapshot() -> Iterator[None]:
         yield None
 
 
-def signed_statement(*, statement: Statement, language: str) -> SignedStatement:
+@contextlib.contextmanager
+def signed_statement_streamed(*, statement: Statement, language: str) -> Iterator[StreamedStatement]:
     """The public data of ``statement`` in ``language`` (a language it has a published text in).
 
     Guarantee: the counts, the names, the organisations and the ledger head are read in one
@@ -175,7 +177,10 @@ def signed_statement(*, statement: Statement, language: str) -> SignedStatement:
     transaction the reads share that transaction's view instead. The organisations' list is
     cached for a few seconds by its selector: its cache is emptied before the read, and the
     list is read again should it still disagree with the counters of the same snapshot.
-    The names are read in chunks as plain values, never as model objects.
+    The names are read in chunks as plain values, never as model objects, while the caller reads
+    ``names`` inside the ``with`` (the snapshot stays open till then): a CSV or JSON of ten million
+    names streams in constant memory. ``data.names`` is empty; ``data.hidden_names`` is not
+    known until every name is read (``StreamedStatement.hidden_names`` after the loop).
     """
     chosen = next((text for text in published_texts(statement) if text.language == language), None)
     if chosen is None:
@@ -194,61 +199,86 @@ def signed_statement(*, statement: Statement, language: str) -> SignedStatement:
             pending = PendingEvent.objects.filter(statement_id=statement.pk).count()
             tally = tally_for_statement(statement.pk, fresh=True)
             groups = _organisation_groups(statement.pk)
-            names = [
+            names = (
                 PublicName(name=name, country=country)
                 for name, country in public_signatures(statement_id=statement.pk)
                 .order_by("confirmed_at", "pk")
                 .values_list("display_name", "country")
                 .iterator(chunk_size=NAMES_CHUNK)
-            ]
+            )
             deliveries = deliveries_of(statement.pk)
-        by_country = sorted(
-            (
-                CountryCount(code=code, name=str(countries.name(code)) or code, count=count)
-                for code, count in tally.by_country.items()
-                if count
-            ),
-            key=lambda row: (-row.count, row.name),
-        )
-    site = settings.SITE_URL.rstrip("/")
-    return SignedStatement(
-        slug=statement.slug,
-        statement_id=statement.pk,
-        language=language,
-        direction=language_direction(language),
-        language_name=native_language_name(language),
-        original_language=statement.original_language,
-        federation_name=identity.text_in(language).name,
-        issuing_body=issuing_body,
-        title=revision.title,
-        dateline=dateline,
-        dateline_date=revision.dateline_date,
-        headline_calls=[str(call) for call in revision.headline_calls],
-        body_html=render_revision_body(revision.sha256, revision.body)
-        if revision.sha256
-        else render_markdown(revision.body),
-        body_markdown=revision.body,
-        call_to_action=revision.call_to_action,
-        translator_credit=revision.translator_credit,
-        revision=revision.number,
-        revision_sha256=revision.sha256,
-        revision_published_at=revision.published_at,
-        signatures=tally.total,
-        signatures_by_country=by_country,
-        organisations=sum(len(group.sign_ons) for group in groups),
-        organisation_groups=groups,
-        names=names,
-        head=LedgerHead(
-            seq=head.seq if head else 0,
-            hash=head.hash if head else GENESIS,
-            sealed_at=head.sealed_at if head else None,
-            pending=pending,
-        ),
-        deliveries=deliveries,
-        statement_url=site + reverse("statements:read", args=[statement.slug]),
-        transparency_url=site + reverse("ledger:transparency", args=[statement.slug]),
-        read_at=read_at,
-    )
+            by_country = sorted(
+                (
+                    CountryCount(code=code, name=str(countries.name(code)) or code, count=count)
+                    for code, count in tally.by_country.items()
+                    if count
+                ),
+                key=lambda row: (-row.count, row.name),
+            )
+            site = settings.SITE_URL.rstrip("/")
+            data = SignedStatement(
+                slug=statement.slug,
+                statement_id=statement.pk,
+                language=language,
+                direction=language_direction(language),
+                language_name=native_language_name(language),
+                original_language=statement.original_language,
+                federation_name=identity.text_in(language).name,
+                issuing_body=issuing_body,
+                title=revision.title,
+                dateline=dateline,
+                dateline_date=revision.dateline_date,
+                headline_calls=[str(call) for call in revision.headline_calls],
+                body_html=render_revision_body(revision.sha256, revision.body)
+                if revision.sha256
+                else render_markdown(revision.body),
+                body_markdown=revision.body,
+                call_to_action=revision.call_to_action,
+                translator_credit=revision.translator_credit,
+                revision=revision.number,
+                revision_sha256=revision.sha256,
+                revision_published_at=revision.published_at,
+                signatures=tally.total,
+                signatures_by_country=by_country,
+                organisations=sum(len(group.sign_ons) for group in groups),
+                organisation_groups=groups,
+                names=[],
+                head=LedgerHead(
+                    seq=head.seq if head else 0,
+                    hash=head.hash if head else GENESIS,
+                    sealed_at=head.sealed_at if head else None,
+                    pending=pending,
+                ),
+                deliveries=deliveries,
+                statement_url=site + reverse("statements:read", args=[statement.slug]),
+                transparency_url=site + reverse("ledger:transparency", args=[statement.slug]),
+                read_at=read_at,
+            )
+            yield StreamedStatement(data=data, stream=names)
+
+
+def signed_statement(*, statement: Statement, language: str) -> SignedStatement:
+    """The signed statement with every name in memory (the PDF lays them all out); see
+    ``signed_statement_streamed`` for what is read and when."""
+    with signed_statement_streamed(statement=statement, language=language) as streamed:
+        return dataclasses.replace(streamed.data, names=list(streamed.names()))
+
+
+@dataclass
+class StreamedStatement:
+    data: SignedStatement
+    stream: Iterator[PublicName]
+    read: int = 0
+
+    def names(self) -> Iterator[PublicName]:
+        for name in self.stream:
+            self.read += 1
+            yield name
+
+    @property
+    def hidden_names(self) -> int:
+        """The signers counted but not named: once ``names()`` has been read to its end."""
+        return max(self.data.signatures - self.read, 0)
 
 
 def _organisation_groups(statement_id: int) -> list[CountryGroup]:

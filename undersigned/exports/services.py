@@ -142,11 +142,12 @@ def signed_statement_pdf_bytes(*, statement_id: int, language: str, paper: str =
     return bytes(file_build(statement_id=statement_id, language=language, paper=paper).pdf)
 
 
-def public_names_count(*, statement_id: int) -> int:
-    """How many names a build would lay out: decides whether a request may build inline."""
-    from undersigned.signatures.selectors import public_signatures
+def small_enough_to_build_inline(*, statement_id: int) -> bool:
+    """Whether a request may build the PDF itself: at most ``INLINE_BUILD_NAMES`` signatures
+    counted (so at most as many names), from the counters: never a count of the rows."""
+    from undersigned.signatures.tallies import tally_for_statement
 
-    return public_signatures(statement_id=statement_id).count()
+    return tally_for_statement(statement_id).total <= INLINE_BUILD_NAMES
 
 
 def file_request(*, slug: str, language: str, paper: str) -> SignedStatementFile | None:
@@ -161,7 +162,7 @@ def file_request(*, slug: str, language: str, paper: str) -> SignedStatementFile
     ready = ready_file(statement_id=statement.pk, language=language, paper=paper, key=key)
     if ready is not None:
         return ready
-    small = public_names_count(statement_id=statement.pk) <= INLINE_BUILD_NAMES
+    small = small_enough_to_build_inline(statement_id=statement.pk)
     if small and sign_on_count(statement.pk).total <= INLINE_BUILD_ORGANISATIONS:
         return file_build(statement_id=statement.pk, language=language, paper=paper)
     from undersigned.exports.tasks import build_signed_statement

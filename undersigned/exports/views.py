@@ -9,6 +9,7 @@ US Letter; anything else, A4.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,14 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from undersigned.core.spreadsheet import safe_writer
-from undersigned.exports.selectors import SignedStatement, counts_key, exportable_statement, signed_statement, text_for
+from undersigned.exports.selectors import (
+    SignedStatement,
+    StreamedStatement,
+    counts_key,
+    exportable_statement,
+    signed_statement_streamed,
+    text_for,
+)
 from undersigned.exports.services import file_request
 from undersigned.statements.models import Statement
 from undersigned.statements.presentation import reader_language_preferences
@@ -85,19 +93,20 @@ def _data_etag(statement: Statement, language: str, kind: str) -> str:
 CSV_COLUMNS = ["kind", "country_code", "country", "name", "organisation_type", "member", "count", "detail"]
 
 
-def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
+def csv_rows(streamed: StreamedStatement) -> Iterator[list[str]]:
     """One table, one row per fact, told apart by ``kind`` (filter that column in a spreadsheet):
     ``ledger_head`` (count = its sequence number, detail = its hash and time), ``signatures_total``,
-    ``signatures_by_country``, ``hidden_names``, ``organisations_total``, ``organisation``
-    (country, name, type, member yes/no), ``public_name`` (country, name as the signer chose),
-    ``delivery`` (detail = the targets, count = signatures then)."""
+    ``signatures_by_country``, ``organisations_total``, ``organisation`` (country, name, type,
+    member yes/no), ``public_name`` (country, name as the signer chose), ``hidden_names`` (after
+    the names, which are streamed and counted as they go), ``delivery`` (detail = the targets,
+    count = signatures then)."""
+    data = streamed.data
     yield CSV_COLUMNS
     sealed = data.head.sealed_at.isoformat() if data.head.sealed_at else ""
     yield ["ledger_head", "", "", "", "", "", str(data.head.seq), f"{data.head.hash} {sealed}".strip()]
     yield ["signatures_total", "", "", "", "", "", str(data.signatures), ""]
     for country in data.signatures_by_country:
         yield ["signatures_by_country", country.code, country.name, "", "", "", str(country.count), ""]
-    yield ["hidden_names", "", "", "", "", "", str(data.hidden_names), ""]
     yield ["organisations_total", "", "", "", "", "", str(data.organisations), ""]
     for group in data.organisation_groups:
         for sign_on in group.sign_ons:
@@ -114,10 +123,11 @@ def csv_rows(data: SignedStatement) -> Iterator[list[str]]:
             ]
 
     names = {}
-    for item in data.names:
+    for item in streamed.names():
         if item.country not in names:
             names[item.country] = str(countries.name(item.country)) if item.country else ""
         yield ["public_name", item.country, names[item.country], item.name, "", "", "", ""]
+    yield ["hidden_names", "", "", "", "", "", str(streamed.hidden_names), ""]
     for delivery in data.deliveries:
         targets = "; ".join(
             ", ".join(part for part in (t.name, t.role, t.organisation) if part) for t in delivery.targets
@@ -146,23 +156,25 @@ def signed_statement_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
     conditional = get_conditional_response(request, etag=etag)
     if conditional is not None:
         return _cacheable(request, conditional)
-    data = signed_statement(statement=statement, language=language)
-    writer = safe_writer(_Echo())
-    # A byte-order mark first: spreadsheets then read the file as UTF-8 (accents, Arabic names).
-    lines = (writer.writerow(row) for row in csv_rows(data))
-    response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(_csv_lines(statement, language), content_type="text/csv; charset=utf-8")
     response.headers["ETag"] = etag
     response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.csv"'
     return _cacheable(request, response)
 
 
-def _with_bom(lines: Iterator[str]) -> Iterator[str]:
+def _csv_lines(statement: Statement, language: str) -> Iterator[str]:
+    """Read while sent: the snapshot stays open till the last name, in constant memory."""
+    writer = safe_writer(_Echo())
+    # A byte-order mark first: spreadsheets then read the file as UTF-8 (accents, Arabic names).
     yield "\ufeff"
-    yield from lines
+    with signed_statement_streamed(statement=statement, language=language) as streamed:
+        for row in csv_rows(streamed):
+            yield writer.writerow(row)
 
 
-def json_document(data: SignedStatement) -> dict[str, Any]:
-    """The JSON shape (stable field names; see docs/exports.md)."""
+def json_document(data: SignedStatement, *, public_names: object, hidden_names: object) -> dict[str, Any]:
+    """The JSON shape (stable field names; see docs/exports.md). The names come before the
+    counts' object, whose ``hidden_names`` is known once every name is streamed."""
     return {
         "statement": data.slug,
         "language": data.language,
@@ -180,7 +192,7 @@ def json_document(data: SignedStatement) -> dict[str, Any]:
         "signatures": {
             "total": data.signatures,
             "by_country": {country.code: country.count for country in data.signatures_by_country},
-            "hidden_names": data.hidden_names,
+            "hidden_names": hidden_names,
         },
         "organisations": {
             "total": data.organisations,
@@ -190,7 +202,7 @@ def json_document(data: SignedStatement) -> dict[str, Any]:
                 for item in group.sign_ons
             ],
         },
-        "public_names": [{"name": item.name, "country": item.country} for item in data.names],
+        "public_names": public_names,
         "deliveries": [
             {
                 "at": delivery.at.isoformat(),
@@ -209,6 +221,31 @@ def json_document(data: SignedStatement) -> dict[str, Any]:
     }
 
 
+def _json_chunks(statement: Statement, language: str) -> Iterator[str]:
+    """The document with its names streamed in batches, then the counts that need them all."""
+    names_mark, hidden_mark = f"names-{secrets.token_hex(8)}", f"hidden-{secrets.token_hex(8)}"
+    with signed_statement_streamed(statement=statement, language=language) as streamed:
+        document = json_document(streamed.data, public_names=names_mark, hidden_names=hidden_mark)
+        # The names first, then the counts that need them all: ``signatures`` after ``public_names``.
+        for key in ("signatures", "deliveries", "read_at"):
+            document[key] = document.pop(key)
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        before, after = text.split(f'"{names_mark}"')
+        yield before + "["
+        batch: list[str] = []
+        first = True
+        for item in streamed.names():
+            batch.append(
+                json.dumps({"name": item.name, "country": item.country}, ensure_ascii=False, separators=(",", ":"))
+            )
+            if len(batch) == 1000:
+                yield ("" if first else ",") + ",".join(batch)
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ",") + ",".join(batch)
+        yield "]" + after.replace(f'"{hidden_mark}"', str(streamed.hidden_names))
+
+
 @require_safe
 def signed_statement_json(request: HttpRequest, slug: str) -> HttpResponseBase:
     statement, language = _statement_and_language(request, slug)
@@ -216,9 +253,7 @@ def signed_statement_json(request: HttpRequest, slug: str) -> HttpResponseBase:
     conditional = get_conditional_response(request, etag=etag)
     if conditional is not None:
         return _cacheable(request, conditional)
-    data = signed_statement(statement=statement, language=language)
-    body = json.dumps(json_document(data), ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response = StreamingHttpResponse(_json_chunks(statement, language), content_type="application/json; charset=utf-8")
     response.headers["ETag"] = etag
     response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.json"'
     return _cacheable(request, response)

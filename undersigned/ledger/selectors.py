@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.functions import TruncHour
 
 from undersigned.core.public_ids import is_public_id
 from undersigned.ledger.chain import GENESIS, apply, chain_hash, empty_counts
@@ -156,19 +158,36 @@ class Point:
 
 def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
     """The confirmed signatures at the end of each hour (the last 48 with a head) and of each day,
-    from the published heads: each head carries the counts the log gave when it was sealed."""
-    hourly: dict[str, int] = {}
-    daily: dict[str, int] = {}
-    heads = Checkpoint.objects.filter(statement_id=statement_id).order_by("seq").values_list("sealed_at", "counts")
-    for sealed_at, counts in heads.iterator(chunk_size=5000):
-        total = int(counts["signatures"]["total"])
-        hour_end = sealed_at.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-        hourly[hour_end.strftime("%Y-%m-%d %H:%M")] = total
-        daily[sealed_at.strftime("%Y-%m-%d")] = total
-    hours = [Point(label, total) for label, total in hourly.items()][-48:]
-    days = [Point(label, total) for label, total in daily.items()]
+    from the published heads: each head carries the counts the log gave when it was sealed.
+
+    A busy statement has a head every few seconds; the database picks the last head of each hour
+    and only those heads' counts are read (at most 48 hours and one per day), however many there are.
+    """
+    last_of_hour = dict(
+        Checkpoint.objects.filter(statement_id=statement_id)
+        .annotate(hour=TruncHour("sealed_at", tzinfo=UTC))
+        .values("hour")
+        .annotate(seq=Max("seq"))
+        .order_by("hour")
+        .values_list("hour", "seq")
+    )
+    hour_seqs = list(last_of_hour.items())
+    last_of_day: dict[str, int] = {}
+    for hour, seq in hour_seqs:
+        last_of_day[hour.strftime("%Y-%m-%d")] = seq  # hours in order: the day's last hour wins
+    wanted = {seq for _hour, seq in hour_seqs[-48:]} | set(last_of_day.values())
+    totals = {
+        seq: int(counts["signatures"]["total"])
+        for seq, counts in Checkpoint.objects.filter(statement_id=statement_id, seq__in=wanted).values_list(
+            "seq", "counts"
+        )
+    }
+    hours = [
+        Point((hour + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), totals[seq]) for hour, seq in hour_seqs[-48:]
+    ]
+    days = [Point(day, totals[seq]) for day, seq in last_of_day.items()]
     published = Statement.objects.filter(pk=statement_id).values_list("published_at", flat=True).first()
-    if published and hours and len(hours) == len(hourly):  # the whole story fits: start it at zero
+    if published and hours and len(hours) == len(hour_seqs):  # the whole story fits: start it at zero
         hours.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))
     if published and days:
         days.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))

@@ -78,6 +78,13 @@ class Signature(models.Model):
         ]
         indexes = [
             models.Index(fields=["statement", "status", "confirmed_at"], name="signature_public_list"),
+            # The public list's keyset (newest first by confirmed_at, then id), only over the rows it
+            # shows: a page is one index range, at 10 million signatures as at ten.
+            models.Index(
+                fields=["statement", "-confirmed_at", "-id"],
+                condition=Q(status="confirmed") & ~Q(display_name=""),
+                name="signature_listed_keyset",
+            ),
             models.Index(fields=["statement", "network_hash", "created_at"], name="signature_network"),
             models.Index(fields=["statement", "name_key", "created_at"], name="signature_name_key"),
         ]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -8,8 +7,10 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.api.cursors import keyset_page
 from undersigned.core import process_caches
 from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
@@ -226,13 +227,37 @@ def withdraw(request: HttpRequest, ref: SignatureRef, token: str) -> HttpRespons
 @shared_cacheable
 @require_safe
 def signer_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """Newest first, by keyset: ``?older=`` / ``?newer=`` carry a signed cursor of (confirmed_at,
+    id), so page 20,000 costs what page 1 does; the total shown is the tally's, never a count."""
     statement = _statement_or_404(slug)
-    page = Paginator(public_signatures(statement_id=statement.pk), 50).get_page(request.GET.get("page"))
+    signatures = public_signatures(statement_id=statement.pk)
+    kind = SIGNER_LIST_CURSOR % statement.pk
+    newer = request.GET.get("newer", "")
+    cursor = newer or request.GET.get("older", "")
+    error, status = "", 200
+    try:
+        page = keyset_page(
+            signatures,
+            field="confirmed_at",
+            cursor=cursor[:500],
+            limit=SIGNER_LIST_PAGE,
+            kind=kind,
+            direction="newer" if newer else "older",
+        )
+    except DomainError:
+        # A forged, altered or another statement's cursor: say so, and show the first page.
+        page = keyset_page(signatures, field="confirmed_at", cursor="", limit=SIGNER_LIST_PAGE, kind=kind)
+        error, status = _("This page link is not valid; here is the start of the list."), 400
     return render(
         request,
         "signatures/list.html",
-        {"statement": statement, "page": page, "tally": tally_for_statement(statement.pk)},
+        {"statement": statement, "page": page, "tally": tally_for_statement(statement.pk), "cursor_error": error},
+        status=status,
     )
+
+
+SIGNER_LIST_PAGE = 50
+SIGNER_LIST_CURSOR = "signer-list.%d"
 
 
 @require_safe

@@ -238,7 +238,7 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_stays_text(client, signed):
 def test_the_json_has_its_documented_shape(client, signed):
     response = client.get(f"/statements/{SLUG}/signed-statement.json", {"language": "ar"})
     assert response.status_code == 200
-    document = json.loads(response.content)
+    document = json.loads(b"".join(response.streaming_content))
     assert set(document) == {
         "statement",
         "language",
@@ -291,3 +291,27 @@ def test_building_a_pdf_leaves_pillow_refusing_damaged_images(signed):
 
     signed_statement_pdf_bytes(statement_id=signed.statement.pk, language="en")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_thousands_of_names_stream_in_order_with_the_hidden_count_after_them(client, signed):
+    bulk_signatures(signed.statement, 2500, hidden_every=10)  # more than two of the JSON's batches
+    seal_pending()
+    shown = [signer_name(number) for number in range(2500) if number % 10 != 9]
+
+    response = client.get(f"/statements/{SLUG}/signed-statement.json", {"language": "en"})
+    document = json.loads(b"".join(response.streaming_content))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(client.get(f"/statements/{SLUG}/signed-statement.csv").streaming_content)
+                .decode()
+                .lstrip("\ufeff")
+            )
+        )
+    )
+
+    assert response.streaming  # sent while read, never held whole
+    assert [item["name"] for item in document["public_names"]][: len(shown)] == shown  # oldest first
+    assert document["signatures"]["total"] == 2504 and document["signatures"]["hidden_names"] == 250 + 1
+    assert [row["name"] for row in rows if row["kind"] == "public_name"][: len(shown)] == shown
+    assert next(row for row in rows if row["kind"] == "hidden_names")["count"] == "251"

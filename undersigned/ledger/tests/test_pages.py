@@ -118,3 +118,32 @@ def test_the_log_and_the_head_of_one_moment_stay_together(client, target):
     head = client.get(f"/statements/{target.statement.slug}/transparency/head.json", {"seq": "1"}).json()
     assert head["seq"] == 1 and head["counts"]["signatures"]["total"] == 1
     assert client.get(f"/statements/{target.statement.slug}/transparency/head.json", {"seq": "7"}).status_code == 404
+
+
+def test_the_charts_take_each_hours_and_days_last_head_in_a_few_queries(target, django_assert_max_num_queries):
+    from datetime import UTC, datetime, timedelta
+
+    from undersigned.ledger.chain import empty_counts
+    from undersigned.ledger.models import Checkpoint
+    from undersigned.ledger.selectors import counts_over_time
+
+    start = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)
+    for seq in range(1, 301):  # a head every twelve minutes for sixty hours: five an hour
+        counts = empty_counts()
+        counts["signatures"]["total"] = seq * 10
+        at = start + timedelta(minutes=12 * (seq - 1))
+        Checkpoint.objects.create(statement=target.statement, seq=seq, hash=f"{seq:064x}", counts=counts, sealed_at=at)
+
+    with django_assert_max_num_queries(3):
+        hours, days = counts_over_time(target.statement.pk)
+
+    assert len(hours) == 48  # the last 48 hours; the story does not fit, so no zero first
+    assert hours[-1].label == "2026-03-04 10:00" and hours[-1].total == 3000
+    assert hours[0].label == "2026-03-02 11:00" and hours[0].total == 650  # heads 61-65 sealed 10:00-10:48
+    assert [(point.label, point.total) for point in days[1:]] == [
+        ("2026-03-01", 100),
+        ("2026-03-02", 1300),
+        ("2026-03-03", 2500),
+        ("2026-03-04", 3000),
+    ]
+    assert days[0].total == 0

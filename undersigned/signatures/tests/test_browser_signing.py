@@ -96,3 +96,24 @@ def test_a_wrong_field_is_explained_next_to_it(page: Page, form_clock, live_serv
     fill_and_sign(page, form_clock, name="Dee", email="dee@nowhere", country="DE")
     expect(page.locator(".field__error")).to_contain_text("Enter")
     screenshot(page, "sign-error")
+
+
+def test_the_signatories_list_pages_older_and_newer_without_javascript(browser, live_server, libraries, screenshot):
+    from undersigned.signatures.tests.test_views import _confirmed_signers
+
+    statement = published_statement(libraries, translations=())
+    names = _confirmed_signers(statement, 53, hidden=(4,))
+    for locale in ("en", "ar"):
+        context = browser.new_context(java_script_enabled=False, locale=locale, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(live_server.url + "/statements/library-opening-hours/signatures/")
+        expect(page.locator(".signer-list__name")).to_have_count(50)
+        expect(page.locator(".signer-list__name").first).to_have_text(names[-1])
+        screenshot(page, f"signatories-list-{locale}")
+        page.locator("a[rel=next]").click()
+        expect(page.locator(".signer-list__name")).to_have_text(names[:2][::-1])
+        screenshot(page, f"signatories-list-older-{locale}")
+        page.locator("a[rel=prev]").click()
+        expect(page.locator(".signer-list__name")).to_have_count(50)
+        expect(page.locator("a[rel=prev]")).to_have_count(0)
+        context.close()

@@ -598,25 +598,130 @@ def test_the_public_list_shows_only_what_signers_allowed(client, statement):
     assert content.index("Ben O.") < content.index("Ana María López")  # newest first
 
 
-def test_the_public_list_is_paginated_by_fifty(client, statement):
-    def name_of(number: int) -> str:  # names differ in letters: the same name many times is a fraud signal
-        return "Signer " + "".join(chr(ord("a") + int(digit)) for digit in str(number)).capitalize()
+def _name_of(number: int) -> str:  # names differ in letters: the same name many times is a fraud signal
+    return "Signer " + "".join(chr(ord("a") + int(digit)) for digit in str(number)).capitalize()
 
-    for number in range(53):
-        signature = sign_directly(statement, email=f"signer{number}@example.org", name=name_of(number))
-        signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
 
-    first = client.get(LIST_URL).content.decode()
-    second = client.get(LIST_URL, {"page": "2"}).content.decode()
+def _confirmed_signers(statement: Statement, count: int, *, hidden: tuple[int, ...] = ()) -> list[str]:
+    """``count`` confirmed signers, several in each instant (ties on confirmed_at), newest last."""
+    names = []
+    start = timezone.now() - timedelta(hours=1)
+    for number in range(count):
+        with time_machine.travel(start + timedelta(seconds=number // 3), tick=False):
+            shown = "hidden" if number in hidden else "full"
+            signature = sign_directly(
+                statement, email=f"signer{number}@example.org", name=_name_of(number), name_shown=shown
+            )
+            signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
+        if number not in hidden:
+            names.append(_name_of(number))
+    return names
 
-    assert first.count('class="signer-list__name"') == 50
-    assert second.count('class="signer-list__name"') == 3
-    assert "Page 1 of 2" in first
-    assert 'href="?page=2"' in first
-    assert name_of(52) in first
-    assert name_of(0) + "<" in second
-    assert client.get(LIST_URL, {"page": "banana"}).status_code == 200
-    assert client.get(LIST_URL, {"page": "999"}).status_code == 200
+
+def _names_and_links(response) -> tuple[list[str], dict[str, str]]:
+    content = response.content.decode()
+    names = re.findall(r'class="signer-list__name" dir="auto">([^<]*)<', content)
+    links = {
+        rel: href.replace("&amp;", "&")
+        for href, rel in re.findall(r'href="(\?(?:newer|older)=[^"]+)" rel="(prev|next)"', content)
+    }
+    return names, links
+
+
+def test_the_public_list_pages_by_fifty_newest_first_with_the_tally(client, statement):
+    names = _confirmed_signers(statement, 53)
+
+    first = client.get(LIST_URL)
+    shown, links = _names_and_links(first)
+    older = client.get(LIST_URL + links["next"])
+
+    assert shown == names[::-1][:50]
+    assert set(links) == {"next"}  # no "Newer" on the first page
+    assert "53 confirmed signatures." in first.content.decode()
+    assert _names_and_links(older)[0] == names[::-1][50:]
+    assert set(_names_and_links(older)[1]) == {"prev"}
+
+
+def test_paging_older_then_newer_visits_every_listed_signer_once(client, statement, monkeypatch):
+    from undersigned.signatures import views
+
+    monkeypatch.setattr(views, "SIGNER_LIST_PAGE", 4)
+    names = _confirmed_signers(statement, 23, hidden=(2, 9, 10))
+    newest_first = names[::-1]
+
+    pages, response = [], client.get(LIST_URL)
+    while True:
+        shown, links = _names_and_links(response)
+        pages.append(shown)
+        if "next" not in links:
+            break
+        response = client.get(LIST_URL + links["next"])
+    assert [name for page in pages for name in page] == newest_first
+    assert all(len(page) == 4 for page in pages[:-1])
+
+    back = []
+    while "prev" in links:
+        response = client.get(LIST_URL + links["prev"])
+        shown, links = _names_and_links(response)
+        back.append(shown)
+    assert back == pages[-2::-1]  # the same pages, newest at the end
+    assert "23 confirmed signatures." in response.content.decode()  # hidden names are counted too
+
+
+def test_a_page_costs_the_same_few_queries_wherever_it_is(
+    client, statement, monkeypatch, django_assert_max_num_queries
+):
+    from undersigned.signatures import views
+
+    monkeypatch.setattr(views, "SIGNER_LIST_PAGE", 3)
+    _confirmed_signers(statement, 12)
+    cache.clear()
+    response = client.get(LIST_URL)
+    for _ in range(3):
+        with django_assert_max_num_queries(4):  # statement, texts, tally, one page of rows
+            response = client.get(LIST_URL + _names_and_links(response)[1]["next"])
+        cache.clear()
+    with django_assert_max_num_queries(5):  # newer, at the top: the first page read again
+        client.get(LIST_URL + _names_and_links(response)[1]["prev"])
+
+
+def test_the_total_is_the_tally_not_a_count_of_rows(client, statement):
+    from undersigned.signatures.models import TallyShard
+
+    _confirmed_signers(statement, 2)
+    TallyShard.objects.filter(statement=statement).delete()  # the counters say 777, whatever the rows
+    TallyShard.objects.create(statement=statement, country="FR", shard=0, confirmed=777)
+    cache.clear()
+
+    content = client.get(LIST_URL).content.decode()
+
+    assert "777 confirmed signatures." in content
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"older": "banana"},
+        {"newer": "banana"},
+        {"older": signing.dumps(["2026-01-01T00:00:00+00:00", 1], salt="undersigned.api.cursor.signer-list.999999")},
+        {"older": signing.dumps(["not a date", 1], salt="undersigned.api.cursor.signer-list.%d")},
+        {"newer": "x" * 2000},
+        {"page": "999"},
+    ],
+)
+def test_a_bad_or_foreign_cursor_gets_a_message_and_the_first_page(client, statement, query):
+    names = _confirmed_signers(statement, 2)
+    if "%d" in str(query.get("older", "")):
+        query = {"older": signing.dumps(["not a date", 1], salt=f"undersigned.api.cursor.signer-list.{statement.pk}")}
+
+    response = client.get(LIST_URL, query)
+
+    assert _names_and_links(response)[0] == names[::-1]
+    if "page" in query:  # an old page-number link: simply the first page
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert "This page link is not valid" in response.content.decode()
 
 
 def test_the_public_list_of_an_unknown_statement_is_not_found(client, site):

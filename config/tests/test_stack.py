@@ -211,7 +211,8 @@ def test_nothing_depends_on_one_app_server_and_nginx_caches_anonymous_reads(stac
 
     # The change is seen on both servers, and through nginx's cache, within the stated freshness.
     seen: dict[str, float] = {}
-    while len(seen) < 3 and time.monotonic() - confirmed_at < 3 * CACHE_SECONDS:
+    patience = CACHE_SECONDS + API_MAX_AGE_SECONDS + 2  # the longest of the bounds asserted below, and some
+    while len(seen) < 3 and time.monotonic() - confirmed_at < patience:
         for name, count in (
             ("server one", lambda: count_on_page(viewer, stack.one, slug)),
             ("server two", lambda: count_on_page(viewer, stack.two, slug)),
@@ -220,7 +221,7 @@ def test_nothing_depends_on_one_app_server_and_nginx_caches_anonymous_reads(stac
             if name not in seen and count() == 1:
                 seen[name] = time.monotonic() - confirmed_at
         time.sleep(0.2)
-    assert len(seen) == 3, f"still the old count after {3 * CACHE_SECONDS} s somewhere: {seen}"
+    assert len(seen) == 3, f"still the old count after {patience} s somewhere: {seen}"
     assert seen["server one"] <= CACHE_SECONDS + 1 and seen["server two"] <= CACHE_SECONDS + 1, seen
     # Through nginx the two lifetimes add up: a tally cached for CACHE_SECONDS may be kept by nginx
     # for the answer's max-age after that (measured: about 6 s; at worst about 10 s).

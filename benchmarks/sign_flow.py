@@ -53,6 +53,7 @@ from __future__ import annotations
 import email
 import email.policy
 import http.client
+import importlib
 import os
 import queue
 import re
@@ -685,7 +686,7 @@ def main() -> int:
             client_port = port
             if VIA_NGINX:
                 sys.path.insert(0, str(ROOT / "scripts"))
-                import stack  # scripts/stack.py: the nginx of `make stack`
+                stack: Any = importlib.import_module("stack")  # scripts/stack.py: the nginx of `make stack`
 
                 Path(directory).chmod(0o755)  # nginx's workers (nobody, when run as root) read the static files
                 client_port = free_port()

@@ -6,7 +6,8 @@ K ``manage.py db_worker --batch`` processes at once, for each K in BENCH_QUEUE_W
 them until they have emptied the queue and exited. A task costs the worker one claim (``SELECT …
 FOR UPDATE SKIP LOCKED`` on the ready rows, in a transaction), the running mark, the task itself
 and the successful mark: with a no-op task what is left is the queue's own cost per task, which is
-what a mail costs on top of building and sending it.
+what a mail costs on top of building and sending it. A worker's start-up, measured on an empty
+queue, is taken off its CPU.
 
 Prints per K: tasks claimed and finished per second (from the first task's ``started_at`` to the last
 one's ``finished_at``, so the workers' start-up is left out), the CPU of the workers and of the
@@ -22,6 +23,7 @@ Knobs: BENCH_TASKS (2000 per K), BENCH_QUEUE_WORKERS (1,2,4: the K to try).
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +60,13 @@ def main() -> int:
         print(f"  {'workers':>7} {'tasks/s':>9} {'worker CPU ms/task':>19} {'PostgreSQL CPU ms/task':>23} {'load':>5}")
         # The worker imports the task by its module path: queue_noop, found beside this script.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), env.get("PYTHONPATH", "")]))
+        worker = [*manage, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--verbosity", "0"]
+        # A worker's start-up (Django, the task modules) is not the queue's cost: measured once on
+        # an empty queue and taken off each worker's CPU below.
+        DBTaskResult.objects.all().delete()
+        connection.close()
+        start_up = statistics.median(worker_cpu_seconds([worker], env) for _ in range(3))
+        print(f"  a worker's start-up and exit on an empty queue: {start_up * 1000:.0f} ms of CPU (taken off below)")
         for workers in WORKER_COUNTS:
             DBTaskResult.objects.all().delete()
             enqueue_started = time.perf_counter()
@@ -69,20 +78,8 @@ def main() -> int:
             backends = Backends()
             backends.start()
             started = time.perf_counter()
-            processes = [
-                subprocess.Popen(
-                    [*manage, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--verbosity", "0"],
-                    cwd=ROOT,
-                    env=env,
-                )
-                for _ in range(workers)
-            ]
-            worker_cpu = 0.0
-            for process in processes:
-                # Children's CPU as the kernel accounts it once they are reaped.
-                _, status, usage = os.wait4(process.pid, 0)
-                process.returncode = os.waitstatus_to_exitcode(status)
-                worker_cpu += usage.ru_utime + usage.ru_stime
+            processes: list[subprocess.Popen[bytes]] = []
+            worker_cpu = worker_cpu_seconds([worker] * workers, env, processes) - workers * start_up
             elapsed = time.perf_counter() - started
             backends.stop()
             done = DBTaskResult.objects.successful().count()
@@ -100,6 +97,21 @@ def main() -> int:
                 print("  a worker failed or tasks were left", file=sys.stderr)
                 return 1
     return 0
+
+
+def worker_cpu_seconds(
+    commands: list[list[str]], env: dict[str, str], processes: list[subprocess.Popen[bytes]] | None = None
+) -> float:
+    """Starts the commands together and waits for them: their CPU, as the kernel accounts it once reaped."""
+    started = [subprocess.Popen(command, cwd=ROOT, env=env) for command in commands]
+    if processes is not None:
+        processes.extend(started)
+    seconds = 0.0
+    for process in started:
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds += usage.ru_utime + usage.ru_stime
+    return seconds
 
 
 class Backends(threading.Thread):

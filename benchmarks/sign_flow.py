@@ -8,7 +8,8 @@ Mail goes out over real SMTP to a server on loopback that this script runs (aios
 BENCH_CONCURRENCY clients then sign the statement ``library-opening-hours`` as BENCH_SIGNERS
 different people, each through the HTTP flow a browser without JavaScript follows:
 
-1. GET the statement page, keeping the CSRF cookie, ``csrfmiddlewaretoken`` and the hidden ``revision``;
+1. GET the statement page, keeping the hidden ``revision`` (the page is the same for everyone: no
+   CSRF token; the sign POST is checked by ``Sec-Fetch-Site``/``Origin``, sent as a browser does);
 2. POST the sign form to /statements/<slug>/sign/ from an address in its own /24 (X-Forwarded-For,
    believed because the server trusts 127.0.0.1 as its proxy), so the per-network rate limits see
    one person per network, as they would in the field;

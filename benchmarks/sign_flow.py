@@ -8,7 +8,8 @@ Mail goes out over real SMTP to a server on loopback that this script runs (aios
 BENCH_CONCURRENCY clients then sign the statement ``library-opening-hours`` as BENCH_SIGNERS
 different people, each through the HTTP flow a browser without JavaScript follows:
 
-1. GET the statement page, keeping the CSRF cookie, ``csrfmiddlewaretoken`` and the hidden ``revision``;
+1. GET the statement page, keeping the hidden ``revision`` (the page is the same for everyone: no
+   CSRF token; the sign POST is checked by ``Sec-Fetch-Site``/``Origin``, sent as a browser does);
 2. POST the sign form to /statements/<slug>/sign/ from an address in its own /24 (X-Forwarded-For,
    believed because the server trusts 127.0.0.1 as its proxy), so the per-network rate limits see
    one person per network, as they would in the field;
@@ -37,6 +38,11 @@ status is non-zero if either fails.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sign scripts/uv run python benchmarks/sign_flow.py
     psql -h 127.0.0.1 -U postgres -c "DROP DATABASE bench_sign"
 
+With BENCH_NGINX=1 the clients talk to nginx (scripts/stack.py's helpers and
+deploy/nginx/undersigned.conf, the file `make stack` runs) in front of the same gunicorn: the
+statement page comes from nginx's cache as a visitor of a busy statement gets it, and the POSTs pass
+through. Its CPU is reported beside the others.
+
 Knobs: BENCH_SIGNERS (2000 per phase), BENCH_CONCURRENCY (16), BENCH_WORKERS (4 gunicorn workers),
 BENCH_THREADS (1: sync workers; more: gthread workers with that many threads), BENCH_DB_WORKERS
 (1: how many ``manage.py db_worker`` processes send the mail), BENCH_TOKENS
@@ -48,6 +54,7 @@ from __future__ import annotations
 import email
 import email.policy
 import http.client
+import importlib
 import os
 import queue
 import re
@@ -83,6 +90,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 # write lock.
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 DB_WORKERS = int(os.environ.get("BENCH_DB_WORKERS", "1"))
+VIA_NGINX = os.environ.get("BENCH_NGINX", "") not in {"", "0", "false"}
 PHASES = [phase.strip() for phase in os.environ.get("BENCH_TOKENS", "mail,computed").split(",") if phase.strip()]
 MAIL_TIMEOUT = float(os.environ.get("BENCH_MAIL_TIMEOUT", "60"))
 SLUG = "library-opening-hours"
@@ -93,6 +101,7 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REVISION_FIELD = re.compile(r'name="revision" value="(\d+)"')
 TALLY_NUMBER = re.compile(r'class="tally__number">([^<]*)<')
 CONFIRM_LINK = re.compile(r"/signatures/confirm/([A-Za-z0-9_:\-]+)/")
+CSRF_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 STEPS = ("page GET", "sign POST", "confirm POST")
 
 
@@ -101,6 +110,9 @@ def environment(var_dir: Path, smtp_port: int) -> dict[str, str]:
     # Without BENCH_REDIS_URL, rate limits and the tally cache live as a site without Redis has them;
     # with it, as a busy site runs them (REDIS_URL=BENCH_REDIS_URL).
     env.pop("REDIS_URL", None)
+    # Thousands of signers a minute are what turns on the proof of work for a statement (a surge):
+    # the benchmark measures the server's signing path, not the clients solving puzzles.
+    env["PROOF_OF_WORK_SURGE"] = "1000000000"
     if os.environ.get("BENCH_REDIS_URL"):
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     return env
@@ -146,6 +158,7 @@ def database_backends() -> list[int]:
 class Servers:
     gunicorn: subprocess.Popen[bytes]
     workers: list[subprocess.Popen[bytes]]
+    nginx: subprocess.Popen[bytes] | None = None
 
     def cpu(self) -> dict[str, dict[int, float]]:
         """CPU seconds so far, per process, of each group of processes; ``machine`` is all cores' busy time."""
@@ -154,6 +167,7 @@ class Servers:
             "db_worker": cpu_seconds([worker.pid for worker in self.workers]),
             "database": cpu_seconds(database_backends()),
             "benchmark": cpu_seconds([os.getpid()]),
+            "nginx": cpu_seconds(process_tree(self.nginx.pid)) if self.nginx else {},
             "machine": {0: machine_cpu_seconds()},
         }
 
@@ -192,7 +206,10 @@ class Signer:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         if form:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = f"http://127.0.0.1:{port}"
+            # What a browser sends with a form of the same site (nginx passes Host without the port,
+            # so the Origin's port would not match it).
+            headers["Sec-Fetch-Site"] = "same-origin"
+            headers["Origin"] = "http://127.0.0.1" if VIA_NGINX else f"http://127.0.0.1:{port}"
         return headers
 
     def keep_cookies(self, response: http.client.HTTPMessage) -> None:
@@ -355,12 +372,21 @@ def sign(phase: Phase, connection: Connection, signer: Signer, mailbox: Mailbox,
         if answer is None or answer[0] != 200:
             return
         _, message, content = answer
+        # The public page carries no CSRF token (it is the same for everyone, so cacheable);
+        # cross-site POSTs are refused by Sec-Fetch-Site/Origin instead.
         csrf, revision = CSRF_FIELD.search(content), REVISION_FIELD.search(content)
-        if csrf is None or revision is None:
+        if revision is None:
             phase.steps["page GET"].failures["no sign form"] += 1
             return
         signer.keep_cookies(message)
-        signer.csrf = csrf.group(1)
+        if csrf:
+            signer.csrf = csrf.group(1)
+        else:
+            # The confirmation page's form is protected by Django's CSRF check (cookie and token);
+            # a browser gets both from that page's GET, which the flow skips: one secret, made here,
+            # is a valid cookie and token.
+            signer.csrf = "".join(secrets.choice(CSRF_ALPHABET) for _ in range(32))
+            signer.cookies["csrftoken"] = signer.csrf
         form = {
             "csrfmiddlewaretoken": signer.csrf,
             # Different people have different names: the same name many times is a fraud signal.
@@ -509,12 +535,13 @@ def run_phase(phase: Phase, port: int, servers: Servers, mailbox: Mailbox, state
         print(step.line())
     wall = time.perf_counter() - phase.started
     used = cpu_used(cpu_before, cpu_after)
-    ours = ("gunicorn", "db_worker", "database", "benchmark")
+    ours = ("gunicorn", "db_worker", "database", "nginx", "benchmark")
     others = max(used["machine"] - sum(used[group] for group in ours), 0.0)
     print(
         f"  CPU, cores busy on average over {wall:.1f} s: gunicorn {used['gunicorn'] / wall:.2f}, "
         f"db_worker {used['db_worker'] / wall:.2f}, "
         + (f"PostgreSQL {used['database'] / wall:.2f}, " if cpu_after["database"] else "")
+        + (f"nginx {used['nginx'] / wall:.2f}, " if cpu_after["nginx"] else "")
         + f"this script (clients, SMTP) {used['benchmark'] / wall:.2f}, everything else on the machine "
         f"{others / wall:.2f}; all {used['machine'] / wall:.2f} of {os.cpu_count()}"
     )
@@ -657,11 +684,30 @@ def main() -> int:
             servers = Servers(gunicorn=processes[0], workers=processes[1:])
             wait_until_ready(port, processes)
             baseline = public_counts(port)[0]
+            client_port = port
+            if VIA_NGINX:
+                sys.path.insert(0, str(ROOT / "scripts"))
+                stack: Any = importlib.import_module("stack")  # scripts/stack.py: the nginx of `make stack`
+
+                Path(directory).chmod(0o755)  # nginx's workers (nobody, when run as root) read the static files
+                client_port = free_port()
+                site = stack.site_conf(
+                    listen=f"127.0.0.1:{client_port}",
+                    app_ports=[port],
+                    static_root=Path(directory) / "static",
+                    cache_path=Path(directory) / "nginx" / "cache",
+                    server_name="127.0.0.1",
+                )
+                nginx = stack.Nginx(Path(directory) / "nginx", site, client_port, processes=1)
+                servers.nginx = nginx.process
+                processes.append(nginx.process)
+                wait_until_ready(client_port, processes)
 
             database = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
             kind = f"gthread workers × {THREADS} threads" if THREADS > 1 else "sync workers"
             print(
-                f"{database}, gunicorn with {WORKERS} {kind}, {DB_WORKERS} db_worker(s), SMTP on loopback, "
+                f"{database}, {'nginx (1 worker, its cache) in front of ' if VIA_NGINX else ''}"
+                f"gunicorn with {WORKERS} {kind}, {DB_WORKERS} db_worker(s), SMTP on loopback, "
                 f"{CONCURRENCY} clients, {SIGNERS} signers per phase, statement {SLUG}"
             )
             run_tag = secrets.token_hex(3)
@@ -669,7 +715,7 @@ def main() -> int:
             for number, mode in enumerate(PHASES):
                 phase = Phase(mode, number * SIGNERS, run_tag)
                 phases.append(phase)
-                run_phase(phase, port, servers, mailbox, statement_id)
+                run_phase(phase, client_port, servers, mailbox, statement_id)
                 wait_for_mails(phase)
 
             signed = sum(phase.signed for phase in phases)

@@ -7,6 +7,7 @@ import http.client
 import os
 import secrets
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -92,3 +93,14 @@ def hammer(
     for thread in threads:
         thread.join()
     return latencies, errors
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ends a process the benchmark started: asked first, killed if it does not go in 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -73,7 +73,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
-from common import free_port, process_tree, production_environment, resident_memory_mib
+from common import free_port, process_tree, production_environment, resident_memory_mib, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNERS = int(os.environ.get("BENCH_SIGNERS", "2000"))
@@ -605,16 +605,6 @@ def wait_until_ready(port: int, processes: list[subprocess.Popen[bytes]]) -> Non
         except (OSError, http.client.HTTPException):
             time.sleep(0.2)
     raise RuntimeError("the server did not answer /healthz within 60 s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def interrupted(signum: int, frame: FrameType | None) -> None:

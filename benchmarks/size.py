@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from common import free_port, process_tree, production_environment
+from common import free_port, process_tree, production_environment, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "0,1000000").split(",") if size.strip()]
@@ -507,16 +507,6 @@ def print_table(results: Results) -> None:
             ratio = times[largest] / times[0]
             line += f"×{ratio:.2f}" + ("" if ratio <= 1.2 else "  NOT FLAT")
         print(line.rstrip())
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def wait_until_ready(port: int, process: subprocess.Popen[bytes]) -> None:

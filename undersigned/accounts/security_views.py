@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.accounts.enrolment import ALLOWED_SESSION_KEY as ENROLMENT_ALLOWED_SESSION_KEY
 from undersigned.accounts.enrolment import enrolment_allowed, enrolment_link_open, enrolment_link_send
 from undersigned.accounts.forms import CodeForm, StaffPasswordResetForm
 from undersigned.accounts.models import StaffSession, User
@@ -118,6 +119,8 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device.refresh_from_db()
         mark_verified(request, device)
+        # The mailed link allowed one set-up: a later one (after a reset) needs a new link.
+        request.session.pop(ENROLMENT_ALLOWED_SESSION_KEY, None)
         return render(
             request,
             "accounts/backup_codes.html",

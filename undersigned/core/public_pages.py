@@ -42,7 +42,12 @@ SHARED_CACHE_SECONDS = 3
 
 
 def _origin_of(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
+    """Scheme and host of ``url``; two empty strings for one that cannot be read (``http://[::1``),
+    which then matches no origin of ours and is refused."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "", ""
     return parts.scheme.lower(), (parts.netloc or "").lower()
 
 

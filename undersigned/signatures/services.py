@@ -185,6 +185,11 @@ def signature_submit(
         )
     solved = bool(proof_of_work_answer) and proof_of_work.verify(proof_of_work_answer)
     if statement.needs_proof_of_work() and not solved:
+        if statement.proof_of_work_surge_until is not None:
+            # Refused requests are the surge too: counted, they keep it on while a flood goes on.
+            observed = ratelimit.count_hits((), observed=(SURGE_RULE, str(statement.pk))).observed
+            if observed is not None:
+                surge_observe(statement=statement, requests_in_window=observed)
         raise DomainError(
             "proof_of_work_required",
             _(

@@ -387,6 +387,16 @@ def test_the_first_set_up_starts_from_a_mailed_link(client, libraries, smtp_serv
     assert "secret-key" in client.get("/accounts/second-factor/set-up/").content.decode()
 
 
+def test_the_mailed_link_allows_one_set_up_only(client, libraries):
+    eli = editor(libraries)
+    sign_in_with_password(client, eli.email)
+    enrol(client, eli)
+    # The secretariat resets the lost authenticator: this session needs a new link for a new one.
+    TOTPDevice.objects.filter(user=eli).delete()
+    page = client.get("/accounts/second-factor/set-up/").content.decode()
+    assert "secret-key" not in page and "Send me the link" in page
+
+
 def test_a_link_of_another_account_or_a_forged_one_does_nothing(client, libraries):
     eli, other = editor(libraries), UserFactory.create(email="ola@example.org", is_secretariat=True)
     sign_in_with_password(client, eli.email)

@@ -96,6 +96,24 @@ def test_a_surge_switches_the_proof_of_work_on_for_an_hour_and_tells_the_editors
     assert AuditEvent.objects.filter(action="statement.proof_of_work_surge").count() == 1
 
 
+def test_a_flood_that_never_solves_the_proof_of_work_keeps_it_on(target, rate_limit):
+    rate_limit("sign.statement", 5)
+    with time_machine.travel(time.time(), tick=False) as clock:
+        for number in range(5):
+            sign(target, f"person{number}@example.org", network_hash=f"{number}" * 64)
+        first_until = Statement.objects.get(pk=target.statement.pk).proof_of_work_surge_until
+        assert first_until is not None
+        clock.shift(timedelta(minutes=40))  # a new ten-minute window, with less than half an hour left
+        statement = Statement.objects.get(pk=target.statement.pk)
+        for number in range(5):
+            with pytest.raises(DomainError):
+                sign(target, f"bot{number}@example.org", statement=statement, network_hash=f"b{number}" * 32)
+        renewed = Statement.objects.get(pk=target.statement.pk).proof_of_work_surge_until
+        assert renewed is not None and renewed > first_until
+    # Renewed, not switched on again: one audit event, one mail round.
+    assert AuditEvent.objects.filter(action="statement.proof_of_work_surge").count() == 1
+
+
 def test_the_sign_page_asks_for_the_proof_of_work_during_a_surge(client, target):
     Statement.objects.filter(pk=target.statement.pk).update(
         proof_of_work_surge_until=timezone.now() + timedelta(minutes=30)

@@ -42,7 +42,13 @@ PUBLIC_PAGES = [
     f"/statements/{SLUG}/en/history/",
 ]
 API_READS = ["/api/v1/statements", f"/api/v1/statements/{SLUG}", f"/api/v1/statements/{SLUG}/counts"]
-CROSS_SITE = [{"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"}, {"origin": "https://evil.example"}]
+CROSS_SITE = [
+    {"sec-fetch-site": "cross-site"},
+    {"sec-fetch-site": "same-site"},
+    {"origin": "https://evil.example"},
+    {"origin": "null"},
+    {"origin": "http://[::1"},  # not even a readable address: refused, not a server error
+]
 
 
 @pytest.fixture

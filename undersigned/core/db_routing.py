@@ -239,6 +239,10 @@ class ReadReplicaMiddleware:
         if isinstance(response, StreamingHttpResponse) and not response.is_async:
             # A streamed export reads as it is sent, after this returns: the state lasts until then.
             response.streaming_content = _forgetting_after(cast(Iterable[bytes], response.streaming_content))
+            # And ends when the server closes the response, even one it never iterated (a client
+            # gone before the first chunk, a HEAD): the next request's outer middleware must not
+            # read with it.
+            response._resource_closers.append(lambda: _reads.set(None))  # type: ignore[attr-defined]
         else:
             _reads.reset(token)
         return response

@@ -62,3 +62,20 @@ def test_the_marked_views_exist():
         names |= {f"{namespace}:{name}" for name in sub.reverse_dict if isinstance(name, str)}
     assert db_routing.REPLICA_READ_VIEWS <= names, db_routing.REPLICA_READ_VIEWS - names
     assert db_routing.NO_PIN_VIEWS <= names
+
+
+def test_a_streamed_answer_closed_unread_leaves_no_routing_for_the_next_request(rf, db):
+    from django.http import StreamingHttpResponse
+
+    from undersigned.core import db_routing
+
+    def streamed_view(request):
+        state = db_routing._reads.get()
+        assert state is not None
+        state.replica_allowed = True
+        return StreamingHttpResponse(iter([b"a", b"b"]))
+
+    response = db_routing.ReadReplicaMiddleware(streamed_view)(rf.get("/statements/x/signed-statement.csv"))
+    assert db_routing._reads.get() is not None  # kept while the answer is sent…
+    response.close()  # …and gone when the server closes it, though nobody read it (a client gone)
+    assert db_routing._reads.get() is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -151,14 +151,25 @@ class _Echo:
 
 @require_safe
 def signed_statement_csv(request: HttpRequest, slug: str) -> HttpResponseBase:
+    return _streamed_download(request, slug, "csv", _csv_lines, "text/csv; charset=utf-8")
+
+
+def _streamed_download(
+    request: HttpRequest,
+    slug: str,
+    kind: str,
+    chunks: Callable[[Statement, str], Iterator[str]],
+    content_type: str,
+) -> HttpResponseBase:
+    """The CSV or JSON file, streamed, with its ETag (a 304 when the counts have not moved)."""
     statement, language = _statement_and_language(request, slug)
-    etag = _data_etag(statement, language, "csv")
+    etag = _data_etag(statement, language, kind)
     conditional = get_conditional_response(request, etag=etag)
     if conditional is not None:
         return _cacheable(request, conditional)
-    response = StreamingHttpResponse(_csv_lines(statement, language), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(chunks(statement, language), content_type=content_type)
     response.headers["ETag"] = etag
-    response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.{kind}"'
     return _cacheable(request, response)
 
 
@@ -248,12 +259,4 @@ def _json_chunks(statement: Statement, language: str) -> Iterator[str]:
 
 @require_safe
 def signed_statement_json(request: HttpRequest, slug: str) -> HttpResponseBase:
-    statement, language = _statement_and_language(request, slug)
-    etag = _data_etag(statement, language, "json")
-    conditional = get_conditional_response(request, etag=etag)
-    if conditional is not None:
-        return _cacheable(request, conditional)
-    response = StreamingHttpResponse(_json_chunks(statement, language), content_type="application/json; charset=utf-8")
-    response.headers["ETag"] = etag
-    response.headers["Content-Disposition"] = f'attachment; filename="{statement.slug}-signed-statement.json"'
-    return _cacheable(request, response)
+    return _streamed_download(request, slug, "json", _json_chunks, "application/json; charset=utf-8")

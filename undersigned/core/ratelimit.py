@@ -115,6 +115,16 @@ def count_hits(checks: tuple[Check, ...], observed: Check | None = None) -> Hits
     return Hits(refused, None if hits is None or observed_key is None else hits.get(observed_key))
 
 
+def reached(*checks: Check) -> bool:
+    """True if any check is at its rule's limit in this window, so that counting one more would
+    refuse; counts nothing. For a form that must answer as if it had counted, without counting."""
+    buckets = _buckets(checks)
+    hits = _count(buckets, add=0)
+    if hits is None:
+        return any(rule.when_uncountable == CLOSED for rule in buckets.values())
+    return any(hits.get(key, 0) >= rule.limit for key, rule in buckets.items())
+
+
 def exhausted(*checks: Check) -> bool:
     """True if any check has reached its rule's limit in this window and the one before together;
     counts nothing. With ``record_failure`` this is a lock-out: failures on either side of a

@@ -92,11 +92,8 @@ def data_link_request(*, email: str, started: str, honeypot: str, network_hash: 
             ("data_link.network", network),
             ("data_link.address", address),
             ("data_link.address.daily", address),
-            recipient_check(email),
         )
     ).refused_by
-    if refused_by == ("mail.recipient.daily",):
-        raise too_many_mails()
     if refused_by:
         raise DomainError(
             "too_many",
@@ -107,9 +104,18 @@ def data_link_request(*, email: str, started: str, honeypot: str, network_hash: 
         "data_url": settings.SITE_URL + reverse("privacy:records", args=[data_link_token(ref)]),
         "hours": LINK_HOURS,
     }
+    # The address's daily mail budget counts mails sent, not requests: asking for links to an
+    # address the server knows nothing of sends nothing and must not use up its owner's budget.
+    # Such a request still answers "too many mails" when the budget is spent, as one that would
+    # have mailed does, so the answer does not tell whether the server holds records.
+    recipient = recipient_check(email)
     if has_records(ref):
+        if not ratelimit.allow(recipient):
+            raise too_many_mails()
         mail_enqueue(name="data_link", to=email.strip(), language=language, context=context)
     else:
+        if ratelimit.reached(recipient):
+            raise too_many_mails()
         build("data_link", email.strip(), context, language)
 
 

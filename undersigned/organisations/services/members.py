@@ -62,10 +62,10 @@ def member_sign_in_request(*, email: str, network_hash: str, language: str) -> N
         address = contact_email_hash(email)[:32]
     except InvalidAddressError:
         return  # no contact has such an address: the same answer, and nothing to count
-    allowed = ratelimit.allow(
-        ("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", address), recipient_check(email)
-    )
-    if allowed and member_organisations_for(email):
+    allowed = ratelimit.allow(("member_sign_in.network", network_hash[:32]), ("member_sign_in.address", address))
+    # The address's daily mail budget counts mails sent: typing someone's address here, when it
+    # is no member contact, sends nothing and must not use up that person's budget.
+    if allowed and member_organisations_for(email) and ratelimit.allow(recipient_check(email)):
         mail_enqueue(
             name="member_sign_in",
             to=email,

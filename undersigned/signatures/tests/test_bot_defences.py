@@ -156,6 +156,63 @@ def test_an_address_gets_at_most_ten_mails_a_day_from_all_the_forms_together(cli
     sign(target, "someone.else@example.org", network_hash="9" * 64)
 
 
+def test_forms_that_send_nothing_leave_the_address_s_daily_mail_budget_alone(target, rate_limit):
+    """Typing someone's address into the your-data or member sign-in form, when the server holds
+    nothing for it, sends no mail: it must not spend that person's mails for the day, or anyone
+    could stop them from signing."""
+    from undersigned.notifications.models import OutgoingMail
+    from undersigned.organisations.services.members import member_sign_in_request
+    from undersigned.privacy.services import DATA_LINK_FORM_TIMER, data_link_request
+
+    for rule in ("data_link.address", "data_link.address.daily", "member_sign_in.address", "member_sign_in.network"):
+        rate_limit(rule, 100)
+    victim = "victim@example.org"
+    for number in range(12):
+        data_link_request(
+            email=victim,
+            started=drawn_form_token(DATA_LINK_FORM_TIMER),
+            honeypot="",
+            network_hash=f"{number:02d}" * 32,
+            language="en",
+        )
+        member_sign_in_request(email=victim, network_hash=f"{number:02d}" * 32, language="en")
+    assert OutgoingMail.objects.count() == 0
+
+    sign(target, victim, network_hash="9" * 64)  # the victim can still sign, and gets the mail
+    assert OutgoingMail.objects.count() == 1
+
+
+def test_a_data_link_for_an_unknown_address_answers_too_many_mails_like_a_known_one(target, rate_limit):
+    """Once an address's mails for the day are spent, the your-data form says so whether or not
+    the server holds records for it: the answer must not tell which."""
+    from undersigned.privacy.services import DATA_LINK_FORM_TIMER, data_link_request
+
+    rate_limit("mail.recipient.daily", 1)
+    for email in ("known@example.org", "unknown@example.org"):
+        data_link_request(
+            email=email,
+            started=drawn_form_token(DATA_LINK_FORM_TIMER),
+            honeypot="",
+            network_hash="1" * 64,
+            language="en",
+        )
+    sign(target, "known@example.org", network_hash="2" * 64)  # spends nothing yet: known had no records
+    from undersigned.core import ratelimit
+    from undersigned.notifications.services import recipient_check
+
+    ratelimit.allow(recipient_check("unknown@example.org"))  # another form mailed the unknown address
+    for email in ("known@example.org", "unknown@example.org"):
+        with pytest.raises(DomainError) as refused:
+            data_link_request(
+                email=email,
+                started=drawn_form_token(DATA_LINK_FORM_TIMER),
+                honeypot="",
+                network_hash="3" * 64,
+                language="en",
+            )
+        assert refused.value.code == "too_many_mails"
+
+
 def test_the_api_says_when_to_try_again_after_too_many_mails(client, target, rate_limit):
     rate_limit("mail.recipient.daily", 0)
     response = client.post(

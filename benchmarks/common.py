@@ -12,6 +12,16 @@ import threading
 import time
 from pathlib import Path
 
+CSRF_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def csrf_secret() -> str:
+    """A secret that is both a valid ``csrftoken`` cookie and the form's token. The confirmation
+    page's form is protected by Django's CSRF check; a browser gets both from that page's GET,
+    which the benchmarks skip (the public statement page carries no token: it is the same for
+    everyone, so cacheable)."""
+    return "".join(secrets.choice(CSRF_ALPHABET) for _ in range(32))
+
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -73,7 +73,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
-from common import free_port, process_tree, production_environment, resident_memory_mib, stop
+from common import csrf_secret, free_port, process_tree, production_environment, resident_memory_mib, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNERS = int(os.environ.get("BENCH_SIGNERS", "2000"))
@@ -101,7 +101,6 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REVISION_FIELD = re.compile(r'name="revision" value="(\d+)"')
 TALLY_NUMBER = re.compile(r'class="tally__number">([^<]*)<')
 CONFIRM_LINK = re.compile(r"/signatures/confirm/([A-Za-z0-9_:\-]+)/")
-CSRF_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 STEPS = ("page GET", "sign POST", "confirm POST")
 
 
@@ -382,10 +381,7 @@ def sign(phase: Phase, connection: Connection, signer: Signer, mailbox: Mailbox,
         if csrf:
             signer.csrf = csrf.group(1)
         else:
-            # The confirmation page's form is protected by Django's CSRF check (cookie and token);
-            # a browser gets both from that page's GET, which the flow skips: one secret, made here,
-            # is a valid cookie and token.
-            signer.csrf = "".join(secrets.choice(CSRF_ALPHABET) for _ in range(32))
+            signer.csrf = csrf_secret()
             signer.cookies["csrftoken"] = signer.csrf
         form = {
             "csrfmiddlewaretoken": signer.csrf,

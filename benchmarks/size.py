@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from common import free_port, process_tree, production_environment, stop
+from common import csrf_secret, free_port, process_tree, production_environment, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "0,1000000").split(",") if size.strip()]
@@ -289,9 +289,12 @@ def sign_and_confirm(results: Results, size: int, port: int, statement_id: int) 
             value.split(";", 1)[0] for key, value in response.getheaders() if key.lower() == "set-cookie"
         )
         csrf, revision = CSRF_FIELD.search(content), REVISION_FIELD.search(content)
-        if csrf is None or revision is None:
+        if revision is None:
             failures += 1
             continue
+        token_value = csrf.group(1) if csrf else csrf_secret()
+        if csrf is None:
+            cookies = "; ".join(part for part in (cookies, f"csrftoken={token_value}") if part)
         form_headers = {
             **headers,
             "Cookie": cookies,
@@ -300,7 +303,7 @@ def sign_and_confirm(results: Results, size: int, port: int, statement_id: int) 
             "Referer": f"http://127.0.0.1:{port}/statements/{SLUG}/",
         }
         form = {
-            "csrfmiddlewaretoken": csrf.group(1),
+            "csrfmiddlewaretoken": token_value,
             "name": "Bench Signer " + "".join(chr(ord("a") + int(digit)) for digit in str(index)).title(),
             "email": address,
             "country": COUNTRIES[number % 10],
@@ -329,7 +332,7 @@ def sign_and_confirm(results: Results, size: int, port: int, statement_id: int) 
         client.request(
             "POST",
             f"/signatures/confirm/{token}/",
-            body=urlencode({"csrfmiddlewaretoken": csrf.group(1)}),
+            body=urlencode({"csrfmiddlewaretoken": token_value}),
             headers=form_headers,
         )
         response = client.getresponse()

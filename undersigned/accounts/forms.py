@@ -60,7 +60,14 @@ class CodeForm(forms.Form):
         max_length=40,
         help_text=_("The six digits your authenticator app shows now, or one of your backup codes."),
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "dir": "ltr"}
+            attrs={
+                # Not inputmode=numeric: backup codes have letters, and a phone would offer digits only.
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "autofocus": True,
+                "dir": "ltr",
+            }
         ),
     )
 

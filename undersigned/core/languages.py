@@ -99,11 +99,20 @@ def language_direction(code: str) -> str:
 @process_caches.register_function(never_stale=_SHIPPED_DATA)
 @lru_cache(maxsize=512)
 def native_language_name(code: str) -> str:
+    """The language's name in itself. The CLDR's first: Django's table names a few languages in
+    English (Basque, Khmer) among native names."""
+    locale = _locale(code)
+    if locale is not None:
+        asked = code.replace("_", "-").split("-")
+        if len(asked) < len(str(locale).split("_")):
+            # An alias the CLDR resolves to another locale (``tl`` to Filipino of the Philippines):
+            # the language asked for, named in that locale's tongue ("Tagalog").
+            name = locale.languages.get(asked[0].lower())
+            if name:
+                return str(name)
+        elif locale.display_name:
+            return str(locale.display_name)
     try:
         return str(get_language_info(code)["name_local"])
     except KeyError:
-        pass
-    locale = _locale(code)
-    if locale is not None and locale.display_name:
-        return str(locale.display_name)
-    return code
+        return code

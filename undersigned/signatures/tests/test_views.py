@@ -735,3 +735,13 @@ def test_the_language_switcher_does_not_repeat_a_signers_personal_link(client, s
     token = withdraw_token(SignatureRef(signature_id=1, statement_id=1))
     content = client.get(f"/signatures/withdraw/{token}/").content.decode()
     assert token not in content.split("<main", 1)[0]
+
+
+def test_the_sign_form_s_help_is_where_its_fields_say(client, statement):
+    from undersigned.core.tests.test_field_descriptions import missing_descriptions
+
+    page = client.get(STATEMENT_URL).content.decode()
+    assert missing_descriptions(page) == []
+    answer = client.post(SIGN_URL, form_data(statement, email="not an address"))
+    assert answer.status_code == 400
+    assert missing_descriptions(answer.content.decode()) == []

@@ -7,6 +7,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
+from undersigned.core.plain_text import name_refusal
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.services.sign_ons import SignOnInput
 from undersigned.organisations.types import type_label
@@ -80,10 +81,17 @@ class SignOnForm(forms.Form):
         return value
 
     def clean_name(self) -> str:
-        return self._clean_plain("name")
+        return self._clean_name("name")
 
     def clean_contact_name(self) -> str:
-        return self._clean_plain("contact_name")
+        return self._clean_name("contact_name")
+
+    def _clean_name(self, name: str) -> str:
+        value = self._clean_plain(name)
+        refusal = name_refusal(value)
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
+        return value
 
     def clean_contact_role(self) -> str:
         return self._clean_plain("contact_role")

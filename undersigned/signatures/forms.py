@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.forms import CompleteEmailField, CountrySelect, known_country, no_control_characters
+from undersigned.core.plain_text import name_refusal
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput
 
@@ -55,6 +56,9 @@ class SignForm(forms.Form):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
             raise forms.ValidationError(_("Enter your name."))
+        refusal = name_refusal(name)
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         return name
 
     def signer(self) -> SignerInput:

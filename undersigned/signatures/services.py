@@ -27,7 +27,7 @@ from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.bot_check import TOO_FAST, FormTimer
 from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
-from undersigned.core.plain_text import has_control_characters, squeezed
+from undersigned.core.plain_text import first_name_and_initial, has_control_characters, name_refusal, squeezed
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
@@ -71,6 +71,9 @@ def _checked_signer(signer: SignerInput) -> SignerInput:
     name, city, affiliation = squeezed(signer.name), squeezed(signer.city), squeezed(signer.affiliation)
     if not name:
         raise refuse("name", _("Enter your name."))
+    refusal = name_refusal(name)
+    if refusal is not None:
+        raise refuse("name", refusal)
     for field, value, longest in (
         ("name", name, NAME_LENGTH),
         ("city", city, CITY_LENGTH),
@@ -100,8 +103,7 @@ def display_name_for(name: str, shown: str) -> str:
     if shown == Signature.NameShown.HIDDEN:
         return ""
     if shown == Signature.NameShown.INITIAL:
-        parts = name.split(" ")
-        return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+        return first_name_and_initial(name)
     return name
 
 

@@ -20,6 +20,7 @@ from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
 from undersigned.organisations.models import Logo, Organisation, OrganisationContact, OrganisationType, SignOn
 from undersigned.organisations.services.names import (
+    check_name,
     check_plain,
     contact_email_hash,
     normalise_organisation_name,
@@ -72,7 +73,7 @@ def organisation_save(
 ) -> Organisation:
     """Create (``organisation`` None) or update a directory entry. ``actor`` None: the command line."""
     _require_secretariat(actor)
-    name = check_plain(data.name, _("The name"))
+    name = check_name(data.name, _("The name"))
     if not name:
         raise DomainError("name_required", _("Enter the organisation's name."))
     short_name = check_plain(data.short_name, _("The short name"))
@@ -132,7 +133,7 @@ def contact_add(
 ) -> OrganisationContact:
     """A contact the secretariat vouches for: verified at once. Sealed to the federation's trustees."""
     _require_secretariat(actor)
-    name, role = check_plain(name, _("The name")), check_plain(role, _("The role"))
+    name, role = check_name(name, _("The name")), check_plain(role, _("The role"))
     if not name:
         raise DomainError("name_required", _("Enter the contact's name."))
     try:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from undersigned.core.addresses import normalise_email
 from undersigned.core.crypto import keyed_hash
 from undersigned.core.exceptions import DomainError
-from undersigned.core.plain_text import has_control_characters, squeezed
+from undersigned.core.plain_text import has_control_characters, name_refusal, squeezed
 
 
 def normalise_organisation_name(name: str) -> str:
@@ -52,4 +52,13 @@ def check_plain(value: str, label: str) -> str:
         raise DomainError("markup", _("%(field)s cannot contain < or >.") % {"field": label})
     if has_control_characters(value):
         raise DomainError("control", _("Remove the invisible control characters from %(field)s.") % {"field": label})
+    return value
+
+
+def check_name(value: str, label: str) -> str:
+    """A name of an organisation or a person: ``check_plain``, and letters in it (the rule of
+    every name the site shows, ``core.plain_text.name_refusal``)."""
+    value = check_plain(value, label)
+    if name_refusal(value) is not None:
+        raise DomainError("not_a_name", _("%(field)s needs letters in it, in any alphabet.") % {"field": label})
     return value

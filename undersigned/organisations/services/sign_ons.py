@@ -39,6 +39,7 @@ from undersigned.organisations.presentation import section_keys
 from undersigned.organisations.selectors import list_cache_key, tally_cache_key
 from undersigned.organisations.services.directory import remember_verified_contact, seal_contact_record
 from undersigned.organisations.services.names import (
+    check_name,
     check_plain,
     contact_email_hash,
     normalise_organisation_name,
@@ -187,8 +188,8 @@ def sign_on_record(
 
     Precondition: ``sign_on_submit``'s rules hold (it is the way in for people; this step is also
     for the demo data and for tests)."""
-    name = check_plain(data.name, _("The organisation's name"))
-    contact_name = check_plain(data.contact_name, _("The contact's name"))
+    name = check_name(data.name, _("The organisation's name"))
+    contact_name = check_name(data.contact_name, _("The contact's name"))
     contact_role = check_plain(data.contact_role, _("The role"))
     if not name or not contact_name:
         raise DomainError("name_required", _("Enter the organisation's name and the contact's name."))

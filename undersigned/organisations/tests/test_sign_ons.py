@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from PIL import Image
 
 from undersigned.core.crypto import open_sealed
+from undersigned.core.exceptions import DomainError
 from undersigned.organisations.models import Logo, SignOn, SignOnTally
 from undersigned.organisations.selectors import review_queue
 from undersigned.organisations.services.sign_ons import sign_on_withdraw, sign_ons_approve
@@ -232,6 +233,8 @@ def test_a_second_sign_on_by_the_same_organisation_is_refused(client, open_state
         ({"website": "javascript:alert(1)"}, "Enter a valid URL"),
         ({"website": "not a url"}, "Enter a valid URL"),
         ({"name": "<b>Readers</b>"}, "cannot contain &lt; or &gt;"),
+        ({"name": "🌿 🌿"}, "Enter a name with letters in it"),
+        ({"contact_name": "<i>Rosa</i>"}, "cannot contain &lt; or &gt;"),
         ({"contact_name": "Rosa\u202eContact"}, "invisible control characters"),
         ({"contact_email": "rosa@nowhere"}, "valid email address"),
         ({"contact_email": "rosa@@example.org"}, "valid email address"),
@@ -339,3 +342,13 @@ def test_a_sign_on_another_site_started_is_refused(open_statement):
     )
     assert posted.status_code == 403
     assert not SignOn.objects.exists()
+
+
+def test_the_service_refuses_a_name_without_letters_that_skipped_the_form(open_statement):
+    """The API reaches the service without the form: the same rule for names holds there."""
+    from undersigned.organisations.services.names import check_name
+
+    with pytest.raises(DomainError) as refused:
+        check_name("🌿 -- 🌿", "The organisation's name")
+    assert refused.value.code == "not_a_name"
+    assert check_name("  Lecteurs  de  Lyon ", "The organisation's name") == "Lecteurs de Lyon"

@@ -143,6 +143,14 @@ def test_the_address_and_a_hidden_name_are_not_stored_in_the_clear(statement):
         ("Ana María López", Signature.NameShown.INITIAL, "Ana L."),
         ("Ana López", Signature.NameShown.INITIAL, "Ana L."),
         ("Ana", Signature.NameShown.INITIAL, "Ana"),
+        # The initial comes from the family name in any script; emoji are not names.
+        ("ليلى بن علي 🌿", Signature.NameShown.INITIAL, "ليلى ع."),
+        ("🌿 Ana López", Signature.NameShown.INITIAL, "Ana L."),
+        ("Ana 🌿", Signature.NameShown.INITIAL, "Ana"),
+        ("Nguyễn Thị Ánh", Signature.NameShown.INITIAL, "Nguyễn Á."),
+        ("Ánh", Signature.NameShown.INITIAL, "Ánh"),
+        ("अनीता शर्मा", Signature.NameShown.INITIAL, "अनीता श."),
+        ("ليلى بن علي 🌿", Signature.NameShown.FULL, "ليلى بن علي 🌿"),
         ("Ana María López", Signature.NameShown.HIDDEN, ""),
     ],
 )

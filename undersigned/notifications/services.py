@@ -52,6 +52,16 @@ MAX_ATTEMPTS = 8  # about four hours of backoff: 1, 2, 4 … 64 minutes
 LEASE = timedelta(minutes=10)
 
 
+# A form sent again this soon after its confirmation went out (a double click, a second tap on a
+# slow phone) sends no second one: the first is on its way, and the answer says so.
+RESEND_AFTER = timedelta(minutes=2)
+
+
+def mailed_just_now(mailed_at: datetime | None) -> bool:
+    """True if a confirmation went out less than ``RESEND_AFTER`` ago: the form was sent twice."""
+    return mailed_at is not None and mailed_at > timezone.now() - RESEND_AFTER
+
+
 def recipient_check(email: str) -> ratelimit.Check:
     """The rate-limit check of mails the public forms send to ``email`` (its keyed hash, however
     it is spelled). Forms count it with their own checks, before they send."""

@@ -147,6 +147,9 @@ class SignOn(models.Model):
     network_hash = models.CharField(max_length=64, blank=True)
     via_member_sign_in = models.BooleanField(default=False)
     mails_sent = models.PositiveSmallIntegerField(default=0)
+    # When the last confirmation mail was queued: the form sent twice within
+    # ``organisations.services.sign_ons.RESEND_AFTER`` of it sends no second one.
+    mailed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
     decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -49,6 +49,9 @@ class Signature(models.Model):
     proof_of_work = models.BooleanField(default=False, help_text="Whether the browser solved the proof of work.")
     language = models.CharField(max_length=16)
     mails_sent = models.PositiveSmallIntegerField(default=0)
+    # When the last confirmation mail was queued: a form sent twice (a double click) within
+    # ``signatures.services.RESEND_AFTER`` of it sends no second one. Empty for rows from before.
+    mailed_at = models.DateTimeField(null=True, blank=True)
     # Fraud signals (see ``signatures.fraud``): their names and the score they add up to. A short
     # keyed hash of the normalised name groups near-identical names without keeping the name.
     signals = models.JSONField(default=list, blank=True)

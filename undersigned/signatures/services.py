@@ -30,7 +30,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.plain_text import first_name_and_initial, has_control_characters, name_refusal, squeezed
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
+from undersigned.notifications.services import mail_enqueue, mailed_just_now, recipient_check, too_many_mails
 from undersigned.permissions.roles import can_moderate_statement
 from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
@@ -290,7 +290,9 @@ def signature_record(
         # The insert comes first in its transaction, so a duplicate address rolls back nothing else
         # and needs no savepoint.
         with transaction.atomic():
-            signature = Signature.objects.create(statement=statement, email_hash=hashed, mails_sent=1, **fields)
+            signature = Signature.objects.create(
+                statement=statement, email_hash=hashed, mails_sent=1, mailed_at=timezone.now(), **fields
+            )
             _mail(signature, statement, revision, signer.email, "signature_confirm")
         return
     except IntegrityError:
@@ -302,20 +304,22 @@ def signature_record(
             for field, value in fields.items():
                 setattr(signature, field, value)
             signature.status, signature.mails_sent, signature.withdrawn_at = Signature.Status.PENDING, 1, None
+            signature.mailed_at = timezone.now()
             signature.erased_at = None  # what is stored now is theirs to see and erase again
             signature.created_at = timezone.now()
             signature.save()
             _mail(signature, statement, revision, signer.email, "signature_confirm")
-        elif signature.mails_sent < MAX_MAILS_PER_SIGNATURE:
+        elif signature.mails_sent < MAX_MAILS_PER_SIGNATURE and not mailed_just_now(signature.mailed_at):
             template = {
                 Signature.Status.PENDING: "signature_confirm",
                 Signature.Status.CONFIRMED: "signature_already_confirmed",
             }.get(Signature.Status(signature.status), "signature_not_counted")  # held or invalidated
             _mail(signature, statement, signature.revision, signer.email, template)
-            Signature.objects.filter(pk=signature.pk).update(mails_sent=F("mails_sent") + 1)
+            Signature.objects.filter(pk=signature.pk).update(mails_sent=F("mails_sent") + 1, mailed_at=timezone.now())
         else:
-            # No more mail for this address; the message is still built, so that this answer takes
-            # about as long as the others and does not tell that the address has signed.
+            # No more mail for this address, or one went out a moment ago; the message is still
+            # built, so that this answer takes about as long as the others and does not tell that
+            # the address has signed.
             build("signature_confirm", signer.email, {"statement_title": revision.title}, signature.language)
 
 

@@ -32,7 +32,7 @@ from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.crypto import server_decrypt, server_encrypt
 from undersigned.core.exceptions import DomainError
 from undersigned.ledger.services import record_event
-from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
+from undersigned.notifications.services import mail_enqueue, mailed_just_now, recipient_check, too_many_mails
 from undersigned.organisations.logos import logo_from_upload
 from undersigned.organisations.models import Logo, Organisation, OrganisationType, SignOn, SignOnTally
 from undersigned.organisations.presentation import section_keys
@@ -205,10 +205,11 @@ def sign_on_record(
     ).first()
     if existing is not None:
         if existing.contact_email_hash == hashed and existing.status == SignOn.Status.PENDING:
-            # The same contact again, before confirming: the confirmation again, a few times at most.
-            if existing.mails_sent < MAX_MAILS_PER_SIGN_ON:
+            # The same contact again, before confirming: the confirmation again, a few times at
+            # most, and not when it went out a moment ago (the form sent twice).
+            if existing.mails_sent < MAX_MAILS_PER_SIGN_ON and not mailed_just_now(existing.mailed_at):
                 mail_contact(existing, "sign_on_confirm", revision.title, data.contact_email.strip())
-                SignOn.objects.filter(pk=existing.pk).update(mails_sent=F("mails_sent") + 1)
+                SignOn.objects.filter(pk=existing.pk).update(mails_sent=F("mails_sent") + 1, mailed_at=timezone.now())
             return existing
         raise already_signed_on()
     sealed, sealed_to = seal_contact_record(
@@ -245,9 +246,15 @@ def sign_on_record(
                 language=language,
                 network_hash=network_hash,
                 mails_sent=1,
+                mailed_at=timezone.now(),
             )
             mail_contact(sign_on, "sign_on_confirm", revision.title, data.contact_email.strip())
     except IntegrityError:  # a concurrent sign-on of the same organisation won
+        winner = SignOn.objects.filter(
+            statement=statement, normalised_name=normalised, country=data.country, status=SignOn.Status.PENDING
+        ).first()
+        if winner is not None and winner.contact_email_hash == hashed:
+            return winner  # the same form sent twice at once: its first mail is on its way
         raise already_signed_on() from None
     return sign_on
 

@@ -8,12 +8,15 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from PIL import Image
 
 from undersigned.core.crypto import open_sealed
 from undersigned.core.exceptions import DomainError
+from undersigned.notifications.services import RESEND_AFTER
 from undersigned.organisations.models import Logo, SignOn, SignOnTally
 from undersigned.organisations.selectors import review_queue
 from undersigned.organisations.services.sign_ons import sign_on_withdraw, sign_ons_approve
@@ -221,8 +224,14 @@ def test_a_second_sign_on_by_the_same_organisation_is_refused(client, open_state
     assert again.status_code == 409
     assert "already signed on" in again.content.decode()
     assert SignOn.objects.count() == 1
-    # The same contact, before confirming, gets the confirmation again instead.
-    assert submit(client, open_statement).status_code == 200
+    # The same contact, before confirming, gets the confirmation again instead; a moment later
+    # that is the form sent twice, and its first mail is on its way.
+    twice = submit(client, open_statement)
+    assert twice.status_code == 200 and "it is on its way" in twice.content.decode()
+    run_tasks()
+    assert len(smtp_server.messages) == 1 and SignOn.objects.count() == 1
+    with time_machine.travel(timezone.now() + RESEND_AFTER + timedelta(seconds=1)):
+        assert submit(client, open_statement).status_code == 200
     run_tasks()
     assert len(smtp_server.messages) == 2 and SignOn.objects.count() == 1
 

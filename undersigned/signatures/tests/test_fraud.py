@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from undersigned.core.crypto import keyed_hash
 from undersigned.ledger.models import PendingEvent
 from undersigned.ledger.selectors import live_counts, verify_statement
+from undersigned.notifications.services import RESEND_AFTER
 from undersigned.signatures import fraud
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import (
@@ -153,7 +155,8 @@ def test_signing_again_while_held_says_the_signature_is_not_counted(open_stateme
     held = confirm_later(submit(open_statement, "again@mailinator.com"))
     assert held.status == Signature.Status.HELD
     run_tasks()
-    submit(open_statement, "again@mailinator.com")
+    with time_machine.travel(timezone.now() + RESEND_AFTER + timedelta(seconds=1)):
+        submit(open_statement, "again@mailinator.com")
     run_tasks()
     text = smtp_server.text_of(smtp_server.messages[-1])
     assert "not counted at the moment" in text and held.public_id in text

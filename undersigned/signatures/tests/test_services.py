@@ -6,12 +6,14 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.utils import timezone
 
 from undersigned.core.crypto import open_sealed
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.models import OutgoingMail
+from undersigned.notifications.services import RESEND_AFTER
 from undersigned.sealing.models import Trustee
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature
@@ -169,8 +171,10 @@ def test_signing_again_with_the_same_address_in_any_spelling_adds_no_row_and_res
         "analopez+again@gmail.com",
         "analopez@googlemail.com",
     ]
-    for email in spellings:
-        submit(statement, email=email)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for email in spellings:
+            submit(statement, email=email)
+            clock.shift(RESEND_AFTER + timedelta(seconds=1))  # not a double click: asked again later
 
     signature = signature_of(statement)
     assert signature.status == Signature.Status.PENDING
@@ -183,13 +187,26 @@ def test_signing_again_after_confirming_sends_the_already_confirmed_mail(stateme
     submit(statement)
     confirm(signature_of(statement))
 
-    submit(statement, email=ANA.upper())
+    with time_machine.travel(timezone.now() + RESEND_AFTER + timedelta(seconds=1)):
+        submit(statement, email=ANA.upper())
 
     assert Signature.objects.count() == 1
     assert signature_of(statement).status == Signature.Status.CONFIRMED
     templates = list(OutgoingMail.objects.order_by("created_at").values_list("template", flat=True))
     assert templates == ["signature_confirm", "signature_already_confirmed"]
     assert counted(statement) == 1
+
+
+def test_a_form_sent_twice_at_once_sends_one_mail_and_a_later_try_another(statement):
+    """A double click, or a second tap on a slow phone: one mail, and both answers alike."""
+    submit(statement)
+    submit(statement)
+    assert OutgoingMail.objects.count() == 1
+    assert signature_of(statement).mails_sent == 1
+
+    with time_machine.travel(timezone.now() + RESEND_AFTER + timedelta(seconds=1)):
+        submit(statement)  # no mail after a few minutes: signing again sends it once more
+    assert OutgoingMail.objects.count() == 2
 
 
 def test_confirming_twice_counts_once(statement):

@@ -4,8 +4,9 @@
   the rate limit on POSTs, and the overload guard: in front of an app server that answers one
   request at a time (config/tests/stand_in_app.py, slow on demand), excess sign requests get a
   503 with Retry-After at once, none waits more than 10 s, and the cached page stays up.
-- systemd: `systemd-analyze verify` on every unit, and the app server's own command line started as
-  systemd starts it (socket activation), reloaded under a stream of requests without failing one.
+- systemd: `systemd-analyze verify` on every unit and `systemd-analyze security` on each service's
+  sandbox, and the app server's own command line started as systemd starts it (socket
+  activation), reloaded under a stream of requests without failing one.
 
 The database plays no part, so these run in the SQLite pass of `make test` only.
 """
@@ -280,16 +281,23 @@ def _installed_copy(unit: Path, directory: Path, name: str | None = None) -> Pat
     return copy
 
 
-def _verify(units: list[Path]) -> subprocess.CompletedProcess[str]:
+def _systemd_analyze(*arguments: str) -> subprocess.CompletedProcess[str]:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.fail("systemd-analyze is missing; run: sudo apt-get install -y systemd")
-    return subprocess.run(
-        [analyze, "--man=no", "verify", *map(str, units)], capture_output=True, text=True, check=False
-    )
+    return subprocess.run([analyze, *arguments], capture_output=True, text=True, check=False)
 
 
-def test_every_unit_passes_systemd_analyze_verify(tmp_path: Path):
+def _verify(units: list[Path]) -> subprocess.CompletedProcess[str]:
+    return _systemd_analyze("--man=no", "verify", *map(str, units))
+
+
+def _exposure(service: Path) -> subprocess.CompletedProcess[str]:
+    """Fails (non-zero) above an exposure of 2.0 in systemd's score of the unit's sandbox."""
+    return _systemd_analyze("security", "--offline=true", "--threshold=20", "--no-pager", str(service))
+
+
+def test_every_unit_passes_systemd_analyze_verify_and_is_sandboxed(tmp_path: Path):
     units = [_installed_copy(unit, tmp_path) for unit in sorted(SYSTEMD.iterdir())]
     # A timer's service is an instance of the command template: verified as such, with its command.
     for timer in SYSTEMD.glob("*.timer"):
@@ -303,8 +311,18 @@ def test_every_unit_passes_systemd_analyze_verify(tmp_path: Path):
 
     # … and it does fail on a fault.
     broken = tmp_path / "undersigned.service"
-    broken.write_text(broken.read_text().replace(f"{ROOT}/.venv/bin/gunicorn", "/nonexistent/gunicorn"))
+    original = broken.read_text()
+    broken.write_text(original.replace(f"{ROOT}/.venv/bin/gunicorn", "/nonexistent/gunicorn"))
     assert _verify([broken]).returncode != 0
+    broken.write_text(original)
+
+    # The sandbox, as systemd scores it: every service's exposure at most 2.0 of 10 (it is 1.5;
+    # without ProtectSystem=, NoNewPrivileges= and an empty CapabilityBoundingSet= it is 3.6).
+    for service in sorted(tmp_path.glob("*.service")):
+        assert _exposure(service).returncode == 0, _exposure(service).stdout
+    sandbox = re.compile(r"^(ProtectSystem|NoNewPrivileges|CapabilityBoundingSet)=.*\n", re.MULTILINE)
+    broken.write_text(sandbox.sub("", original))
+    assert _exposure(broken).returncode != 0
 
 
 def _children(pid: int) -> set[int]:

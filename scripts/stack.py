@@ -50,22 +50,43 @@ MARKER = re.compile(r"@([A-Z_]+)@")
 # --- nginx ---------------------------------------------------------------------------------------
 
 
-def site_conf(*, listen: str, app_ports: list[int], static_root: Path, cache_path: Path, server_name: str) -> str:
-    """deploy/nginx/undersigned.conf with its markers filled in."""
-    values = {
-        "LISTEN": listen,
-        "APP_SERVERS": "\n    ".join(f"server 127.0.0.1:{port} max_fails=3 fail_timeout=5s;" for port in app_ports),
-        "STATIC_ROOT": f"{str(static_root).rstrip('/')}/",
-        "CACHE_PATH": str(cache_path),
-        "SERVER_NAME": server_name,
-    }
-    text = SITE_CONF.read_text()
+def fill(template: Path, values: dict[str, str]) -> str:
+    """One of deploy/nginx/'s files with its @NAME@ markers filled in from ``values``."""
     # Only the lines of the file, not its comments, carry markers to fill.
     lines = [
         line if line.lstrip().startswith("#") else MARKER.sub(lambda match: values[match.group(1)], line)
-        for line in text.splitlines()
+        for line in template.read_text().splitlines()
     ]
     return "\n".join(lines) + "\n"
+
+
+def site_conf(
+    *,
+    listen: str,
+    app_ports: list[int],
+    static_root: Path,
+    cache_path: Path,
+    server_name: str,
+    max_conns: int = 0,
+    tls: str = "",
+) -> str:
+    """deploy/nginx/undersigned.conf with its markers filled in.
+
+    ``max_conns``: requests in flight to each app server before nginx answers 503 at once (0: no
+    bound). ``tls``: the lines that turn TLS on, e.g. ``include /path/undersigned-tls.conf;``.
+    """
+    bound = f" max_conns={max_conns}" if max_conns else ""
+    values = {
+        "LISTEN": listen,
+        "APP_SERVERS": "\n    ".join(
+            f"server 127.0.0.1:{port}{bound} max_fails=3 fail_timeout=5s;" for port in app_ports
+        ),
+        "STATIC_ROOT": f"{str(static_root).rstrip('/')}/",
+        "CACHE_PATH": str(cache_path),
+        "SERVER_NAME": server_name,
+        "TLS": tls,
+    }
+    return fill(SITE_CONF, values)
 
 
 def nginx_binary() -> str:
@@ -314,6 +335,8 @@ def main() -> int:
                 static_root=directory / "var" / "static",
                 cache_path=directory / "nginx" / "cache",
                 server_name="127.0.0.1 localhost",
+                # Twice what each server answers at once: beyond that nginx answers 503 at once.
+                max_conns=2 * app_workers * app_threads,
             )
             nginx = Nginx(directory / "nginx", conf, port)
             wait_for_health(port, [*processes, nginx.process])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -32,12 +32,27 @@ def private(response: HttpResponse) -> HttpResponse:
 
 def link_problem(request: HttpRequest, error: LinkError) -> HttpResponse:
     kind = error.kind
+    broken = error.code == "link_invalid"
     context = {
         "error": error,
-        "hint": kind.hint if error.code != "link_invalid" else "",
+        "hint": kind.broken_hint if broken else kind.hint,
         "renew_url": reverse(kind.renew_url_name) if kind.renew_url_name else "",
     }
     return private(render(request, "link_problem.html", context, status=error.status))
+
+
+def broken_link(kind: LinkKind[Any]) -> Callable[..., HttpResponse]:
+    """The view for every address that starts like a ``kind`` link but matches none: the link
+    cut short by a mail program (nothing after the prefix) or split and joined with a slash.
+    It answers as a link that does not work, not as a page that does not exist."""
+
+    def view(request: HttpRequest, rest: str = "") -> HttpResponse:
+        if rest and "/" not in rest and request.method in ("GET", "HEAD"):
+            # Only the final slash is missing: the whole link may be there, as APPEND_SLASH would.
+            return HttpResponsePermanentRedirect(request.path + "/")
+        return link_problem(request, LinkInvalidError(kind))
+
+    return view
 
 
 def personal_link(

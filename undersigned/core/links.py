@@ -41,6 +41,9 @@ class LinkKind(Generic[Ref]):
     # What the person can do once the link has expired or was used, and where to ask for a new one.
     hint: str | Promise = ""
     renew_url_name: str = ""
+    # What to do when the link does not open at all (cut or changed on its way): where else the
+    # person finds it, or how to have it sent again.
+    broken_hint: str | Promise = ""
     single_use: bool = False
     compress: bool = False
 

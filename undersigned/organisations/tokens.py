@@ -55,14 +55,23 @@ CONFIRM_LINK = LinkKind(
     to_value=_value,
     from_value=_ref,
     hint=_("Confirmation links work for seven days. Sign on again to receive a new one."),
+    broken_hint=_("Or sign on again with the same contact address: we will send the link once more."),
 )
-WITHDRAW_LINK = LinkKind(salt="undersigned.organisations.withdraw", max_age=None, to_value=_value, from_value=_ref)
+WITHDRAW_LINK = LinkKind(
+    salt="undersigned.organisations.withdraw",
+    max_age=None,
+    to_value=_value,
+    from_value=_ref,
+    broken_hint=_("The contact can also withdraw the sign-on from the page of their data: ask for its link here."),
+    renew_url_name="privacy:request",
+)
 SIGN_IN_LINK = LinkKind(
     salt="undersigned.organisations.member-sign-in",
     max_age=timedelta(minutes=SIGN_IN_MINUTES),
     to_value=_sealed_address,
     from_value=_address,
     renew_url_name="organisations:member_sign_in",
+    broken_hint=_("Sign-in links work once, for a short time: ask for a new one here."),
     single_use=True,
     compress=True,
 )

@@ -1,7 +1,9 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from undersigned.core.link_pages import broken_link
 from undersigned.organisations import logo_views, views
 from undersigned.organisations.directory_urls import public_patterns
+from undersigned.organisations.tokens import CONFIRM_LINK, SIGN_IN_LINK, WITHDRAW_LINK
 
 app_name = "organisations"
 urlpatterns = [
@@ -14,4 +16,8 @@ urlpatterns = [
     path("organisations/members/", views.member_home, name="member_home"),
     path("organisations/members/sign-out/", views.member_sign_out, name="member_sign_out"),
     *public_patterns,
+    # A link cut short or split by a mail program: a link that does not work, not a missing page.
+    re_path(r"^sign-ons/confirm/(?P<rest>.*)$", broken_link(CONFIRM_LINK)),
+    re_path(r"^sign-ons/withdraw/(?P<rest>.*)$", broken_link(WITHDRAW_LINK)),
+    re_path(r"^organisations/members/sign-in/(?P<rest>.+)$", broken_link(SIGN_IN_LINK)),
 ]

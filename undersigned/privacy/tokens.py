@@ -56,6 +56,7 @@ DATA_LINK = LinkKind(
     to_value=lambda ref: [ref.signer_hash, ref.contact_hash],
     from_value=_person,
     hint=lazy(_hint, str)(),
+    broken_hint=lazy(_hint, str)(),
     renew_url_name="privacy:request",
 )
 

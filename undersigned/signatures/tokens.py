@@ -38,8 +38,16 @@ CONFIRM_LINK = LinkKind(
     to_value=_value,
     from_value=_ref,
     hint=_("Confirmation links work for seven days. Sign the statement again and we will send you a new one."),
+    broken_hint=_("Or sign the statement again with the same address: we will send you the link once more."),
 )
-WITHDRAW_LINK = LinkKind(salt="undersigned.signatures.withdraw", max_age=None, to_value=_value, from_value=_ref)
+WITHDRAW_LINK = LinkKind(
+    salt="undersigned.signatures.withdraw",
+    max_age=None,
+    to_value=_value,
+    from_value=_ref,
+    broken_hint=_("You can also withdraw your signature from the page of your data: ask for its link here."),
+    renew_url_name="privacy:request",
+)
 
 
 def confirm_token(ref: SignatureRef) -> str:

@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from undersigned.core.link_pages import broken_link
 from undersigned.signatures import views
+from undersigned.signatures.tokens import CONFIRM_LINK, WITHDRAW_LINK
 
 app_name = "signatures"
 urlpatterns = [
@@ -10,4 +12,7 @@ urlpatterns = [
     path("signatures/thanks/<str:token>/", views.thanks, name="thanks"),
     path("signatures/withdraw/<str:token>/", views.withdraw, name="withdraw"),
     path("signatures/challenge/", views.altcha_challenge, name="challenge"),
+    # A link cut short or split by a mail program: a link that does not work, not a missing page.
+    re_path(r"^signatures/confirm/(?P<rest>.*)$", broken_link(CONFIRM_LINK)),
+    re_path(r"^signatures/(?:thanks|withdraw)/(?P<rest>.*)$", broken_link(WITHDRAW_LINK)),
 ]

@@ -86,3 +86,36 @@ def test_a_used_sign_in_link_stays_used_while_the_cache_is_down(client, librarie
     assert used.status_code == 410
     assert "This link was already used" in used.content.decode()
     assert_private(used)
+
+
+def _cut(address: str, token: str, how: str) -> str:
+    prefix = address.split("{}")[0]
+    return {
+        "cut after the prefix": prefix,
+        "cut in the middle": address.format(token[: len(token) // 2]),
+        "split over two lines, joined with a slash": prefix + token[:12] + "/" + token[12:] + "/",
+    }[how]
+
+
+@pytest.mark.parametrize(
+    "how", ["cut after the prefix", "cut in the middle", "split over two lines, joined with a slash"]
+)
+@pytest.mark.parametrize("name", [name for name in LINKS if not LINKS[name][0].endswith(".json")])
+def test_a_link_cut_or_split_by_a_mail_program_says_so_and_what_to_do(client, site, name, how):
+    address, token, _expires = LINKS[name]
+    response = client.get(_cut(address, token(), how), follow=True)
+    if how == "cut after the prefix" and name in {"member sign-in", "your data"}:
+        # What is left is the page that mails a new link: the right place to land.
+        assert response.status_code == 200 and 'type="email"' in response.content.decode()
+        return
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "This link does not work" in page
+    assert "Some mail programs cut long links" in page
+    assert_private(response)
+
+
+def test_a_link_whose_last_slash_was_cut_still_opens(client, site):
+    token = data_link_token(PersonRef("a" * 64, "b" * 64))
+    response = client.get(f"/your-data/{token}")
+    assert response.status_code == 301 and response["Location"] == f"/your-data/{token}/"

@@ -148,7 +148,24 @@ def stop_updates(request: HttpRequest, ref: PersonRef, token: str) -> HttpRespon
 @require_POST
 @personal_link(DATA_LINK)
 def withdraw(request: HttpRequest, ref: PersonRef, token: str) -> HttpResponse:
+    """The button on the page asks first (a page of its own, without JavaScript); only the answer
+    to that question, ``confirmed=yes``, withdraws."""
     by_contact = request.POST.get("kind", "signature") == "sign_on"
+    if request.POST.get("confirmed") != "yes":
+        receipt = request.POST.get("receipt", "")[:40]
+        held = records_held(ref)
+        record = next(
+            (item for item in (held.sign_ons if by_contact else held.signatures) if item.public_id == receipt), None
+        )
+        if record is None:
+            return _records_page(
+                request, token, ref, status=404, error=_("This record is not among yours, or no longer exists.")
+            )
+        return render(
+            request,
+            "privacy/withdraw_confirm.html",
+            {"token": token, "record": record, "kind": "sign_on" if by_contact else "signature"},
+        )
     return _act_on_receipt(
         request,
         token,

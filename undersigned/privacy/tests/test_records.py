@@ -64,14 +64,24 @@ def test_the_download_holds_the_same_records(client, open_statement):
 def test_a_signer_withdraws_from_the_page(client, open_statement):
     signature = sign(open_statement, email=ADA, confirm=True)
     assert tally_for_statement(open_statement.statement.pk).total == 1
-    answer = client.post(link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": signature.public_id})
+    # The button asks first, as erasing does; nothing changes until the answer.
+    asked = client.post(link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": signature.public_id})
+    assert asked.status_code == 200
+    assert "Withdraw this signature?" in asked.content.decode()
+    assert 'name="confirmed" value="yes"' in asked.content.decode()
+    assert Signature.objects.get(pk=signature.pk).status == Signature.Status.CONFIRMED
+    answer = client.post(
+        link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": signature.public_id, "confirmed": "yes"}
+    )
     assert answer.status_code == 200
     assert "It is withdrawn." in answer.content.decode()
     signature.refresh_from_db()
     assert signature.status == Signature.Status.WITHDRAWN
     assert bytes(signature.sealed_contact) == b""
     assert tally_for_statement(open_statement.statement.pk).total == 0
-    again = client.post(link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": signature.public_id})
+    again = client.post(
+        link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": signature.public_id, "confirmed": "yes"}
+    )
     assert "It was already withdrawn." in again.content.decode()
     assert_counts_are_honest()
 
@@ -79,7 +89,11 @@ def test_a_signer_withdraws_from_the_page(client, open_statement):
 def test_someone_elses_receipt_cannot_be_withdrawn(client, open_statement):
     sign(open_statement, email=ADA, confirm=True)
     other = sign(open_statement, email="bob@example.org", confirm=True)
-    answer = client.post(link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": other.public_id})
+    for confirmed in ("", "yes"):
+        answer = client.post(
+            link_path(ADA) + "withdraw/", {"kind": "signature", "receipt": other.public_id, "confirmed": confirmed}
+        )
+        assert answer.status_code == 404
     assert answer.status_code == 404
     other.refresh_from_db()
     assert other.status == Signature.Status.CONFIRMED
@@ -88,7 +102,8 @@ def test_someone_elses_receipt_cannot_be_withdrawn(client, open_statement):
 def test_a_contact_withdraws_a_sign_on(client, open_statement, sam):
     sign_on = signed_on(open_statement, contact_email="rosa@readers.example.org", approve_by=sam)
     answer = client.post(
-        link_path("rosa@readers.example.org") + "withdraw/", {"kind": "sign_on", "receipt": sign_on.public_id}
+        link_path("rosa@readers.example.org") + "withdraw/",
+        {"kind": "sign_on", "receipt": sign_on.public_id, "confirmed": "yes"},
     )
     assert answer.status_code == 200
     sign_on.refresh_from_db()
@@ -247,7 +262,7 @@ def test_the_purge_then_takes_the_address_hash_of_erased_signatures_too(client, 
 
 def test_signing_again_after_withdrawing_and_erasing_is_shown_and_can_be_erased_again(client, open_statement):
     signature = sign(open_statement, email=ADA, confirm=True, name="Ada Lovelace")
-    client.post(link_path(ADA) + "withdraw/", {"receipt": signature.public_id})
+    client.post(link_path(ADA) + "withdraw/", {"receipt": signature.public_id, "confirmed": "yes"})
     erase(client)
     sign(open_statement, email=ADA, name="Ada Again", name_shown="full")
     page = client.get(link_path(ADA)).content.decode()
@@ -261,9 +276,12 @@ def test_signing_again_after_withdrawing_and_erasing_is_shown_and_can_be_erased_
 def test_any_receipt_sent_to_withdraw_gets_a_clear_answer(client, open_statement, receipt):
     signature = sign(open_statement, email=ADA, confirm=True)
     for kind in ("signature", "sign_on"):
-        response = client.post(link_path(ADA) + "withdraw/", {"receipt": receipt, "kind": kind})
-        assert response.status_code == 404
-        assert "not among yours" in response.content.decode()
+        for confirmed in ("", "yes"):
+            response = client.post(
+                link_path(ADA) + "withdraw/", {"receipt": receipt, "kind": kind, "confirmed": confirmed}
+            )
+            assert response.status_code == 404
+            assert "not among yours" in response.content.decode()
     assert Signature.objects.get(pk=signature.pk).status == Signature.Status.CONFIRMED
 
 

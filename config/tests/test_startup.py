@@ -43,6 +43,10 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
         ("DATA_KEYS", "abc"),
         ("FRAUD_HOLD_SCORE", "high"),
         ("GEOIP_DATABASE", "/nowhere/countries.mmdb"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_ALLOWED_NETWORKS", "10.0.0.300/8"),
+        ("METRICS_TOKEN", "too-short"),
+        ("PROMETHEUS_MULTIPROC_DIR", "/nowhere/metrics"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):

@@ -129,3 +129,11 @@ def test_over_tls_cookies_are_secure_and_http_only_and_hsts_is_on(tmp_path):
     assert flags == str([True] * 6)
     assert int(settings_value("settings.SECURE_HSTS_SECONDS", env)) >= 31536000
     assert settings_value("settings.SECURE_SSL_REDIRECT", env) == "True"
+
+
+@pytest.mark.parametrize(("debug", "expected"), [("false", "json"), ("true", "text")])
+def test_logs_are_json_lines_in_production_and_text_in_development(tmp_path, debug, expected):
+    code = "from django.conf import settings; print(settings.LOGGING['handlers']['console']['formatter'])"
+    result = manage("shell", "-c", code, env={**production_environment(tmp_path), "DEBUG": debug})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -1,8 +1,9 @@
 """A logging filter that takes personal data out of every log line before it is written: email
 addresses, the signed tokens of personal links (confirmation, withdrawal, sign-in), which can
 appear in the paths of logged requests and in exception messages, the values PostgreSQL quotes
-when it refuses a row, which reach the log in a failed request's traceback, and the values of
-queries logged under DEBUG.
+when it refuses a row, which reach the log in a failed request's traceback, the values of
+queries logged under DEBUG, the whole context a template's failed variable lookup dumps under DEBUG,
+and the query string of a request's repr.
 
 Names cannot be recognised in free text; they are kept out of logs by logging no submitted value,
 and out of database errors and logged queries by the patterns below (``tests/test_log_leaks.py``

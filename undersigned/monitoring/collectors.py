@@ -80,6 +80,11 @@ class DatabaseCollector(Collector):
             retried.add_metric([count.state, count.task], count.retried)
         yield tasks
         yield retried
+        yield GaugeMetricFamily(
+            "undersigned_tasks_oldest_due_seconds",
+            "How long the task due longest ago has waited for a worker; 0 when none waits.",
+            _age(now, selectors.oldest_due_task()),
+        )
 
         ledger = selectors.ledger_backlog()
         yield GaugeMetricFamily(

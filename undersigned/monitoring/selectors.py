@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Min, Q
-from django_tasks_db.models import DBTaskResult
+from django.db.models import Case, Count, F, Min, Q, When
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from undersigned.ledger.models import PendingEvent
 from undersigned.notifications.models import OutgoingMail
@@ -83,6 +83,15 @@ def task_counts() -> list[TaskCount]:
                 for task, tasks, retried in cursor.fetchall()
             ]
     return counts
+
+
+def oldest_due_task() -> datetime | None:
+    """Since when the task that has waited longest for a worker was due: its run-after time, or
+    its enqueueing for one without (the backend writes the year 9999 then). Tasks whose time has
+    not come (the daily purge, the minute's sweep, a mail's retry) are not waiting."""
+    due_since = Case(When(run_after=get_date_max(), then=F("enqueued_at")), default=F("run_after"))
+    oldest: datetime | None = DBTaskResult.objects.ready().aggregate(oldest=Min(due_since))["oldest"]
+    return oldest
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,13 @@ def parse_networks(name: str, values: list[str]) -> list[ipaddress.IPv4Network |
     return networks
 
 
+def parse_metrics_token(name: str, value: str) -> str:
+    """A bearer token for /metrics: long enough not to be guessed, and sendable in a header as is."""
+    if len(value) < 32 or not all(33 <= ord(character) <= 126 for character in value):
+        raise ConfigurationError(f"{name} must be at least 32 printable characters without spaces")
+    return value
+
+
 def parse_redis_url(name: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"redis", "rediss", "unix"}:

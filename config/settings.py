@@ -6,6 +6,7 @@ one-line message that names it (see ``config.environment``).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from config.environment import (
     parse_data_keys,
     parse_database_url,
     parse_email_url,
+    parse_metrics_token,
     parse_networks,
     parse_redis_url,
     parse_replica_urls,
@@ -113,6 +115,35 @@ try:
     LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigurationError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {LOG_LEVEL!r}")
+    # JSON lines for a log collector in production; one readable line per record in development.
+    LOG_FORMAT = (env_str("LOG_FORMAT") or ("text" if DEBUG else "json")).lower()
+    if LOG_FORMAT not in {"json", "text"}:
+        raise ConfigurationError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+
+    # /metrics answers a client from these networks (its address found as the rate limits find it,
+    # through TRUSTED_PROXIES), or one that sends METRICS_TOKEN as a bearer token; anyone else gets
+    # the site's "not found". "none" leaves the token as the only way in.
+    _metrics_networks = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+    METRICS_ALLOWED_NETWORKS = (
+        [] if _metrics_networks == ["none"] else parse_networks("METRICS_ALLOWED_NETWORKS", _metrics_networks)
+    )
+    _metrics_token = env_secret("METRICS_TOKEN")
+    METRICS_TOKEN = parse_metrics_token("METRICS_TOKEN", _metrics_token) if _metrics_token else None
+    # prometheus_client reads this variable itself: with it, every process of one app server writes
+    # its request timings and counters to files there, and /metrics adds up all of them. Checked
+    # here so that a missing directory stops start-up with its name instead of failing a request.
+    _multiprocess_dir = env_str("PROMETHEUS_MULTIPROC_DIR")
+    METRICS_MULTIPROCESS_DIR = Path(_multiprocess_dir) if _multiprocess_dir else None
+    # The library reads the variable as it is, and switches on at its mere presence: set but blank
+    # (an .env file copied as is), it would write its files into the working directory.
+    if METRICS_MULTIPROCESS_DIR is None:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_MULTIPROCESS_DIR)
+    if METRICS_MULTIPROCESS_DIR is not None and not (
+        METRICS_MULTIPROCESS_DIR.is_dir() and os.access(METRICS_MULTIPROCESS_DIR, os.W_OK)
+    ):
+        raise ConfigurationError(f"PROMETHEUS_MULTIPROC_DIR {METRICS_MULTIPROCESS_DIR} is not a writable directory")
 except ConfigurationError as error:
     # One line, no traceback: the operator needs the variable's name, not our stack.
     raise SystemExit(f"Undersigned cannot start: {error}") from None
@@ -149,12 +180,18 @@ INSTALLED_APPS = [
     "undersigned.exports",
     "undersigned.deliveries",
     "undersigned.api",
+    "undersigned.monitoring",
     "undersigned.demo",
     "django_countries",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer, /healthz and /metrics included, gets a request id, a log line and
+    # its time in the request-duration histogram.
+    "undersigned.core.request_logs.RequestLogMiddleware",
     "undersigned.federation.middleware.HealthCheckMiddleware",
+    # Before the host check and the HTTPS redirect: Prometheus scrapes each app server by address.
+    "undersigned.monitoring.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "undersigned.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -363,16 +400,28 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Logging -----------------------------------------------------------------------------------
 
-# Logs carry no personal data: no request bodies, no addresses; Django's request logger records the
-# path and status only.
+# Logs carry no personal data: no request bodies, no addresses, no paths (a path may hold a personal
+# link's token); each request is logged once, by its route's name (core.request_logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Every line passes through the redaction filter: no address or personal link reaches a log.
-    "filters": {"redact": {"()": "undersigned.core.log_redaction.RedactPersonalData"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "undersigned.core.request_logs.JsonLinesFormatter"},
+    },
+    "filters": {
+        # Every record learns the id of the request it belongs to, if any.
+        "request_id": {"()": "undersigned.core.request_logs.RequestIdFilter"},
+        # Every line passes through the redaction filter: no address or personal link reaches a log.
+        "redact": {"()": "undersigned.core.log_redaction.RedactPersonalData"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "stream": sys.stderr, "filters": ["redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "stream": sys.stderr,
+            "filters": ["request_id", "redact"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

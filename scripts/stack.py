@@ -324,7 +324,13 @@ def main() -> int:
 
             app_ports = [free_port() for _ in range(servers)]
             for app_port in app_ports:
-                processes.append(start(gunicorn_command(app_port, workers=app_workers, threads=app_threads), env))
+                # Each server's workers add up their request timings in a directory of its own (/metrics).
+                metrics_dir = directory / f"metrics-{app_port}"
+                metrics_dir.mkdir()
+                server_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+                processes.append(
+                    start(gunicorn_command(app_port, workers=app_workers, threads=app_threads), server_env)
+                )
             for _ in range(db_workers):
                 processes.append(start([*manage, "db_worker", "--no-reload", "--verbosity", "0"], env))
             for app_port in app_ports:
@@ -346,7 +352,7 @@ def main() -> int:
 Undersigned is running (Ctrl-C stops everything below):
   site            {site_url}/   (nginx: load balancer, static files, cache; X-Cache-Status says HIT or MISS)
   app servers     {", ".join(f"http://127.0.0.1:{app_port}/" for app_port in app_ports)}
-                  (gunicorn, {app_workers} workers × {app_threads} threads each)
+                  (gunicorn, {app_workers} workers × {app_threads} threads each; /metrics on each)
   workers         {db_workers} × manage.py db_worker
   PostgreSQL      {database_url}
   Redis           {redis_url}

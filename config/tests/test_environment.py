@@ -13,6 +13,7 @@ from config.environment import (
     parse_data_keys,
     parse_database_url,
     parse_email_url,
+    parse_metrics_token,
     parse_redis_url,
     parse_replica_urls,
     parse_secret_key,
@@ -199,3 +200,11 @@ def test_a_list_that_lists_nothing_is_refused(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", " , ,")
     with pytest.raises(ConfigurationError, match="ALLOWED_HOSTS"):
         env_list("ALLOWED_HOSTS", ["default"])
+
+
+def test_a_metrics_token_is_long_and_fits_in_a_header():
+    token = "0123456789abcdefghijklmnopqrstuvwxyz"
+    assert parse_metrics_token("METRICS_TOKEN", token) == token
+    for weak in ("short", "a" * 31, token + " and spaces", token + "\u00e9"):
+        with pytest.raises(ConfigurationError, match="METRICS_TOKEN"):
+            parse_metrics_token("METRICS_TOKEN", weak)

@@ -43,6 +43,10 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
         ("DATA_KEYS", "abc"),
         ("FRAUD_HOLD_SCORE", "high"),
         ("GEOIP_DATABASE", "/nowhere/countries.mmdb"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_ALLOWED_NETWORKS", "10.0.0.300/8"),
+        ("METRICS_TOKEN", "too-short"),
+        ("PROMETHEUS_MULTIPROC_DIR", "/nowhere/metrics"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):
@@ -125,3 +129,11 @@ def test_over_tls_cookies_are_secure_and_http_only_and_hsts_is_on(tmp_path):
     assert flags == str([True] * 6)
     assert int(settings_value("settings.SECURE_HSTS_SECONDS", env)) >= 31536000
     assert settings_value("settings.SECURE_SSL_REDIRECT", env) == "True"
+
+
+@pytest.mark.parametrize(("debug", "expected"), [("false", "json"), ("true", "text")])
+def test_logs_are_json_lines_in_production_and_text_in_development(tmp_path, debug, expected):
+    code = "from django.conf import settings; print(settings.LOGGING['handlers']['console']['formatter'])"
+    result = manage("shell", "-c", code, env={**production_environment(tmp_path), "DEBUG": debug})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

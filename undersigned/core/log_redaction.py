@@ -1,8 +1,9 @@
 """A logging filter that takes personal data out of every log line before it is written: email
 addresses, the signed tokens of personal links (confirmation, withdrawal, sign-in), which can
 appear in the paths of logged requests and in exception messages, the values PostgreSQL quotes
-when it refuses a row, which reach the log in a failed request's traceback, and the values of
-queries logged under DEBUG.
+when it refuses a row, which reach the log in a failed request's traceback, the values of
+queries logged under DEBUG, the whole context a template's failed variable lookup dumps under DEBUG,
+and the query string of a request's repr.
 
 Names cannot be recognised in free text; they are kept out of logs by logging no submitted value,
 and out of database errors and logged queries by the patterns below (``tests/test_log_leaks.py``
@@ -36,6 +37,13 @@ SQL_STRING = re.compile(r"'(?:[^']|'')*'")
 SQL_PARAMETERS = re.compile(r"; args=.*; alias=", re.DOTALL)
 
 
+# A template variable that fails to resolve is logged (django.template, DEBUG) with the whole
+# context it was looked up in: a signer's data page holds their name. Only the key is kept.
+TEMPLATE_CONTEXT = re.compile(r"(Failed lookup for key \[[^\]\n]*\] in ).*")
+# A request's repr shows its full path, query string included, which may carry anything.
+REQUEST_QUERY = re.compile(r"(<(?:WSGI|ASGI)?Request: [A-Z]+ '[^'?]*)\?[^']*'")
+
+
 def redact_query(text: str) -> str:
     return SQL_STRING.sub("'[value]'", SQL_PARAMETERS.sub("; args=[values]; alias=", text))
 
@@ -48,6 +56,8 @@ def redact_message(logger_name: str, text: str) -> str:
 def redact(text: str) -> str:
     for pattern, replacement in DATABASE_VALUES:
         text = pattern.sub(replacement, text)
+    text = TEMPLATE_CONTEXT.sub(r"\1[context]", text)
+    text = REQUEST_QUERY.sub(r"\1?[query]'", text)
     text = PERSONAL_PATH.sub(r"\1[token]", text)
     text = SIGNED_TOKEN.sub("[token]", text)
     return EMAIL.sub("[email]", text)

@@ -28,6 +28,14 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(address in network for network in settings.TRUSTED_PROXIES)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the direct peer is one of ``TRUSTED_PROXIES``, whose headers may be believed."""
+    try:
+        return _trusted(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return False
+
+
 def client_address(request: HttpRequest) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from undersigned.core.request_logs import mark_route
 from undersigned.federation.selectors import SiteIdentity, identity_for_request
 
 # The JSON API's answers depend on Accept-Language alone: a program has no language switcher, and
@@ -86,5 +87,6 @@ class HealthCheckMiddleware:
         if request.path == self.PATH and request.method in {"GET", "HEAD"}:
             from undersigned.federation.views import healthz
 
+            mark_route(request, "healthz")
             return healthz(request)
         return self.get_response(request)

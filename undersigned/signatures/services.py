@@ -27,6 +27,7 @@ from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.bot_check import TOO_FAST, FormTimer
 from undersigned.core.crypto import seal
 from undersigned.core.exceptions import DomainError
+from undersigned.core.metrics import SIGNATURES_ACCEPTED
 from undersigned.core.plain_text import first_name_and_initial, has_control_characters, name_refusal, squeezed
 from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
@@ -294,6 +295,7 @@ def signature_record(
                 statement=statement, email_hash=hashed, mails_sent=1, mailed_at=timezone.now(), **fields
             )
             _mail(signature, statement, revision, signer.email, "signature_confirm")
+            transaction.on_commit(SIGNATURES_ACCEPTED.labels(statement=statement.slug).inc)
         return
     except IntegrityError:
         pass  # the address has signed before: same answer, another email
@@ -309,6 +311,7 @@ def signature_record(
             signature.created_at = timezone.now()
             signature.save()
             _mail(signature, statement, revision, signer.email, "signature_confirm")
+            transaction.on_commit(SIGNATURES_ACCEPTED.labels(statement=statement.slug).inc)
         elif signature.mails_sent < MAX_MAILS_PER_SIGNATURE and not mailed_just_now(signature.mailed_at):
             template = {
                 Signature.Status.PENDING: "signature_confirm",

@@ -12,6 +12,7 @@ A new form is one more entry in ``FORMS``: its address and a builder of the data
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -43,7 +44,12 @@ pytestmark = pytest.mark.django_db
 # Made up for this test and nowhere else in the code, so a match can only be a leak.
 EMAIL = "quillon.vane-4417@canary-mail.example"
 NAME = "Quillon Vanderbeek-Ostrava"
-CANARIES = (EMAIL, NAME, EMAIL.split("@")[0], "Vanderbeek")
+# What every request also carries: the client's address, a bearer token, a cookie and a query string.
+CLIENT_ADDRESS = "198.51.100.173"
+BEARER = "canary-bearer-7Hq2xRw9"
+COOKIE = "canary-cookie-Zp4kLm8v"
+QUERY = "canary-query-Vt6nBc3s"
+CANARIES = (EMAIL, NAME, EMAIL.split("@")[0], "Vanderbeek", CLIENT_ADDRESS, BEARER, COOKIE, QUERY)
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,7 @@ class CapturedLogs:
     """Every line the project's log handler wrote, and every record made, at any level."""
 
     stream: io.StringIO
+    log_format: str
     records: list[logging.LogRecord] = field(default_factory=list)
     # Each record's message and traceback as a handler with the redaction filter would write it,
     # kept when the record is made: a record that another handler writes, or that a logger drops at
@@ -185,6 +192,15 @@ class CapturedLogs:
 
     def lines(self) -> str:
         return self.stream.getvalue()
+
+    def assert_one_json_object_per_line(self) -> None:
+        """In the JSON format each line is an object, and the request's own line is among them."""
+        if self.log_format != "json":
+            return
+        entries = [json.loads(line) for line in self.lines().splitlines()]
+        assert all({"time", "level", "logger", "message", "request_id"} <= set(entry) for entry in entries)
+        requests = [entry for entry in entries if entry["logger"] == "undersigned.requests"]
+        assert requests and all(entry["request_id"] and entry["route"] != "unresolved" for entry in requests)
 
     def exception_reports(self) -> list[str]:
         """The error report of every logged exception that has its request, as Django builds it for
@@ -217,21 +233,27 @@ def _around(text: str, needle: str) -> str:
     return text[max(0, at - 400) : at + 200]
 
 
-def _handler_from_settings(stream: io.StringIO) -> logging.Handler:
-    """The project's console handler as ``settings.LOGGING`` configures it, writing to ``stream``."""
+def _handler_from_settings(stream: io.StringIO, log_format: str) -> logging.Handler:
+    """The project's console handler as ``settings.LOGGING`` configures it, writing to ``stream``
+    in ``log_format`` (one of its formatters, as ``LOG_FORMAT`` chooses)."""
     config: dict[str, Any] = settings.LOGGING
     handler_config = config["handlers"]["console"]
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(config["formatters"][handler_config["formatter"]]["format"]))
+    formatter_config = config["formatters"][log_format]
+    if "()" in formatter_config:
+        handler.setFormatter(import_string(formatter_config["()"])())
+    else:
+        handler.setFormatter(logging.Formatter(formatter_config["format"]))
     for name in handler_config.get("filters", []):
         filter_config = dict(config["filters"][name])
         handler.addFilter(import_string(filter_config.pop("()"))(**filter_config))
     return handler
 
 
-@pytest.fixture
-def logs(monkeypatch) -> Iterator[CapturedLogs]:
-    captured = CapturedLogs(io.StringIO())
+@pytest.fixture(params=["json", "text"])
+def logs(request, monkeypatch) -> Iterator[CapturedLogs]:
+    """What the site logs, in each ``LOG_FORMAT``."""
+    captured = CapturedLogs(io.StringIO(), log_format=request.param)
     make_record = logging.Logger.makeRecord
 
     def recording(self, *args, **kwargs):
@@ -245,7 +267,7 @@ def logs(monkeypatch) -> Iterator[CapturedLogs]:
 
     monkeypatch.setattr(logging.Logger, "makeRecord", recording)
     queries = CaptureQueriesContext(connection)  # logs every query, as DEBUG=True does
-    handler = _handler_from_settings(captured.stream)
+    handler = _handler_from_settings(captured.stream, request.param)
     levels = {logger: logger.level for logger in _all_loggers()}
     for logger in levels:
         logger.setLevel(logging.DEBUG)
@@ -291,13 +313,20 @@ def world(logs, libraries, settings) -> World:
 def test_a_form_puts_no_personal_data_in_logs(form, world, logs, client, django_capture_on_commit_callbacks):
     if form.staff:
         sign_in_staff(client, world.staff)
+    client.cookies["canary"] = COOKIE
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(world.address(form.url), form.data(world))
+        response = client.post(
+            f"{world.address(form.url)}?ref={QUERY}",
+            form.data(world),
+            REMOTE_ADDR=CLIENT_ADDRESS,
+            HTTP_AUTHORIZATION=f"Bearer {BEARER}",
+        )
     assert response.status_code == form.status, response.content.decode()[:2000]
     # A redirect to a sign-in or second-factor page would mean the form was never handled.
     location = response.headers.get("Location", "")
     assert not location.startswith(("/accounts/sign-in/", "/accounts/second-factor/")), location
     logs.assert_no_personal_data()
+    logs.assert_one_json_object_per_line()
 
 
 # --- Server errors while a request holds personal data -------------------------------------------
@@ -345,13 +374,20 @@ FAILURES = [
 def test_a_server_error_puts_no_personal_data_in_logs_or_reports(failure, world, logs, monkeypatch):
     failure.arrange(monkeypatch)
     client = Client(raise_request_exception=False)
-    response = client.post(world.address(failure.url), failure.data(world))
+    client.cookies["canary"] = COOKIE
+    response = client.post(
+        f"{world.address(failure.url)}?ref={QUERY}",
+        failure.data(world),
+        REMOTE_ADDR=CLIENT_ADDRESS,
+        HTTP_AUTHORIZATION=f"Bearer {BEARER}",
+    )
     assert response.status_code == 500
     reports = logs.exception_reports()
     assert reports, "the server error was not logged with its request"
     assert "email = '********************'" in reports[0]
     assert any(m.to == ["operator@example.org"] for m in mail.outbox), "no error report was mailed"
     logs.assert_no_personal_data()
+    logs.assert_one_json_object_per_line()
     assert EMAIL not in response.content.decode() and NAME not in response.content.decode()
 
 

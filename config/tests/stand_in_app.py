@@ -34,5 +34,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
         body = f"statement page drawn at {time.time()}"
     else:
         body = f"{method} {path} proto={environ.get('HTTP_X_FORWARDED_PROTO', '')}"
+        if environ.get("HTTP_X_REQUEST_ID"):
+            body += f" request-id={environ['HTTP_X_REQUEST_ID']}"
     start_response("200 OK", headers)
     return [body.encode()]

@@ -231,7 +231,11 @@ def edge() -> Iterator[Edge]:
 def test_the_site_answers_over_https_and_plain_http_is_sent_there(edge: Edge):
     answer = edge.request("GET", "/statements/anything/sign/")
     assert answer.status == 200
-    assert answer.body == "GET /statements/anything/sign/ proto=https"  # the app is told the visitor used TLS
+    # The app is told the visitor used TLS, and nginx's id for the request (32 hex digits).
+    assert re.fullmatch(r"GET /statements/anything/sign/ proto=https request-id=[0-9a-f]{32}", answer.body)
+    # The metrics are scraped from each app server, never through the public site.
+    assert edge.request("GET", "/metrics").status == 404
+    assert edge.request("GET", "/metrics").body != "GET /metrics proto=https"
 
     redirect = edge.request("GET", "/statements/anything/?language=fr", secure=False)
     assert redirect.status == 301

@@ -203,3 +203,13 @@ def published_languages() -> list[str]:
             ).values_list("language", flat=True)
         )
     )
+
+
+def statement_working_title(statement: Statement) -> str:
+    """The title staff pages call a statement by: its original text's working title (a draft has
+    no published one yet), else any text's, else its slug. One query, unless the texts were
+    prefetched."""
+    texts = list(statement.texts.all())
+    original = next((text for text in texts if text.language == statement.original_language), None)
+    chosen = original or (texts[0] if texts else None)
+    return chosen.title if chosen is not None and chosen.title else statement.slug

@@ -213,3 +213,38 @@ def test_the_staff_list_is_paginated_with_a_constant_number_of_queries(
     assert first.count("/staff/statements/s-") == 50
     assert client.get("/staff/statements/?page=2").content.decode().count("/staff/statements/s-") == 5
     assert client.get("/staff/statements/?page=abc").status_code == 200
+
+
+def test_staff_pages_call_a_statement_by_its_title_and_dates_are_unambiguous(client, libraries):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from undersigned.signatures.models import Signature
+
+    statement = published_statement(libraries, translations=())
+    title = statement.texts.get(language=statement.original_language).title
+    staff_login(client, secretariat())
+    for path in (
+        f"/staff/statements/{statement.slug}/",
+        f"/staff/statements/{statement.slug}/signatures/",
+        f"/staff/statements/{statement.slug}/delivery/",
+        f"/staff/statements/{statement.slug}/texts/{statement.original_language}/",
+    ):
+        page = client.get(path).content.decode()
+        assert title in page, path
+        assert f"<code>{statement.slug}</code></a>" not in page, path
+
+    revision = statement.texts.get(language=statement.original_language).published_revision
+    assert revision is not None
+    Signature.objects.create(
+        statement=statement,
+        revision=revision,
+        email_hash="e" * 64,
+        network_hash="n" * 64,
+        language="en",
+        status=Signature.Status.HELD,
+        created_at=datetime(2026, 12, 6, 0, 14, tzinfo=ZoneInfo("UTC")),
+    )
+    queue = client.get(f"/staff/statements/{statement.slug}/signatures/?status=held").content.decode()
+    assert "12/06/2026" not in queue
+    assert "Dec. 6, 2026" in queue

@@ -104,6 +104,11 @@ def verify(export_lines: Any, head: dict[str, Any]) -> tuple[list[str], int | No
     return problems, first_bad, counts, entries
 
 
+def counted(number: int, one: str, other: str) -> str:
+    """ "1 signature", "2 signatures": the tool speaks English only and depends on nothing."""
+    return f"{number} {one if number == 1 else other}"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print(__doc__.strip().split("\n\n")[0], file=sys.stderr)
@@ -122,8 +127,9 @@ def main(argv: list[str]) -> int:
         return 1
     signatures, organisations = counts["signatures"]["total"], counts["organisations"]["total"]
     print(
-        f"{statement}: OK, {entries} entries up to {head['hash']}; "
-        f"{signatures} signatures and {organisations} organisations, as published"
+        f"{statement}: OK, {counted(entries, 'entry', 'entries')} up to {head['hash']}; "
+        f"{counted(signatures, 'signature', 'signatures')} and "
+        f"{counted(organisations, 'organisation', 'organisations')}, as published"
     )
     return 0
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from undersigned.api.api import RETRY_AFTER_SECONDS, api
 from undersigned.api.middleware import MAX_AGE_SECONDS
@@ -152,7 +152,12 @@ def _constraints(schema: dict[str, Any]) -> list[SafeString]:
     if "maximum" in schema and schema["maximum"] != MAX_ID:
         found.append(_constraint(_("at most %(value)s"), value=schema["maximum"]))
     if "maxLength" in schema:
-        found.append(_constraint(_("at most %(count)s characters"), count=schema["maxLength"]))
+        found.append(
+            _constraint(
+                ngettext("at most %(count)s character", "at most %(count)s characters", schema["maxLength"]),
+                count=schema["maxLength"],
+            )
+        )
     if "pattern" in schema:
         found.append(_constraint(_("matches %(pattern)s"), pattern=schema["pattern"]))
     return found

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import ngettext
 
 from undersigned.core.links import LinkKind, make_link
 from undersigned.organisations.services.names import contact_email_hash
@@ -47,7 +47,9 @@ def _person(value: Any) -> PersonRef:
 
 
 def _hint() -> str:
-    return gettext("Links to your data work for %(hours)s hours.") % {"hours": LINK_HOURS}
+    return ngettext(
+        "Links to your data work for %(hours)s hour.", "Links to your data work for %(hours)s hours.", LINK_HOURS
+    ) % {"hours": LINK_HOURS}
 
 
 DATA_LINK = LinkKind(

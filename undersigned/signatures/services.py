@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 
 from undersigned.accounts.models import User
@@ -81,7 +82,13 @@ def _checked_signer(signer: SignerInput) -> SignerInput:
         ("affiliation", affiliation, AFFILIATION_LENGTH),
     ):
         if len(value) > longest:
-            raise refuse(field, _("Keep this field under %(count)s characters.") % {"count": longest})
+            raise refuse(
+                field,
+                ngettext(
+                    "Keep this field under %(count)s character.", "Keep this field under %(count)s characters.", longest
+                )
+                % {"count": longest},
+            )
         if has_control_characters(value):
             raise refuse(field, _("Remove the invisible control characters from this field."))
     email = signer.email.strip()

@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "undersigned.deliveries",
     "undersigned.api",
     "undersigned.demo",
+    "undersigned.backups",
     "django_countries",
 ]
 

@@ -216,12 +216,24 @@ def _sqlite_copy(partial: Path, progress: Progress) -> Snapshot:
     source = connection.connection
     if not isinstance(source, sqlite3.Connection):
         raise BackupRefusedError("the configured database is not a SQLite connection")
+    return sqlite_copy(source=source, output=partial, progress=progress)
+
+
+def sqlite_copy(
+    *, source: sqlite3.Connection, output: Path, progress: Progress, pages: int = SQLITE_PAGES_PER_STEP
+) -> Snapshot:
+    """Copies the database of ``source`` (a connection in autocommit mode) into the empty file
+    ``output`` with the online backup API, ``pages`` pages a step, and returns the counts of the copy.
+
+    Safe while other connections write: a read transaction is held open across the steps, so in
+    WAL mode writers go on and every step reads the same snapshot (a backup whose source changes
+    under it would otherwise start again, and under a steady flow of signatures might never end).
+    """
     if source.in_transaction:
         raise BackupRefusedError("a backup cannot run inside a transaction")
-    target = sqlite3.connect(partial)
+    target = sqlite3.connect(output)
     try:
-        # The read transaction pins one snapshot of the database: the counts below and every page the
-        # backup copies are of it, whatever the site commits meanwhile (WAL lets it go on writing).
+        # The counts below and every page the backup copies are of one snapshot.
         source.execute("BEGIN DEFERRED")
         try:
             cursor = source.cursor()
@@ -236,7 +248,7 @@ def _sqlite_copy(partial: Path, progress: Progress) -> Snapshot:
             def copied(status: int, remaining: int, total: int) -> None:
                 progress.update(total - remaining, total)
 
-            source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=copied)
+            source.backup(target, pages=pages, progress=copied)
         finally:
             source.execute("ROLLBACK")
         # One self-contained file: no write-ahead log beside it to lose in a copy.

@@ -307,13 +307,13 @@ def postgresql_environment() -> dict[str, str]:
     return environment
 
 
-def _server_major() -> int:
+def postgresql_server_major() -> int:
     connection.ensure_connection()
     return int(connection.pg_version) // 10000  # type: ignore[attr-defined]
 
 
 def _postgresql_dump(partial: Path, progress: Progress) -> Snapshot:
-    major = _server_major()
+    major = postgresql_server_major()
     pg_dump = postgresql_binary("pg_dump", major)
     # Run outside any transaction of the caller's: the snapshot's transaction must be our own.
     if connection.in_atomic_block:
@@ -503,7 +503,7 @@ TOC_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+) ")
 
 
 def _postgresql_restore(path: Path, progress: Progress) -> None:
-    major = _server_major()
+    major = postgresql_server_major()
     pg_restore = postgresql_binary("pg_restore", major)
     listing = subprocess.run(  # noqa: S603  (an installed PostgreSQL client, arguments as a list)
         [pg_restore, "--list", str(path)], capture_output=True, text=True, check=False

@@ -19,7 +19,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from undersigned.backups.services import Manifest, database_counts, manifest_path_of, postgresql_binary
+from undersigned.backups.services import (
+    Manifest,
+    database_counts,
+    manifest_path_of,
+    postgresql_binary,
+    postgresql_server_major,
+)
 from undersigned.organisations.services.sign_ons import sign_on_confirm, sign_ons_approve
 from undersigned.organisations.tests.test_resealing import submitted_sign_on
 from undersigned.organisations.types import ensure_builtin_types
@@ -94,7 +100,7 @@ def clear_content(backup: Path) -> bytes:
     custom format is compressed, so it is read back as SQL with pg_restore."""
     if connection.vendor == "sqlite":
         return backup.read_bytes()
-    pg_restore = postgresql_binary("pg_restore", int(connection.pg_version) // 10000)
+    pg_restore = postgresql_binary("pg_restore", postgresql_server_major())
     result = subprocess.run([pg_restore, "--file=-", str(backup)], capture_output=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr.decode()
     return result.stdout

@@ -201,3 +201,23 @@ def test_a_restore_refuses_to_replace_a_database_that_holds_data(libraries, tmp_
     with pytest.raises(CommandError, match=r"holds data \(.*4 signatures.*\); add --yes"):
         call_command("restore", str(backup), stdin=io.StringIO(""), stdout=io.StringIO(), stderr=io.StringIO())
     assert Statement.objects.get(slug=slug).retention_days == 17  # nothing was replaced
+
+
+def test_a_backup_made_before_a_migration_is_migrated_forward_when_restored(site, tmp_path, fresh_database_url):
+    current = tmp_path / "current.backup"
+    call_command("backup", "--output", str(current), stdout=io.StringIO(), stderr=io.StringIO())
+    assert manage("restore", str(current), database_url=fresh_database_url).returncode == 0
+    # The restored site as an older version left it: without the ledger's last migration (an index).
+    older = tmp_path / "older.backup"
+    for command in (["migrate", "ledger", "0004"], ["backup", "--output", str(older)]):
+        done = manage(*command, database_url=fresh_database_url)
+        assert done.returncode == 0, done.stderr
+    assert "0005_entries_by_kind" not in Manifest.from_json(manifest_path_of(older).read_text()).migrations["ledger"]
+
+    restored = manage("restore", str(older), "--yes", database_url=fresh_database_url)
+
+    assert restored.returncode == 0, restored.stderr
+    assert "the backup is older than this version: applying 1 migration(s): ledger.0005_entries_by_kind" in (
+        restored.stderr
+    )
+    assert "the counts match the backup's manifest" in restored.stdout

@@ -47,8 +47,12 @@ class Command(BaseCommand):
             raise CommandError(str(refusal)) from None
         pending = migrations_to_run()
         if pending:
-            progress.note(f"the backup is older than this version: applying {len(pending)} migration(s)")
+            progress.note(
+                f"the backup is older than this version: applying {len(pending)} migration(s): {', '.join(pending)}"
+            )
             call_command("migrate", verbosity=0)
+            if migrations_to_run():
+                raise CommandError("the restored database could not be migrated to this version")
         counts = database_counts()
         self.stdout.write(f"restored: {path} (made {manifest.created_at})")
         for name, count in counts.items():

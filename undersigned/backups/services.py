@@ -12,7 +12,8 @@ that does not match it, a backup of the other engine, and one made by a newer ve
 
 Nothing here decrypts anything: contact data is stored sealed to the trustees and addresses as
 keyed hashes, so the backup file holds them as the database does, unreadable without the keys.
-The file is still written 0600, in a 0700 directory: it holds everything else.
+The file is still written 0600, in a 0700 directory: it holds everything else. pg_dump and
+pg_restore run with argument lists, never through a shell, and get the password in PGPASSWORD.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess  # noqa: S404  (pg_dump and pg_restore, with argument lists, never a shell)
+import subprocess  # nosec B404
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field

@@ -479,14 +479,21 @@ def _sqlite_restore(path: Path, progress: Progress) -> None:
     name = str(connection.settings_dict["NAME"])
     connection.close()
     source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    target = sqlite3.connect(name, timeout=float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 20)))
+    try:
+        target = sqlite3.connect(name, timeout=float(connection.settings_dict.get("OPTIONS", {}).get("timeout", 20)))
+    except sqlite3.Error as error:
+        source.close()
+        raise BackupRefusedError(f"cannot open {name} to restore into it: {error}") from None
     try:
         progress.start("restoring the database", unit="pages")
 
         def copied(status: int, remaining: int, total: int) -> None:
             progress.update(total - remaining, total)
 
-        source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=copied)
+        try:
+            source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=copied)
+        except sqlite3.OperationalError as error:
+            raise BackupRefusedError(f"cannot write {name}: {error} (stop the site before restoring)") from None
         # The site runs SQLite in WAL mode; the backup file is in rollback mode. Put the restored
         # database back in WAL, with nothing left in its log from before.
         target.execute("PRAGMA journal_mode=WAL")

@@ -66,6 +66,11 @@ class Progress:
     def terminal(self) -> bool:
         return self._terminal
 
+    @property
+    def shown(self) -> bool:
+        """False for ``silent()``: a caller need not count a total that nobody will see."""
+        return self._stream is not None
+
     def start(self, label: str, total: int | None = None, *, unit: str | None = None) -> None:
         if self._open:
             self.finish()

@@ -145,7 +145,7 @@ def verify_all(progress: Progress | None = None) -> list[Verification]:
     """Every statement's ledger against its counters, each read in one consistent snapshot."""
     progress = progress or silent()
     results = []
-    progress.start("verifying the ledger", LedgerEntry.objects.count(), unit="entries")
+    progress.start("verifying the ledger", LedgerEntry.objects.count() if progress.shown else None, unit="entries")
     for statement in Statement.objects.order_by("pk"):
         fresh_transaction = not connection.in_atomic_block
         with transaction.atomic():

@@ -71,7 +71,7 @@ def sealed_export_write(
     progress = progress or silent()
     count = 0
     with transaction.atomic(), zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
-        progress.start("exporting signatures", signatures.count(), unit="signatures")
+        progress.start("exporting signatures", signatures.count() if progress.shown else None, unit="signatures")
         table = io.StringIO()
         writer = safe_writer(table)
         writer.writerow(PUBLIC_COLUMNS)

@@ -124,3 +124,8 @@ def test_a_command_reports_on_standard_error_and_keeps_standard_output_for_its_r
     assert out.getvalue() == "every count agrees with the confirmed signatures and the approved sign-ons\n"
     assert "counting" in err.getvalue() and "done in" in err.getvalue()
     assert "\r" not in err.getvalue()  # a StringIO is no terminal
+
+
+def test_a_caller_can_tell_silent_progress_from_shown():
+    assert not silent().shown
+    assert Progress(io.StringIO()).shown

@@ -27,7 +27,7 @@ import sqlite3
 import subprocess  # nosec B404
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,10 +101,9 @@ class Snapshot:
     server_version: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RestoreOutcome:
-    counts: dict[str, int] = field(default_factory=dict)
-    migrations_run: list[str] = field(default_factory=list)
+    counts: dict[str, int]
 
 
 def manifest_path_of(path: Path) -> Path:
@@ -142,6 +141,7 @@ def backup_create(*, output: Path | None = None, progress: Progress | None = Non
     except OSError as error:
         raise BackupRefusedError(f"cannot create {path.parent}: {error.strerror}") from None
     partial = path.with_name(f".{path.name}.partial")
+    started = datetime.now(UTC)  # the manifest's time: when the backup began; its snapshot follows at once
     with _removed_unless_kept(partial) as keep:
         _create_private(partial)
         if engine() == "postgresql":
@@ -151,7 +151,7 @@ def backup_create(*, output: Path | None = None, progress: Progress | None = Non
         size, sha256 = file_digest(partial, progress)
         manifest = Manifest(
             engine=engine(),
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=started.isoformat(timespec="seconds"),
             migrations=snapshot.migrations,
             counts=snapshot.counts,
             size=size,

@@ -182,6 +182,7 @@ INSTALLED_APPS = [
     "undersigned.api",
     "undersigned.monitoring",
     "undersigned.demo",
+    "undersigned.backups",
     "django_countries",
 ]
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import TruncHour
 
+from undersigned.core.progress import Progress, silent
 from undersigned.core.public_ids import is_public_id
 from undersigned.ledger.chain import GENESIS, apply, chain_hash, empty_counts
 from undersigned.ledger.models import Checkpoint, LedgerEntry, PendingEvent
@@ -76,15 +77,20 @@ class Verification:
         self.problems.append(problem)
 
 
-def verify_statement(statement: Statement, live_counts: dict[str, Any] | None) -> Verification:
+def verify_statement(
+    statement: Statement, live_counts: dict[str, Any] | None, progress: Progress | None = None
+) -> Verification:
     """Recomputes the chain of ``statement`` from its entries and compares it with its heads; then
-    compares the counts the log gives, with the still pending events, with ``live_counts``."""
+    compares the counts the log gives, with the still pending events, with ``live_counts``.
+    ``progress`` (a step already started) advances by each entry."""
+    progress = progress or silent()
     result = Verification(statement=statement.slug)
     counts = empty_counts()
     prev_hash, expected_seq = GENESIS, 1
     checkpoints = {point.seq: point for point in Checkpoint.objects.filter(statement=statement)}
     for entry in LedgerEntry.objects.filter(statement=statement).order_by("seq").iterator(chunk_size=2000):
         result.entries += 1
+        progress.advance()
         document = entry_document(entry, statement.slug)
         if entry.seq != expected_seq:
             result.fail(expected_seq, f"entry {expected_seq} is missing (the next is {entry.seq})")
@@ -135,15 +141,18 @@ def live_counts(statement_id: int) -> dict[str, Any]:
     }
 
 
-def verify_all() -> list[Verification]:
+def verify_all(progress: Progress | None = None) -> list[Verification]:
     """Every statement's ledger against its counters, each read in one consistent snapshot."""
+    progress = progress or silent()
     results = []
+    progress.start("verifying the ledger", LedgerEntry.objects.count() if progress.shown else None, unit="entries")
     for statement in Statement.objects.order_by("pk"):
         fresh_transaction = not connection.in_atomic_block
         with transaction.atomic():
             if connection.vendor == "postgresql" and fresh_transaction:
                 connection.cursor().execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            results.append(verify_statement(statement, live_counts(statement.pk)))
+            results.append(verify_statement(statement, live_counts(statement.pk), progress))
+    progress.finish(f"{len(results)} statement(s)")
     return results
 
 

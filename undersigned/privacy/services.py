@@ -30,6 +30,7 @@ from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.bot_check import FormTimer
 from undersigned.core.exceptions import DomainError
+from undersigned.core.progress import Progress, silent
 from undersigned.core.public_ids import is_public_id
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
@@ -280,7 +281,7 @@ class PurgeOutcome:
     sign_ons: int
 
 
-def statement_purge(*, due: DuePurge, now: datetime) -> PurgeOutcome:
+def statement_purge(*, due: DuePurge, now: datetime, progress: Progress | None = None) -> PurgeOutcome:
     """Anonymises every record of the statement's signers and organisations' contacts, keeping
     counts by country, the ledger and the audit log.
 
@@ -290,6 +291,11 @@ def statement_purge(*, due: DuePurge, now: datetime) -> PurgeOutcome:
     recorded, by the next run: it touches only records not yet anonymised.
     """
     statement = due.statement
+    progress = progress or silent()
+    if progress.shown:  # the daily task shows nothing: it need not count a viral statement's rows
+        progress.start(
+            f"purging {statement.slug}", Signature.objects.filter(statement=statement).count(), unit="signatures"
+        )
     signatures, last_pk = 0, 0
     while True:
         rows = list(
@@ -304,6 +310,7 @@ def statement_purge(*, due: DuePurge, now: datetime) -> PurgeOutcome:
         if remaining:
             with transaction.atomic():
                 signatures += _anonymise_signatures(Signature.objects.filter(pk__in=remaining))
+        progress.advance(len(rows))
         if len(rows) < PURGE_BATCH:
             break
     with transaction.atomic():
@@ -323,13 +330,16 @@ def statement_purge(*, due: DuePurge, now: datetime) -> PurgeOutcome:
             },
         )
         forget_statement(statement.slug)
+    progress.finish()
     logger.info(
         "purged the personal data of statement %s: %s signature(s), %s sign-on(s)", statement.slug, signatures, sign_ons
     )
     return PurgeOutcome(statement=statement.slug, deadline=due.deadline, signatures=signatures, sign_ons=sign_ons)
 
 
-def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> list[PurgeOutcome]:
+def purge_expired(
+    *, now: datetime | None = None, dry_run: bool = False, progress: Progress | None = None
+) -> list[PurgeOutcome]:
     """Purges every statement past its retention deadline; with ``dry_run``, only says which and
     how many records each would clear, changing nothing."""
     now = now or timezone.now()
@@ -346,7 +356,7 @@ def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> list
                 )
             )
         else:
-            outcomes.append(statement_purge(due=due, now=now))
+            outcomes.append(statement_purge(due=due, now=now, progress=progress))
     return outcomes
 
 

@@ -23,6 +23,7 @@ from django.db import models, transaction
 from undersigned.commissions.models import Commission
 from undersigned.core import audit
 from undersigned.core.crypto import seal
+from undersigned.core.progress import Progress, silent
 from undersigned.federation.models import Federation
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.sealing.selectors import SealingKeys, current_sealing_keys
@@ -113,7 +114,8 @@ def sealed_data_reseal(
     limit: int | None = None,
     dry_run: bool = False,
     body: str | None = None,
-    progress: Callable[[str], None] = lambda line: None,
+    report: Callable[[str], None] = lambda line: None,
+    progress: Progress | None = None,
 ) -> ResealOutcome:
     """Re-seal every record not sealed to its body's current trustees (of the body named ``body``
     only, when given); at most ``limit`` records when given (a later run continues). A dry run
@@ -122,8 +124,10 @@ def sealed_data_reseal(
     Safe beside a running site: a record is written back only if its sealed data is still what
     was opened (a conditional UPDATE), so a signer withdrawing, or signing again, meanwhile wins.
     Each batch commits with an audit event that carries its counts; records the identity does not
-    open are counted and left as they are.
+    open are counted and left as they are. ``report`` gets a line per kind of record it leaves
+    (or, in a dry run, would re-seal); ``progress`` follows the records as they are done.
     """
+    progress = progress or silent()
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     outcome = ResealOutcome()
@@ -141,10 +145,10 @@ def sealed_data_reseal(
                 continue
             outcome.counts.append(count)
             if dry_run:
-                progress(f"{kind.name} of {body_name}: {count.found} to re-seal to {count.trustees} trustee(s)")
+                report(f"{kind.name} of {body_name}: {count.found} to re-seal to {count.trustees} trustee(s)")
                 continue
             if not keys.public_keys:
-                progress(f"{kind.name} of {body_name}: {count.found} left as they are: the body has no active trustee")
+                report(f"{kind.name} of {body_name}: {count.found} left as they are: the body has no active trustee")
                 continue
             done = _reseal_kind(
                 stale=stale,
@@ -175,9 +179,10 @@ def _reseal_kind(
     subject: models.Model,
     batch_size: int,
     budget: int | None,
-    progress: Callable[[str], None],
+    progress: Progress,
 ) -> int:
     """Works through ``stale`` in order of primary key; returns how many records it re-sealed."""
+    progress.start(f"re-sealing {kind.name} of {count.body}", count.found, unit="records")
     last_pk = 0
     done = 0
     while budget is None or done < budget:
@@ -206,10 +211,10 @@ def _reseal_kind(
         count.unopened += unopened
         count.changed_meanwhile += len(resealed) - written
         done += written
-        progress(
-            f"{kind.name} of {count.body}: {count.resealed} of {count.found} re-sealed"
-            + (f", {count.unopened} not opened by this identity" if count.unopened else "")
-        )
+        progress.advance(len(batch))
+    progress.finish(
+        f"{count.resealed} re-sealed" + (f", {count.unopened} not opened by this identity" if count.unopened else "")
+    )
     return done
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from undersigned.accounts.models import User
 from undersigned.core import audit
 from undersigned.core.crypto import open_sealed
+from undersigned.core.progress import Progress, silent
 from undersigned.core.public_ids import new_public_id
 from undersigned.core.spreadsheet import safe_writer
 from undersigned.ledger.services import record_event
@@ -49,7 +50,14 @@ def exported_statuses(*, include_pending: bool) -> list[str]:
     return [Signature.Status.CONFIRMED]
 
 
-def sealed_export_write(*, actor: User | None, statement: Statement, path: Path, include_pending: bool = False) -> int:
+def sealed_export_write(
+    *,
+    actor: User | None,
+    statement: Statement,
+    path: Path,
+    include_pending: bool = False,
+    progress: Progress | None = None,
+) -> int:
     """Writes the export of ``statement``'s confirmed signatures (and pending ones if
     ``include_pending``); returns how many.
 
@@ -60,8 +68,10 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path,
         .select_related("revision")
         .order_by("pk")
     )
+    progress = progress or silent()
     count = 0
     with transaction.atomic(), zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+        progress.start("exporting signatures", signatures.count() if progress.shown else None, unit="signatures")
         table = io.StringIO()
         writer = safe_writer(table)
         writer.writerow(PUBLIC_COLUMNS)
@@ -84,6 +94,7 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path,
             if sealed:  # erased by its signer or purged: the row stays for the count, no contact
                 archive.writestr(f"sealed/{signature.pk}.age", sealed)
             count += 1
+            progress.advance()
         archive.writestr("signatures.csv", table.getvalue())
         audit.record(
             actor=actor,
@@ -98,6 +109,7 @@ def sealed_export_write(*, actor: User | None, statement: Statement, path: Path,
             subject=new_public_id(),
             detail={"records": count, "by": "operator" if actor is None else "staff"},
         )
+    progress.finish()
     return count
 
 

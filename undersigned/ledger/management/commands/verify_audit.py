@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from undersigned.core.progress import Progress
 from undersigned.ledger.selectors import verify_all
 
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         failures = 0
-        for result in verify_all():
+        for result in verify_all(Progress.for_command(self)):
             if not result.problems:
                 self.stdout.write(f"{result.statement}: {result.entries} entries, chain and counts agree")
                 continue

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from undersigned.core.progress import Progress
 from undersigned.privacy.services import purge_expired, purge_schedule_ensure
 
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
-        outcomes = purge_expired(dry_run=dry_run)
+        outcomes = purge_expired(dry_run=dry_run, progress=Progress.for_command(self))
         verb = "would clear" if dry_run else "cleared"
         for outcome in outcomes:
             self.stdout.write(

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from undersigned.commissions.models import Commission
+from undersigned.core.progress import Progress
 from undersigned.sealing.resealing import DEFAULT_BATCH_SIZE, sealed_data_reseal, stale_records_left
 from undersigned.sealing.trustee_identities import IdentityFileError, read_identity_file
 
@@ -49,7 +50,8 @@ class Command(BaseCommand):
             limit=options["limit"],
             dry_run=options["dry_run"],
             body=body,
-            progress=self.stdout.write,
+            report=self.stdout.write,
+            progress=Progress.for_command(self),
         )
         if options["dry_run"]:
             found = sum(count.found for count in outcome.counts)

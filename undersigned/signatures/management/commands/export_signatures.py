@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from undersigned.core.progress import Progress
 from undersigned.signatures.sealed_export import sealed_export_write
 from undersigned.statements.models import Statement
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 statement=statement,
                 path=Path(options["output"]),
                 include_pending=options["include_pending"],
+                progress=Progress.for_command(self),
             )
         except FileExistsError:
             raise CommandError(f"{options['output']} exists already") from None

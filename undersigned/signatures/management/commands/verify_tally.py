@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from undersigned.core.progress import Progress
 from undersigned.organisations.selectors import sign_on_tally_differences
 from undersigned.signatures.tallies import tally_differences
 from undersigned.statements.models import Statement
@@ -16,8 +17,14 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Two aggregate queries, each as long as the table: the steps are the queries.
+        progress = Progress.for_command(self)
+        progress.start("counting the confirmed signatures and the approved sign-ons", 2, unit="tables")
         signatures = [(d.statement_id, d.country, d.counted, d.rows) for d in tally_differences()]
+        progress.advance()
         sign_ons = sign_on_tally_differences()
+        progress.advance()
+        progress.finish()
         if not signatures and not sign_ons:
             self.stdout.write("every count agrees with the confirmed signatures and the approved sign-ons")
             return

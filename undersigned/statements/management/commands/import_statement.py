@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from undersigned.commissions.models import Commission
 from undersigned.core.exceptions import DomainError
+from undersigned.core.progress import Progress
 from undersigned.statements.importer import MAX_BYTES, ImportRefusedError, decode_upload
 from undersigned.statements.services import statement_import
 
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             if commission is None:
                 known = ", ".join(Commission.objects.values_list("slug", flat=True)) or "none yet"
                 raise CommandError(f"no commission {options['body']!r}; commissions: {known}; or use 'federation'")
+        # A press release imports in a moment; the steps say where a slow disk or database held it up.
+        progress = Progress.for_command(self)
+        progress.start(f"importing {options['file']}", 2, unit="steps")
         try:
             # One byte more than allowed is enough to refuse a file that is too large.
             if options["file"] == "-":
@@ -45,6 +49,7 @@ class Command(BaseCommand):
                     data = source_file.read(MAX_BYTES + 1)
         except OSError as error:
             raise CommandError(f"cannot read {options['file']}: {error.strerror}") from None
+        progress.advance()
         try:
             source = decode_upload(data)
         except ImportRefusedError as refusal:
@@ -62,6 +67,8 @@ class Command(BaseCommand):
             if error.code == "slug_required":
                 raise CommandError(f"{error} (use --slug)") from None
             raise CommandError(str(error)) from None
+        progress.advance()
+        progress.finish()
         url = settings.SITE_URL + reverse("statements:read", args=[statement.slug])
         state = "published" if options["publish"] else "saved as a draft (not public until published)"
         self.stdout.write(f"{url}\n{statement.slug}: {state}")

@@ -214,6 +214,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    # With the pool, this makes it try each connection (one round trip) before handing it out.
+    # After the database server restarts every pooled connection is dead: unchecked, each would
+    # fail one request with a 500, or stop the task worker that drew it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 10},
     }
@@ -221,6 +225,7 @@ else:
 # Each replica is an alias replica_1, replica_2...; tests mirror them onto the primary's test database.
 for _number, _replica in enumerate(_replicas, start=1):
     _replica["CONN_MAX_AGE"] = 0
+    _replica["CONN_HEALTH_CHECKS"] = True  # as the primary's: no dead connection handed out
     # A replica that cannot hand out a connection within 3 s is not waited for: the primary is there.
     _replica["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 3}}
     _replica["TEST"] = {"MIRROR": "default"}

@@ -109,6 +109,12 @@ try:
     GEOIP_DATABASE = Path(_geoip) if _geoip else None
     if GEOIP_DATABASE is not None and not GEOIP_DATABASE.is_file():
         raise ConfigurationError(f"GEOIP_DATABASE {GEOIP_DATABASE} is not a readable file")
+    # How long a worker holds a message it is sending, so how late a message whose worker died goes
+    # out (notifications.services). Ten minutes suits any mail server; a site whose relay is on
+    # its own network may shorten it. At most ten minutes: the task sweep's limits assume it.
+    MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 600, minimum=60)
+    if MAIL_LEASE_SECONDS > 600:
+        raise ConfigurationError(f"MAIL_LEASE_SECONDS must be at most 600, not {MAIL_LEASE_SECONDS}")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or f"Undersigned <noreply@{_site_parts.hostname}>"
     LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -43,6 +43,8 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
         ("DATA_KEYS", "abc"),
         ("FRAUD_HOLD_SCORE", "high"),
         ("GEOIP_DATABASE", "/nowhere/countries.mmdb"),
+        ("MAIL_LEASE_SECONDS", "30"),  # shorter than a slow mail server can take
+        ("MAIL_LEASE_SECONDS", "3600"),  # longer than the task sweep's limits assume
     ],
 )
 def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):

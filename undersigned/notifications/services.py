@@ -12,6 +12,8 @@ commits with it or not at all: a message is never left with no task to send it, 
 runs before the row it names is there. A worker that dies mid-send leaves its task RUNNING and the
 message claimed; the task sweep (``tasks_sweep``) queues the task again once its maximum run time,
 longer than the lease (``mail_lease``), has passed, and that run finds the lease over and sends the message.
+A task that failed rather than died (the database gone between the claim and the outcome) is not
+run again; the same sweep gives its message a new task (``mail_requeue_orphans``).
 
 Delivery is at least once, not exactly once. The row is the sent-marker: it is deleted once the
 mail server has answered 250 to the message. SMTP gives no way to make the server's acceptance
@@ -114,6 +116,37 @@ def mail_purge_stale(*, now: datetime) -> int:
     if deleted:
         logger.warning("deleted %s message(s) still queued a day after they were written", deleted)
     return deleted
+
+
+def mail_requeue_orphans(*, now: datetime) -> int:
+    """Queues a delivery for every message no task will send; how many. Run by the task sweep.
+
+    A message has a task from the moment it is written (they commit together), but can lose it: a
+    run that fails outside ``mail_deliver``'s own handling, such as the database going away between
+    the claim and the outcome (a PostgreSQL restart), is recorded FAILED and never runs again,
+    leaving its message claimed; a task row deleted by hand goes with its message's only task.
+    Only messages free to claim (no lease, or the lease over) without a waiting or running task of
+    their own are taken; a second task for a message would be harmless anyway (one claim wins).
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from undersigned.notifications.tasks import deliver_mail
+
+    free = OutgoingMail.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+    candidates = {str(pk) for pk in free.values_list("pk", flat=True)}
+    if not candidates:
+        return 0
+    # Read after the messages: a task that commits in between is seen here, so it is not doubled.
+    live = DBTaskResult.objects.filter(
+        task_path=deliver_mail.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("args_kwargs", flat=True)
+    orphans = candidates - {str(arguments["args"][0]) for arguments in live if arguments.get("args")}
+    for mail_id in sorted(orphans):
+        _enqueue_delivery(mail_id)
+    if orphans:
+        logger.warning("queued again %s message(s) whose delivery task was lost", len(orphans))
+    return len(orphans)
 
 
 def _enqueue_delivery(mail_id: str, run_after: datetime | None = None) -> None:

@@ -360,3 +360,45 @@ def test_a_signers_mail_is_queued_even_if_the_process_dies_right_after_the_commi
     (mail,) = OutgoingMail.objects.all()
     assert mail.template == "signature_confirm"
     assert [task.status for task in queued_tasks(str(mail.pk))] == ["READY"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_task_failed_on_a_database_error_is_queued_again_by_the_sweep(
+    smtp_server, run_tasks, monkeypatch
+):
+    """The database went away between the claim and the outcome (a PostgreSQL restart): the worker
+    records the task FAILED, and it never runs again. The sweep gives the message a new task once
+    the lease is over, and leaves alone the messages whose task is still waiting or running."""
+    from django.db import OperationalError
+
+    from undersigned.notifications.services import mail_requeue_orphans
+
+    stranded = queued_mail("stranded@example.org")
+
+    def database_gone(claim: object, error: Exception) -> str:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def refused(message: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(services, "send_mail_now", refused)
+    monkeypatch.setattr(services, "_record_failure", database_gone)
+    run_tasks()
+    monkeypatch.undo()
+    (failed,) = DBTaskResult.objects.filter(args_kwargs__args=[stranded])
+    assert (failed.status, failed.exception_class_path) == ("FAILED", "django.db.utils.OperationalError")
+    waiting = queued_mail("waiting@example.org")  # its task is READY: it is not an orphan
+
+    assert mail_requeue_orphans(now=timezone.now()) == 0  # the stranded message's lease holds
+    later = timezone.now() + mail_lease() + timedelta(seconds=1)
+    assert mail_requeue_orphans(now=later) == 1
+    assert len(queued_tasks(stranded)) == 1 and len(queued_tasks(waiting)) == 1
+    assert mail_requeue_orphans(now=later) == 0  # it has a task now
+
+    with time_machine.travel(later, tick=True):
+        run_tasks()
+    assert sorted(str(message["To"]) for message in smtp_server.messages) == [
+        "stranded@example.org",
+        "waiting@example.org",
+    ]
+    assert not OutgoingMail.objects.exists()

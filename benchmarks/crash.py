@@ -588,7 +588,7 @@ def public_count(port: int) -> int | None:
 
 
 class Sweeper:
-    """Runs the task sweep's service once a minute, as its chain does on a site that has run a while.
+    """Runs the task sweep's services once a minute, as its chain does on a site that has run a while.
 
     On a new site the chain starts itself only when a worker begins a task after the sweep is five
     minutes overdue (``tasks_sweep.apps``): later than this benchmark's load, and never in a drain
@@ -596,16 +596,20 @@ class Sweeper:
 
     def __init__(self) -> None:
         self.requeued = 0
+        self.mails = 0
         self.stopping = threading.Event()
 
     def run(self) -> None:
         from django.db import connection
+        from django.utils import timezone
 
+        from undersigned.notifications.services import mail_requeue_orphans
         from undersigned.tasks_sweep.services import tasks_requeue_abandoned
 
         while not self.stopping.wait(60):
             try:
                 self.requeued += tasks_requeue_abandoned().requeued
+                self.mails += mail_requeue_orphans(now=timezone.now())
             except Exception as error:  # noqa: BLE001 (PostgreSQL restarting: the next minute tries again)
                 print(f"  the sweep failed: {type(error).__name__}", flush=True)
             finally:
@@ -642,7 +646,7 @@ def drain(load: Load, recorder: Recorder, processes: Processes) -> float:
     return time.monotonic() - started
 
 
-ERROR_PATH = re.compile(r"ERROR django\.request \S+ Error: (\S+)")
+ERROR_PATH = re.compile(r"ERROR django\.request [A-Za-z ]*Error: (\S+)")
 EXCEPTION_LINE = re.compile(r"^((?:\w+\.)+\w+(?:Error|Exception|Timeout)): ", re.MULTILINE)
 
 
@@ -788,9 +792,9 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
                 if (row := ours.get(address)) is not None and count > row["mails_sent"]
             }
             asked_again = sum(max(0, row["mails_sent"] - 1) for row in ours.values() if row is not None)
-            unacknowledged_stored = sum(
-                1 for s in load.signers if load.outcomes[s.index].sign_acknowledged is None and ours[s.email]
-            )
+            unacknowledged_stored = [
+                s for s in load.signers if load.outcomes[s.index].sign_acknowledged is None and ours[s.email]
+            ]
             confirmed = Signature.Status.CONFIRMED
             missing_confirmations = [
                 s for s in confirmed_acks if (row := ours[s.email]) is None or row["status"] != confirmed
@@ -801,13 +805,12 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
             ).count()
             outbox_left = OutgoingMail.objects.count()
             chain_runs = DBTaskResult.objects.filter(task_path=SWEEP_TASK).exclude(status="READY").count()
-            chain_requeued = sum(
-                int(match.group(1))
-                for value in DBTaskResult.objects.filter(task_path=SWEEP_TASK, status="SUCCESSFUL").values_list(
-                    "return_value", flat=True
-                )
-                if (match := re.match(r"queued (\d+)", str(value)))
-            )
+            chain_requeued = Counter[str]()
+            for value in DBTaskResult.objects.filter(task_path=SWEEP_TASK, status="SUCCESSFUL").values_list(
+                "return_value", flat=True
+            ):
+                for number, what in re.findall(r"queued (\d+) (task|message)", str(value)):
+                    chain_requeued[what] += int(number)
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT task_path, status, count(*) FROM django_tasks_database_dbtaskresult"
@@ -821,6 +824,9 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
             tally = manage(env, "verify_tally")
             manage(env, "seal_ledger")
             audit = manage(env, "verify_audit")
+
+            def in_load(signers: list[Signer]) -> int:
+                return sum(signer.index < SIGNERS for signer in signers)
 
             restart = chaos.restart
             first_sign_after = min(
@@ -840,7 +846,11 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
                     "exited by themselves (started again)",
                     ", ".join(f"{what} {n}" for what, n in processes.exited_by_themselves.items()) or "none",
                 ),
-                ("signers acknowledged (sign POST 200)", f"{len(acknowledged)} of {len(load.signers)}"),
+                (
+                    "signers acknowledged (sign POST 200): load; overload phase",
+                    f"{in_load(acknowledged)} of {SIGNERS}; {len(acknowledged) - in_load(acknowledged)} of "
+                    f"{len(load.signers) - SIGNERS}",
+                ),
                 ("acknowledged signatures not in the database (goal 0)", str(len(lost_signatures))),
                 ("acknowledged signatures without a mail (goal 0)", str(len(without_mail))),
                 (
@@ -848,7 +858,10 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
                     f"{sum(duplicates.values())} to {len(duplicates)} address(es)",
                 ),
                 ("second mails asked for by a sign POST sent again", str(asked_again)),
-                ("signatures stored whose sign POST got no 200", str(unacknowledged_stored)),
+                (
+                    "signatures stored whose sign POST got no 200: load; overload phase",
+                    f"{in_load(unacknowledged_stored)}; {len(unacknowledged_stored) - in_load(unacknowledged_stored)}",
+                ),
                 ("confirmations acknowledged (302)", str(len(confirmed_acks))),
                 ("acknowledged confirmations not counted (goal 0)", f"{len(missing_confirmations)} ({held} held)"),
                 (
@@ -862,8 +875,9 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
                     f"exit {audit.returncode}: {((audit.stdout + audit.stderr).strip().splitlines() or [''])[0][:120]}",
                 ),
                 (
-                    "tasks put back by the sweep: its chain; the benchmark's minute",
-                    f"{chain_requeued} (chain ran {chain_runs} times); {sweeper.requeued}",
+                    "put back by the sweep: its chain; the benchmark's minute",
+                    f"{chain_requeued['task']} task(s), {chain_requeued['message']} lost message(s) (chain ran "
+                    f"{chain_runs} times); {sweeper.requeued} task(s), {sweeper.mails} lost message(s)",
                 ),
                 ("left: queued mail; tasks", f"{outbox_left}; {', '.join(tasks_left) or 'none'}"),
                 (

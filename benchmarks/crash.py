@@ -47,6 +47,7 @@ import email
 import email.policy
 import http.client
 import importlib
+import inspect
 import os
 import pwd
 import queue
@@ -718,19 +719,25 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
             for _ in range(DB_WORKERS):
                 processes.start_worker()
             port = stack.free_port()
+            # The bound on requests in flight per app server that `make stack` sets, where
+            # stack.site_conf takes one (deploy/nginx/undersigned.conf's overload guard).
+            parameters = inspect.signature(stack.site_conf).parameters
+            bound = {"max_conns": 2 * APP_WORKERS * APP_THREADS} if "max_conns" in parameters else {}
             site = stack.site_conf(
                 listen=f"127.0.0.1:{port}",
                 app_ports=processes.app_ports,
                 static_root=directory / "var" / "static",
                 cache_path=directory / "nginx" / "cache",
                 server_name="127.0.0.1",
+                **bound,
             )
             nginx = stack.Nginx(directory / "nginx", site, port, processes=1)
             stack.wait_for_health(port, [*processes.all(), nginx.process])
             load.port = port
             baseline = public_count(port) or 0
             print(
-                f"PostgreSQL (own cluster, synchronous_commit on), nginx in front of {APP_SERVERS} gunicorn servers "
+                f"PostgreSQL (own cluster, synchronous_commit on), nginx ({bound or 'no bound'}) in front of "
+                f"{APP_SERVERS} gunicorn servers "
                 f"({APP_WORKERS} workers × {APP_THREADS} threads), {DB_WORKERS} db_workers, MAIL_LEASE_SECONDS="
                 f"{LEASE_SECONDS}; {SIGNERS} signers, {CONCURRENCY} clients, seed {SEED}",
                 flush=True,

@@ -74,6 +74,9 @@ def mail_lease() -> timedelta:
 # within about four hours (``MAX_ATTEMPTS``, each run at most a lease). One older than this lost
 # every task that could send it; the daily purge deletes it, and the address sealed in it.
 MAIL_MAX_AGE = timedelta(days=1)
+# A message never claimed this long after it was written has lost its task (it was deleted), or
+# waits in a backlog this long; either way a second task is harmless (``mail_requeue_orphans``).
+UNCLAIMED_GRACE = timedelta(hours=1)
 
 
 def recipient_check(email: str) -> ratelimit.Check:
@@ -125,24 +128,31 @@ def mail_requeue_orphans(*, now: datetime) -> int:
     run that fails outside ``mail_deliver``'s own handling, such as the database going away between
     the claim and the outcome (a PostgreSQL restart), is recorded FAILED and never runs again,
     leaving its message claimed; a task row deleted by hand goes with its message's only task.
-    Only messages free to claim (no lease, or the lease over) without a waiting or running task of
-    their own are taken; a second task for a message would be harmless anyway (one claim wins).
+    Only messages free to claim without a waiting or running task of their own are taken: those
+    whose lease is over, and those never claimed after ``UNCLAIMED_GRACE`` (a surge's backlog is
+    messages never claimed yet, each with its task waiting: they are not read every minute). A
+    second task for a message would be harmless anyway: one claim wins.
     """
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     from undersigned.notifications.tasks import deliver_mail
 
-    free = OutgoingMail.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-    candidates = {str(pk) for pk in free.values_list("pk", flat=True)}
-    if not candidates:
-        return 0
-    # Read after the messages: a task that commits in between is seen here, so it is not doubled.
-    live = DBTaskResult.objects.filter(
-        task_path=deliver_mail.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    ).values_list("args_kwargs", flat=True)
-    orphans = candidates - {str(arguments["args"][0]) for arguments in live if arguments.get("args")}
-    for mail_id in sorted(orphans):
+    free = OutgoingMail.objects.filter(
+        Q(claimed_until__lte=now) | Q(claimed_until__isnull=True, created_at__lte=now - UNCLAIMED_GRACE)
+    )
+    candidates = [str(pk) for pk in free.values_list("pk", flat=True)]
+    orphans = []
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start : start + 500]
+        # Read after the messages: a task that commits in between is seen here, so it is not doubled.
+        live = DBTaskResult.objects.filter(
+            task_path=deliver_mail.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+            args_kwargs__args__0__in=batch,
+        ).values_list("args_kwargs", flat=True)
+        orphans += sorted(set(batch) - {str(arguments["args"][0]) for arguments in live})
+    for mail_id in orphans:
         _enqueue_delivery(mail_id)
     if orphans:
         logger.warning("queued again %s message(s) whose delivery task was lost", len(orphans))

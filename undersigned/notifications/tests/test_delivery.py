@@ -371,7 +371,7 @@ def test_a_message_whose_task_failed_on_a_database_error_is_queued_again_by_the_
     the lease is over, and leaves alone the messages whose task is still waiting or running."""
     from django.db import OperationalError
 
-    from undersigned.notifications.services import mail_requeue_orphans
+    from undersigned.notifications.services import UNCLAIMED_GRACE, mail_requeue_orphans
 
     stranded = queued_mail("stranded@example.org")
 
@@ -394,6 +394,10 @@ def test_a_message_whose_task_failed_on_a_database_error_is_queued_again_by_the_
     assert mail_requeue_orphans(now=later) == 1
     assert len(queued_tasks(stranded)) == 1 and len(queued_tasks(waiting)) == 1
     assert mail_requeue_orphans(now=later) == 0  # it has a task now
+
+    DBTaskResult.objects.filter(args_kwargs__args=[waiting]).delete()  # a task lost by hand
+    assert mail_requeue_orphans(now=later) == 0  # never claimed: maybe a backlog, for a while
+    assert mail_requeue_orphans(now=later + UNCLAIMED_GRACE) == 1
 
     with time_machine.travel(later, tick=True):
         run_tasks()

@@ -341,6 +341,7 @@ class Outcome:
     sign_attempts: int = 0
     confirm_acknowledged: bool = False
     confirm_queued: bool = False
+    confirm_finished: bool = False
     overload: bool = False
 
 
@@ -426,9 +427,10 @@ class Load:
                 self.sign_finished += 1
 
     def sign_with_retries(self, connection: Connection, signer: Signer, outcome: Outcome) -> None:
+        answer: tuple[int, http.client.HTTPMessage, str] | None = None
         for attempt in range(RETRIES):
             if attempt:
-                time.sleep(0.5 * attempt)
+                time.sleep(pause(attempt, answer))
             page = self.request(connection, "page GET", "GET", f"/statements/{SLUG}/", signer.headers(self.port), None)
             if page is None or page[0] != 200:
                 if page is not None:
@@ -453,9 +455,16 @@ class Load:
 
     def confirm(self, connection: Connection, signer: Signer, token: str) -> None:
         outcome = self.outcomes[signer.index]
+        try:
+            self.confirm_with_retries(connection, signer, token, outcome)
+        finally:
+            outcome.confirm_finished = True
+
+    def confirm_with_retries(self, connection: Connection, signer: Signer, token: str, outcome: Outcome) -> None:
+        answer: tuple[int, http.client.HTTPMessage, str] | None = None
         for attempt in range(RETRIES):
             if attempt:
-                time.sleep(0.5 * attempt)
+                time.sleep(pause(attempt, answer))
             body = urlencode({"csrfmiddlewaretoken": signer.csrf})
             headers = signer.headers(self.port, True)
             answer = self.request(connection, "confirm POST", "POST", f"/signatures/confirm/{token}/", headers, body)
@@ -467,6 +476,13 @@ class Load:
                 if answer[0] < 500:
                     return
         self.fail("confirm POST: gave up after retries")
+
+
+def pause(attempt: int, answer: tuple[int, http.client.HTTPMessage, str] | None) -> float:
+    """How long a person waits before sending again: what Retry-After says (at most 10 s), else a bit
+    longer each time."""
+    retry_after = answer[1].get("Retry-After", "") if answer is not None else ""
+    return min(float(retry_after), 10.0) if retry_after.isdigit() else 0.5 * attempt
 
 
 # --- Overload ----------------------------------------------------------------------------------------
@@ -631,7 +647,7 @@ def drain(load: Load, recorder: Recorder, processes: Processes) -> float:
                 if load.outcomes[signer.index].sign_acknowledged is not None and not recorder.received[signer.email]
             ]
             unconfirmed = sum(
-                outcome.confirm_queued and not outcome.confirm_acknowledged for outcome in load.outcomes.values()
+                outcome.confirm_queued and not outcome.confirm_finished for outcome in load.outcomes.values()
             )
         outbox = OutgoingMail.objects.count()
         idle = time.monotonic() - recorder.last_arrival
@@ -832,6 +848,10 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
             manage(env, "seal_ledger")
             audit = manage(env, "verify_audit")
 
+            confirms_given_up = sum(
+                outcome.confirm_finished and not outcome.confirm_acknowledged for outcome in load.outcomes.values()
+            )
+
             def in_load(signers: list[Signer]) -> int:
                 return sum(signer.index < SIGNERS for signer in signers)
 
@@ -869,7 +889,10 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
                     "signatures stored whose sign POST got no 200: load; overload phase",
                     f"{in_load(unacknowledged_stored)}; {len(unacknowledged_stored) - in_load(unacknowledged_stored)}",
                 ),
-                ("confirmations acknowledged (302)", str(len(confirmed_acks))),
+                (
+                    "confirmations acknowledged (302); given up by the client",
+                    f"{len(confirmed_acks)}; {confirms_given_up}",
+                ),
                 ("acknowledged confirmations not counted (goal 0)", f"{len(missing_confirmations)} ({held} held)"),
                 (
                     "public count",

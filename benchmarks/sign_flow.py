@@ -362,40 +362,48 @@ def timed(
     return status, message, content
 
 
-def sign(phase: Phase, connection: Connection, signer: Signer, mailbox: Mailbox, statement_id: int) -> None:
+def sign_form(signer: Signer, content: str) -> dict[str, str] | None:
+    """The sign form's fields for ``signer``, from the statement page's HTML; None if it has no form."""
     from django.core import signing
 
+    # The public page carries no CSRF token (it is the same for everyone, so cacheable);
+    # cross-site POSTs are refused by Sec-Fetch-Site/Origin instead.
+    csrf, revision = CSRF_FIELD.search(content), REVISION_FIELD.search(content)
+    if revision is None:
+        return None
+    if csrf:
+        signer.csrf = csrf.group(1)
+    else:
+        signer.csrf = csrf_secret()
+        signer.cookies["csrftoken"] = signer.csrf
+    form = {
+        "csrfmiddlewaretoken": signer.csrf,
+        # Different people have different names: the same name many times is a fraud signal.
+        "name": "Bench Signer " + "".join(chr(ord("a") + int(digit)) for digit in str(signer.index)).title(),
+        "email": signer.email,
+        "country": COUNTRIES[signer.index % len(COUNTRIES)],
+        "city": "",
+        "affiliation": "",
+        "name_shown": NAMES_SHOWN[signer.index % len(NAMES_SHOWN)],
+        "revision": revision.group(1),
+        "started": signing.dumps(int(time.time()) - 10, salt=STARTED_SALT),
+        "website": "",
+    }
+    return form
+
+
+def sign(phase: Phase, connection: Connection, signer: Signer, mailbox: Mailbox, statement_id: int) -> None:
     port = connection.port
     try:
         answer = timed(phase.steps["page GET"], connection, "GET", f"/statements/{SLUG}/", signer.headers(port))
         if answer is None or answer[0] != 200:
             return
         _, message, content = answer
-        # The public page carries no CSRF token (it is the same for everyone, so cacheable);
-        # cross-site POSTs are refused by Sec-Fetch-Site/Origin instead.
-        csrf, revision = CSRF_FIELD.search(content), REVISION_FIELD.search(content)
-        if revision is None:
+        signer.keep_cookies(message)
+        form = sign_form(signer, content)
+        if form is None:
             phase.steps["page GET"].failures["no sign form"] += 1
             return
-        signer.keep_cookies(message)
-        if csrf:
-            signer.csrf = csrf.group(1)
-        else:
-            signer.csrf = csrf_secret()
-            signer.cookies["csrftoken"] = signer.csrf
-        form = {
-            "csrfmiddlewaretoken": signer.csrf,
-            # Different people have different names: the same name many times is a fraud signal.
-            "name": "Bench Signer " + "".join(chr(ord("a") + int(digit)) for digit in str(signer.index)).title(),
-            "email": signer.email,
-            "country": COUNTRIES[signer.index % len(COUNTRIES)],
-            "city": "",
-            "affiliation": "",
-            "name_shown": NAMES_SHOWN[signer.index % len(NAMES_SHOWN)],
-            "revision": revision.group(1),
-            "started": signing.dumps(int(time.time()) - 10, salt=STARTED_SALT),
-            "website": "",
-        }
         mailbox.expect(phase, signer)
         answer = timed(
             phase.steps["sign POST"],

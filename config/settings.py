@@ -111,6 +111,12 @@ try:
     GEOIP_DATABASE = Path(_geoip) if _geoip else None
     if GEOIP_DATABASE is not None and not GEOIP_DATABASE.is_file():
         raise ConfigurationError(f"GEOIP_DATABASE {GEOIP_DATABASE} is not a readable file")
+    # How long a worker holds a message it is sending, so how late a message whose worker died goes
+    # out (notifications.services). Ten minutes suits any mail server; a site whose relay is on
+    # its own network may shorten it. At most ten minutes: the task sweep's limits assume it.
+    MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 600, minimum=60)
+    if MAIL_LEASE_SECONDS > 600:
+        raise ConfigurationError(f"MAIL_LEASE_SECONDS must be at most 600, not {MAIL_LEASE_SECONDS}")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or f"Undersigned <noreply@{_site_parts.hostname}>"
     LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -252,6 +258,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    # With the pool, this makes it try each connection (one round trip) before handing it out.
+    # After the database server restarts every pooled connection is dead: unchecked, each would
+    # fail one request with a 500, or stop the task worker that drew it.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 10},
     }
@@ -259,6 +269,7 @@ else:
 # Each replica is an alias replica_1, replica_2...; tests mirror them onto the primary's test database.
 for _number, _replica in enumerate(_replicas, start=1):
     _replica["CONN_MAX_AGE"] = 0
+    _replica["CONN_HEALTH_CHECKS"] = True  # as the primary's: no dead connection handed out
     # A replica that cannot hand out a connection within 3 s is not waited for: the primary is there.
     _replica["OPTIONS"] = {"pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX, "timeout": 3}}
     _replica["TEST"] = {"MIRROR": "default"}

@@ -67,9 +67,9 @@ TEST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -
 
 
 @contextlib.contextmanager
-def _running(bin_dir: Path, workdir: Path, run_as: list[str], port: int) -> Iterator[None]:
+def _running(bin_dir: Path, workdir: Path, run_as: list[str], port: int, tuning: str = TEST_OPTIONS) -> Iterator[None]:
     data = workdir / "data"
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} {TEST_OPTIONS}"
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} {tuning}"
     subprocess.run(
         [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(workdir / "log"), "-o", options, "-w", "start"],
         check=True,
@@ -87,8 +87,9 @@ def _running(bin_dir: Path, workdir: Path, run_as: list[str], port: int) -> Iter
 
 
 @contextlib.contextmanager
-def throwaway_postgres() -> Iterator[str]:
-    """A PostgreSQL cluster in a temporary directory, tuned for tests (no fsync), removed afterwards."""
+def throwaway_postgres(tuning: str = TEST_OPTIONS) -> Iterator[str]:
+    """A PostgreSQL cluster in a temporary directory, tuned for tests (no fsync; ``tuning`` is the
+    server options), removed afterwards."""
     bin_dir = postgres_bin_dir()
     workdir, run_as = _cluster_dir()
     port = free_port()
@@ -109,7 +110,7 @@ def throwaway_postgres() -> Iterator[str]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    with _running(bin_dir, workdir, run_as, port):
+    with _running(bin_dir, workdir, run_as, port, tuning):
         print(f"throwaway PostgreSQL {bin_dir.parent.name} on 127.0.0.1:{port}")
         yield f"postgres://undersigned@127.0.0.1:{port}/postgres"
 

@@ -41,3 +41,34 @@ def test_postgresql_uses_the_connection_pool():
         pytest.skip("the pool is PostgreSQL's")
     assert connection.settings_dict["OPTIONS"]["pool"]["max_size"] >= 1
     assert getattr(connection, "pool", None) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pooled_connections_the_server_dropped_are_replaced_not_handed_out():
+    """What a PostgreSQL restart does to every pooled connection: the server end is gone. The next
+    request must get a working connection, not a dead one (which would answer it with a 500)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's")
+    from django.db import connections
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (first,) = cursor.fetchone()
+    connection.close()  # back to the pool, as at the end of a request
+    other = connections.create_connection("default")
+    other.settings_dict = {**other.settings_dict, "OPTIONS": {}}  # a connection of its own, not the pool's
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] >= 1
+    finally:
+        other.close()
+
+    for _ in range(3):  # as many requests as the pool had connections, and more
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != first
+        connection.close()

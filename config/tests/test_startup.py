@@ -47,6 +47,8 @@ def test_production_refuses_to_start_without_a_required_variable(tmp_path, missi
         ("METRICS_ALLOWED_NETWORKS", "10.0.0.300/8"),
         ("METRICS_TOKEN", "too-short"),
         ("PROMETHEUS_MULTIPROC_DIR", "/nowhere/metrics"),
+        ("MAIL_LEASE_SECONDS", "30"),  # shorter than a slow mail server can take
+        ("MAIL_LEASE_SECONDS", "3600"),  # longer than the task sweep's limits assume
     ],
 )
 def test_a_malformed_variable_stops_start_up_with_its_name(tmp_path, variable, value):

@@ -39,7 +39,7 @@ from undersigned.exports.services import pdf_language, signed_statement_pdf_byte
 from undersigned.ledger.selectors import head_of
 from undersigned.ledger.services import record_event, seal_pending
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import LEASE, send_mail_now
+from undersigned.notifications.services import mail_lease, send_mail_now
 from undersigned.permissions.roles import Capability, can
 from undersigned.statements.models import Statement
 
@@ -444,12 +444,12 @@ def recipient_send(*, recipient_id: int) -> str:
 
 
 def _claim(recipient_id: int) -> _Claim | str:
-    """Takes the recipient for ``LEASE``, or says why not: "done" (sent or given up) or "held"
+    """Takes the recipient for ``mail_lease()``, or says why not: "done" (sent or given up) or "held"
     (being sent by another worker, or waiting for its next attempt, whose task is queued)."""
     waiting = [DeliveryRecipient.Status.QUEUED, DeliveryRecipient.Status.FAILED]
     with transaction.atomic():
         now = timezone.now()
-        until = now + LEASE
+        until = now + mail_lease()
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
         # One conditional UPDATE: of concurrent claims only one matches. The attempt is counted
         # now, so that a recipient whose worker dies every time is given up too.
@@ -465,7 +465,7 @@ def _claim(recipient_id: int) -> _Claim | str:
             )
             return "given up"
     # Should this worker die before it records the outcome, the task sweep runs this task again
-    # once its maximum run time, longer than the lease, is past (``tasks_sweep.MAX_RUN_TIMES``).
+    # once its maximum run time, longer than the lease, is past (``tasks_sweep.services.max_run_time``).
     return _Claim(recipient=recipient, until=until)
 
 

@@ -11,7 +11,22 @@ The tasks are rows in this database (``django_tasks_db``), so a task enqueued in
 commits with it or not at all: a message is never left with no task to send it, and a task never
 runs before the row it names is there. A worker that dies mid-send leaves its task RUNNING and the
 message claimed; the task sweep (``tasks_sweep``) queues the task again once its maximum run time,
-longer than ``LEASE``, has passed, and that run finds the lease over and sends the message.
+longer than the lease (``mail_lease``), has passed, and that run finds the lease over and sends the message.
+A task that failed rather than died (the database gone between the claim and the outcome) is not
+run again; the same sweep gives its message a new task (``mail_requeue_orphans``).
+
+Delivery is at least once, not exactly once. The row is the sent-marker: it is deleted once the
+mail server has answered 250 to the message. SMTP gives no way to make the server's acceptance
+and that delete one step, so a worker that dies (SIGKILL, out of memory, power) after the server
+has the whole message and before the delete commits leaves the row claimed, and the message is
+sent again after the lease: the recipient gets it twice. The window is the server's answer, the
+DELETE's round trip and its commit (about a millisecond on one network), and the dying worker's
+message only. The same holds if the connection to the server drops after the last line of the
+message and before the answer (the server may have taken it), or if the database cannot be
+reached for the delete (it is restarting): the retry sends it again. It is
+never sent twice otherwise: a run sends only a message it has claimed, and a claim is held until
+the row is deleted or the lease ends. A duplicate confirmation mail is harmless (its link
+confirms once; the second click says the signature is already confirmed).
 """
 
 from __future__ import annotations
@@ -44,12 +59,24 @@ from undersigned.notifications.models import OutgoingMail
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # about four hours of backoff: 1, 2, 4 … 64 minutes
 
-# How long a worker holds a message it is sending. Longer than any one attempt can take (each wait
-# on the mail server ends after EMAIL_TIMEOUT, 20 s, and an attempt is at most two connections of a
-# dozen exchanges), so no second worker takes a message that is still being sent; short enough
-# that a message whose worker died goes out a few minutes late, not never. The task sweep's limit
-# for ``deliver_mail`` (``tasks_sweep.services.MAX_RUN_TIMES``) must stay longer than this.
-LEASE = timedelta(minutes=10)
+
+def mail_lease() -> timedelta:
+    """How long a worker holds a message it is sending (``MAIL_LEASE_SECONDS``, ten minutes unless
+    shortened). Longer than any one attempt can take (each wait on the mail server ends after
+    EMAIL_TIMEOUT, 20 s, and an attempt is at most two connections of a dozen exchanges), so no
+    second worker takes a message that is still being sent; short enough that a message whose
+    worker died goes out a few minutes late, not never. The task sweep runs a dead worker's
+    ``deliver_mail`` again a minute after it (``tasks_sweep.services.max_run_time``)."""
+    return timedelta(seconds=settings.MAIL_LEASE_SECONDS)
+
+
+# A message still queued this long after it was written will never be sent: its attempts end
+# within about four hours (``MAX_ATTEMPTS``, each run at most a lease). One older than this lost
+# every task that could send it; the daily purge deletes it, and the address sealed in it.
+MAIL_MAX_AGE = timedelta(days=1)
+# A message never claimed this long after it was written has lost its task (it was deleted), or
+# waits in a backlog this long; either way a second task is harmless (``mail_requeue_orphans``).
+UNCLAIMED_GRACE = timedelta(hours=1)
 
 
 # A form sent again this soon after its confirmation went out (a double click, a second tap on a
@@ -96,6 +123,52 @@ def mail_enqueue(*, name: str, to: str, context: dict[str, Any], language: str) 
     return mail
 
 
+def mail_purge_stale(*, now: datetime) -> int:
+    """Deletes every message older than ``MAIL_MAX_AGE``; how many."""
+    deleted, _ = OutgoingMail.objects.filter(created_at__lt=now - MAIL_MAX_AGE).delete()
+    if deleted:
+        logger.warning("deleted %s message(s) still queued a day after they were written", deleted)
+    return deleted
+
+
+def mail_requeue_orphans(*, now: datetime) -> int:
+    """Queues a delivery for every message no task will send; how many. Run by the task sweep.
+
+    A message has a task from the moment it is written (they commit together), but can lose it: a
+    run that fails outside ``mail_deliver``'s own handling, such as the database going away between
+    the claim and the outcome (a PostgreSQL restart), is recorded FAILED and never runs again,
+    leaving its message claimed; a task row deleted by hand goes with its message's only task.
+    Only messages free to claim without a waiting or running task of their own are taken: those
+    whose lease is over, and those never claimed after ``UNCLAIMED_GRACE`` (a surge's backlog is
+    messages never claimed yet, each with its task waiting: they are not read every minute). A
+    second task for a message would be harmless anyway: one claim wins.
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from undersigned.notifications.tasks import deliver_mail
+
+    free = OutgoingMail.objects.filter(
+        Q(claimed_until__lte=now) | Q(claimed_until__isnull=True, created_at__lte=now - UNCLAIMED_GRACE)
+    )
+    candidates = [str(pk) for pk in free.values_list("pk", flat=True)]
+    orphans = []
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start : start + 500]
+        # Read after the messages: a task that commits in between is seen here, so it is not doubled.
+        live = DBTaskResult.objects.filter(
+            task_path=deliver_mail.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+            args_kwargs__args__0__in=batch,
+        ).values_list("args_kwargs", flat=True)
+        orphans += sorted(set(batch) - {str(arguments["args"][0]) for arguments in live})
+    for mail_id in orphans:
+        _enqueue_delivery(mail_id)
+    if orphans:
+        logger.warning("queued again %s message(s) whose delivery task was lost", len(orphans))
+    return len(orphans)
+
+
 def _enqueue_delivery(mail_id: str, run_after: datetime | None = None) -> None:
     """Enqueues ``deliver_mail`` in the caller's transaction."""
     from undersigned.notifications.tasks import deliver_mail
@@ -115,7 +188,7 @@ def mail_deliver(*, mail_id: str) -> str:
 
     The caller holds no transaction (the task runs outside one): the mail server is talked to
     between two short transactions. Safe under concurrent runs for one message: a run sends only
-    the message it has claimed, and a claim lasts ``LEASE``.
+    the message it has claimed, and a claim lasts ``mail_lease()``.
 
     Returns what happened (for the task's result), never the address or the content.
     """
@@ -142,11 +215,11 @@ def mail_deliver(*, mail_id: str) -> str:
 
 
 def _claim(mail_id: str) -> _Claim | str:
-    """Takes the message for ``LEASE``, or says why not: "gone" (sent or given up) or "held" (being
+    """Takes the message for ``mail_lease()``, or says why not: "gone" (sent or given up) or "held" (being
     sent by another worker, or waiting for its next attempt, whose task is queued)."""
     with transaction.atomic():
         now = timezone.now()
-        until = now + LEASE
+        until = now + mail_lease()
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
         # One conditional UPDATE: of concurrent claims only one matches (PostgreSQL re-reads the row
         # after the first commits; SQLite takes one writer at a time). The attempt is counted now,

@@ -33,7 +33,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.progress import Progress, silent
 from undersigned.core.public_ids import is_public_id
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import mail_enqueue, recipient_check, too_many_mails
+from undersigned.notifications.services import mail_enqueue, mail_purge_stale, recipient_check, too_many_mails
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services.sign_ons import sign_on_withdraw
 from undersigned.privacy.models import PurgeSchedule
@@ -340,9 +340,12 @@ def statement_purge(*, due: DuePurge, now: datetime, progress: Progress | None =
 def purge_expired(
     *, now: datetime | None = None, dry_run: bool = False, progress: Progress | None = None
 ) -> list[PurgeOutcome]:
-    """Purges every statement past its retention deadline; with ``dry_run``, only says which and
-    how many records each would clear, changing nothing."""
+    """Purges every statement past its retention deadline, and deletes queued mail too old to be
+    sent (``notifications.services.MAIL_MAX_AGE``: it holds a sealed address); with ``dry_run``,
+    only says which statements and how many records each would clear, changing nothing."""
     now = now or timezone.now()
+    if not dry_run:
+        mail_purge_stale(now=now)
     outcomes = []
     for due in statements_due_for_purge(now=now):
         if dry_run:

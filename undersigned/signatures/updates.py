@@ -7,7 +7,7 @@ Mail therefore leaves only over SMTP (``EMAIL_URL``); the development outbox, wh
 is refused. Every update ends with the link to the signer's data page, where updates stop: the one
 thing this module takes from ``privacy``, above it.
 
-Each signer is claimed in one short transaction (an ``UpdateDelivery`` row held for ``LEASE``),
+Each signer is claimed in one short transaction (an ``UpdateDelivery`` row held for ``mail_lease()``),
 the message handed over with no transaction open (on SQLite an open transaction holds the only
 write lock, and signers signing meanwhile would wait on the mail server), and the outcome recorded
 in another: the row is kept as sent, or removed when the message did not go. A run skips the
@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
 from undersigned.notifications.emails import build
-from undersigned.notifications.services import LEASE, close_mail_connection, send_mail_now
+from undersigned.notifications.services import close_mail_connection, mail_lease, send_mail_now
 from undersigned.privacy.tokens import LINK_HOURS as DATA_LINK_HOURS
 from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.sealing.trustee_identities import TrusteeIdentities
@@ -207,10 +207,10 @@ def _deliver(outcome: UpdateOutcome, signature: Signature, address: str, subject
 
 
 def _claim(outcome: UpdateOutcome, update: Update, signature: Signature) -> datetime | None:
-    """Holds ``signature`` for this run for ``LEASE``; None (counted in ``outcome``) when it no
+    """Holds ``signature`` for this run for ``mail_lease()``; None (counted in ``outcome``) when it no
     longer wants the update or another run has it."""
     now = timezone.now()
-    until = now + LEASE
+    until = now + mail_lease()
     with transaction.atomic():
         # Read again, locked: a signer who withdrew, erased their data or was purged since this
         # batch was read gets nothing.

@@ -4,7 +4,8 @@ The database backend marks a task RUNNING when a worker takes it, and nothing el
 it again: should the worker process die (killed, out of memory, the machine gone), the task would
 stay RUNNING for ever. ``tasks_requeue_abandoned`` puts such tasks back in the queue.
 
-Dead or slow: a task RUNNING for longer than its maximum run time (``MAX_RUN_TIMES``, else
+Dead or slow: a task RUNNING for longer than its maximum run time (``max_run_time``: the mail
+lease and a minute for the tasks that send mail, ``MAX_RUN_TIMES``, else
 ``DEFAULT_MAX_RUN_TIME``) is taken to have lost its worker. The worker's own liveness would be a
 sharper signal, but ``db_worker`` writes none, and a heartbeat would need a thread of our own in a
 process we do not own, a write every few seconds per worker, and would still call a worker hung
@@ -34,18 +35,19 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from undersigned.notifications.services import mail_lease
 from undersigned.tasks_sweep.models import SweepSchedule
 
 logger = logging.getLogger(__name__)
 
 # A task left RUNNING longer than this lost its worker. Long enough for any task not listed below.
 DEFAULT_MAX_RUN_TIME = timedelta(minutes=15)
+# Tasks that send under the mail lease (``notifications.services.mail_lease``, MAIL_LEASE_SECONDS,
+# ten minutes at most): each runs again ``LEASE_MARGIN`` past it, when its message is free to be
+# claimed again; a run while the lease holds would find the message "held" and end.
+LEASED_TASKS = ("undersigned.notifications.tasks.deliver_mail", "undersigned.deliveries.tasks.send_delivery")
+LEASE_MARGIN = timedelta(minutes=1)
 MAX_RUN_TIMES: dict[str, timedelta] = {
-    # Past the mail lease (notifications.services.LEASE, ten minutes), so that the message is free to
-    # be claimed again when the task runs again; a run while the lease holds would find it "held".
-    "undersigned.notifications.tasks.deliver_mail": timedelta(minutes=11),
-    # Past the same lease, which a delivery's claim holds too (deliveries.services).
-    "undersigned.deliveries.tasks.send_delivery": timedelta(minutes=11),
     # A retention purge anonymises a whole statement's signers, in batches.
     "undersigned.privacy.tasks.purge_daily": timedelta(hours=1),
 }
@@ -71,6 +73,8 @@ class WorkerDiedError(Exception):
 
 
 def max_run_time(task_path: str) -> timedelta:
+    if task_path in LEASED_TASKS:
+        return mail_lease() + LEASE_MARGIN
     return MAX_RUN_TIMES.get(task_path, DEFAULT_MAX_RUN_TIME)
 
 
@@ -88,7 +92,7 @@ def tasks_requeue_abandoned(*, now: datetime | None = None) -> SweepOutcome:
     or another sweep, makes match nothing.
     """
     now = now or timezone.now()
-    shortest = min(DEFAULT_MAX_RUN_TIME, *MAX_RUN_TIMES.values())
+    shortest = min(DEFAULT_MAX_RUN_TIME, *MAX_RUN_TIMES.values(), *map(max_run_time, LEASED_TASKS))
     candidates = DBTaskResult.objects.raw(
         f"SELECT id, task_path, started_at, worker_ids FROM {DBTaskResult._meta.db_table}"  # noqa: S608
         f" WHERE {ABANDONED_SQL} AND started_at < %s",

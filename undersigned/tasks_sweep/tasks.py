@@ -11,6 +11,9 @@ does (``privacy.tasks``):
   process, when a worker starts a task (``tasks_sweep.apps``), enqueues a sweep if the chain has
   missed its time: a lost chain starts again by itself.
 
+Each sweep also queues a delivery for every queued mail that lost its task
+(``notifications.services.mail_requeue_orphans``).
+
 A second run of a sweep is harmless: it finds the schedule claimed, or, if it is the one that
 claimed it, puts back only tasks still abandoned at that moment.
 """
@@ -21,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskContext, task
 
+from undersigned.notifications.services import mail_requeue_orphans
 from undersigned.tasks_sweep.services import sweep_run_forget, sweep_schedule_claim, tasks_requeue_abandoned
 
 
@@ -36,4 +40,9 @@ def sweep_tasks(context: TaskContext, previous: str = "") -> str:
     if previous:
         sweep_run_forget(task_id=previous)
     outcome = tasks_requeue_abandoned(now=now)
-    return f"queued {outcome.requeued} task(s) again, gave up {outcome.given_up}; next sweep at {following.isoformat()}"
+    # After the tasks it put back, which are live again: their messages are not queued twice.
+    mails = mail_requeue_orphans(now=now)
+    return (
+        f"queued {outcome.requeued} task(s) again, gave up {outcome.given_up}, queued {mails} message(s) "
+        f"whose task was lost; next sweep at {following.isoformat()}"
+    )

@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from undersigned.notifications import services
 from undersigned.notifications.models import OutgoingMail
-from undersigned.notifications.services import LEASE, MAX_ATTEMPTS, mail_deliver, mail_enqueue
+from undersigned.notifications.services import MAX_ATTEMPTS, mail_deliver, mail_enqueue, mail_lease
 
 pytestmark = pytest.mark.django_db
 T = TypeVar("T")
@@ -286,15 +286,23 @@ def test_concurrent_runs_for_the_same_messages_send_each_once(smtp_settings):
     assert not OutgoingMail.objects.exists()
 
 
-def test_the_sweep_runs_a_delivery_again_only_once_its_lease_has_run_out():
+def test_the_sweep_runs_a_delivery_again_only_once_its_lease_has_run_out(settings):
     from undersigned.tasks_sweep.services import max_run_time
 
-    assert max_run_time("undersigned.notifications.tasks.deliver_mail") >= LEASE + timedelta(minutes=1)
+    for seconds in (600, 60):  # the default, and the shortest MAIL_LEASE_SECONDS allows
+        settings.MAIL_LEASE_SECONDS = seconds
+        assert max_run_time("undersigned.notifications.tasks.deliver_mail") >= mail_lease() + timedelta(minutes=1)
+        assert max_run_time("undersigned.deliveries.tasks.send_delivery") >= mail_lease() + timedelta(minutes=1)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_message_whose_worker_died_is_sent_once_after_its_lease_and_the_sweep(smtp_server, run_tasks, monkeypatch):
+@pytest.mark.parametrize("lease_seconds", [600, 60])  # the default, and the shortest MAIL_LEASE_SECONDS
+def test_a_message_whose_worker_died_is_sent_once_after_its_lease_and_the_sweep(
+    smtp_server, run_tasks, monkeypatch, settings, lease_seconds
+):
     from undersigned.tasks_sweep.services import tasks_requeue_abandoned
+
+    settings.MAIL_LEASE_SECONDS = lease_seconds
 
     mail_id = queued_mail("late@example.org")
 
@@ -314,7 +322,7 @@ def test_a_message_whose_worker_died_is_sent_once_after_its_lease_and_the_sweep(
     run_tasks()
     assert smtp_server.messages == []
 
-    with time_machine.travel(timezone.now() + LEASE + timedelta(minutes=1, seconds=1), tick=True):
+    with time_machine.travel(timezone.now() + mail_lease() + timedelta(minutes=1, seconds=1), tick=True):
         assert tasks_requeue_abandoned().requeued == 1
         run_tasks()
 
@@ -334,3 +342,67 @@ def test_a_message_the_mail_backend_refuses_is_retried_not_left_claimed(smtp_set
     assert mail_deliver(mail_id=mail_id) == "retry"
     (retry,) = queued_tasks(mail_id)
     assert retry.run_after == OutgoingMail.objects.get(pk=mail_id).claimed_until
+
+
+def test_a_signers_mail_is_queued_even_if_the_process_dies_right_after_the_commit(
+    libraries, django_capture_on_commit_callbacks
+):
+    """No step between the commit and the mail's task: the signature, the message and its task are
+    one transaction. Commit callbacks that never run are what a process killed just after the
+    commit leaves (an app server's SIGKILL, or the machine gone)."""
+    from undersigned.signatures.tests.conftest import build_open_statement, sign
+
+    target = build_open_statement(libraries)
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=False):
+        sign(target, email="ada@example.org")
+
+    (mail,) = OutgoingMail.objects.all()
+    assert mail.template == "signature_confirm"
+    assert [task.status for task in queued_tasks(str(mail.pk))] == ["READY"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_whose_task_failed_on_a_database_error_is_queued_again_by_the_sweep(
+    smtp_server, run_tasks, monkeypatch
+):
+    """The database went away between the claim and the outcome (a PostgreSQL restart): the worker
+    records the task FAILED, and it never runs again. The sweep gives the message a new task once
+    the lease is over, and leaves alone the messages whose task is still waiting or running."""
+    from django.db import OperationalError
+
+    from undersigned.notifications.services import UNCLAIMED_GRACE, mail_requeue_orphans
+
+    stranded = queued_mail("stranded@example.org")
+
+    def database_gone(claim: object, error: Exception) -> str:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def refused(message: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(services, "send_mail_now", refused)
+    monkeypatch.setattr(services, "_record_failure", database_gone)
+    run_tasks()
+    monkeypatch.undo()
+    (failed,) = DBTaskResult.objects.filter(args_kwargs__args=[stranded])
+    assert (failed.status, failed.exception_class_path) == ("FAILED", "django.db.utils.OperationalError")
+    waiting = queued_mail("waiting@example.org")  # its task is READY: it is not an orphan
+
+    assert mail_requeue_orphans(now=timezone.now()) == 0  # the stranded message's lease holds
+    later = timezone.now() + mail_lease() + timedelta(seconds=1)
+    assert mail_requeue_orphans(now=later) == 1
+    assert len(queued_tasks(stranded)) == 1 and len(queued_tasks(waiting)) == 1
+    assert mail_requeue_orphans(now=later) == 0  # it has a task now
+
+    DBTaskResult.objects.filter(args_kwargs__args=[waiting]).delete()  # a task lost by hand
+    assert mail_requeue_orphans(now=later) == 0  # never claimed: maybe a backlog, for a while
+    assert mail_requeue_orphans(now=later + UNCLAIMED_GRACE) == 1
+
+    with time_machine.travel(later, tick=True):
+        run_tasks()
+    assert sorted(str(message["To"]) for message in smtp_server.messages) == [
+        "stranded@example.org",
+        "waiting@example.org",
+    ]
+    assert not OutgoingMail.objects.exists()

@@ -270,3 +270,21 @@ def test_a_purged_statement_cannot_take_signatures_again(closed_with_signers):
         assert refused.value.code == "purged"
     closed_with_signers.refresh_from_db()
     assert closed_with_signers.status == Statement.Status.CLOSED
+
+
+def test_the_purge_deletes_queued_mail_too_old_to_be_sent_and_keeps_the_rest():
+    from undersigned.notifications.models import OutgoingMail
+    from undersigned.notifications.services import MAIL_MAX_AGE, mail_enqueue
+
+    def queued(age: timedelta) -> OutgoingMail:
+        with time_machine.travel(timezone.now() - age):
+            return mail_enqueue(name="signature_confirm", to="a@example.org", language="en", context={})
+
+    stale = queued(MAIL_MAX_AGE + timedelta(minutes=1))
+    recent = queued(MAIL_MAX_AGE - timedelta(hours=1))
+
+    purge_expired(dry_run=True)
+    assert OutgoingMail.objects.filter(pk=stale.pk).exists()  # a dry run changes nothing
+
+    purge_expired()
+    assert list(OutgoingMail.objects.values_list("pk", flat=True)) == [recent.pk]

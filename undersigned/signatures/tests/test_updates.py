@@ -26,7 +26,7 @@ from undersigned.core.crypto import new_identity
 from undersigned.core.links import read_link
 from undersigned.core.models import AuditEvent
 from undersigned.notifications.models import OutgoingMail
-from undersigned.notifications.services import LEASE
+from undersigned.notifications.services import mail_lease
 from undersigned.sealing.tests.test_resealing import database_contents, files_written_since
 from undersigned.sealing.trustee_identities import read_identity_file
 from undersigned.signatures import updates
@@ -431,7 +431,7 @@ def test_a_signer_whose_run_was_killed_mid_send_gets_the_update_from_a_run_after
     assert recipients(smtp_server) == ["a@example.org"]
     assert "1 signer(s) had it, or are having it, from another run" in out
 
-    with time_machine.travel(timezone.now() + LEASE + timedelta(seconds=1), tick=True):
+    with time_machine.travel(timezone.now() + mail_lease() + timedelta(seconds=1), tick=True):
         out, _ = send(open_statement, files)
 
     assert recipients(smtp_server) == ["a@example.org", "b@example.org"]

@@ -749,7 +749,8 @@ def main() -> int:  # noqa: C901 (one run, read top to bottom)
             load.port = port
             baseline = public_count(port) or 0
             print(
-                f"PostgreSQL (own cluster, synchronous_commit on), nginx ({bound or 'no bound'}) in front of "
+                "PostgreSQL (own cluster, synchronous_commit on), "
+                f"nginx (max_conns {2 * APP_WORKERS * APP_THREADS} per app server) in front of "
                 f"{APP_SERVERS} gunicorn servers "
                 f"({APP_WORKERS} workers × {APP_THREADS} threads), {DB_WORKERS} db_workers, MAIL_LEASE_SECONDS="
                 f"{LEASE_SECONDS}; {SIGNERS} signers, {CONCURRENCY} clients, seed {SEED}",

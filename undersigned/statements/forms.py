@@ -78,6 +78,12 @@ class ImportForm(forms.Form):
             "Paste the plain text: the title on the first line, then the date, the headline calls, the paragraphs "
             "and the end mark ###."
         ),
+        error_messages={
+            "null_characters_not_allowed": _(
+                "The text holds a NUL character, which plain text never does: it was probably copied from a "
+                "binary file. Copy the text again from the document, or save it as plain text and upload it."
+            )
+        },
     )
     upload = forms.FileField(label=_("Or upload a text file"), required=False)
     opens_at = forms.DateTimeField(label=_("Sign-on opens (UTC)"), required=False, widget=DateTimeLocalInput())
@@ -96,7 +102,7 @@ class ImportForm(forms.Form):
                 cleaned["source"] = decode_upload(upload.read(MAX_BYTES + 1))
             except ImportRefusedError as refusal:
                 self.add_error("upload", str(refusal))
-        elif not (cleaned.get("source") or "").strip():
+        elif "source" not in self.errors and not (cleaned.get("source") or "").strip():
             self.add_error("source", _("Paste the press release here, or upload it as a file."))
         return cleaned
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from anyascii import anyascii
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -174,6 +175,13 @@ def statement_create(
     return statement
 
 
+def slug_from_title(title: str) -> str:
+    """The title in Latin letters, for the address: transliterated from any script ("بيان" gives
+    "byn", "Заявление" gives "zayavlenie"), which the editor may replace with a short name of
+    their own at import. Empty when nothing of the title can be written so."""
+    return slugify(anyascii(title))[:100].strip("-")
+
+
 def statement_import(
     *,
     actor: User | None,
@@ -196,11 +204,21 @@ def statement_import(
         parsed = parse_press_release(source, language=language)
     except ImportRefusedError as refusal:
         raise DomainError("import_refused", str(refusal), detail={"line": refusal.line}) from None
-    slug = slug.strip() or slugify(parsed.title)[:100].strip("-")
+    made = not slug.strip()
+    slug = slug.strip() or slug_from_title(parsed.title)
     if not slug:
         raise DomainError(
             "slug_required",
             _("The title has no letters that an address can hold: give the statement a short name."),
+        )
+    if made and Statement.objects.filter(slug=slug).exists():
+        raise DomainError(
+            "slug_taken",
+            _(
+                "The short name made from the title, “%(slug)s”, is taken by another statement: "
+                "if this is not the same statement, choose another short name."
+            )
+            % {"slug": slug},
         )
     with transaction.atomic():
         statement = statement_create(

@@ -122,7 +122,6 @@ def statement_new(request: HttpRequest) -> HttpResponse:
                 closes_at=data["closes_at"],
             )
         except DomainError as error:
-            slug_was_given = bool(data["slug"])
             field = {
                 "slug_taken": "slug",
                 "invalid_slug": "slug",
@@ -132,8 +131,6 @@ def statement_new(request: HttpRequest) -> HttpResponse:
                 "unknown_language": "language",
             }.get(error.code)
             form.add_error(field, error.message)
-            if error.code == "slug_taken" and not slug_was_given:
-                form.add_error(None, _("The address made from the title is taken: choose another short name."))
         else:
             messages.success(request, _("The statement is imported as a draft. Check how it was read, then publish."))
             return HttpResponseRedirect(

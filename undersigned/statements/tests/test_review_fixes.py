@@ -13,6 +13,7 @@ from undersigned.statements.importer import ImportRefusedError, parse_press_rele
 from undersigned.statements.models import Statement, StatementText
 from undersigned.statements.services import (
     TextInput,
+    slug_from_title,
     statement_import,
     statement_set_window,
     text_publish,
@@ -72,11 +73,18 @@ def test_invisible_lines_are_blank_and_never_a_title(libraries, title):
     assert refused.value.code == "title_required"
 
 
-def test_a_title_without_address_letters_asks_for_a_short_name(libraries):
-    with pytest.raises(DomainError) as refused:
-        statement_import(actor=None, commission=libraries, language="ar", source=ARABIC)
-    assert refused.value.code == "slug_required"
+def test_a_title_in_another_script_makes_its_short_name_in_latin_letters(libraries):
+    statement = statement_import(actor=None, commission=libraries, language="ar", source=ARABIC)
+    assert statement.slug and statement.slug.isascii() and slug_from_title(ARABIC.split("\n")[0]) == statement.slug
+    assert slug_from_title("Заявление о библиотеках") == "zayavlenie-o-bibliotekakh"
+    # The editor's own short name wins.
     assert statement_import(actor=None, commission=libraries, language="ar", source=ARABIC, slug="maktabat").pk
+
+
+def test_a_title_with_nothing_to_write_in_an_address_asks_for_a_short_name(libraries):
+    with pytest.raises(DomainError) as refused:
+        statement_import(actor=None, commission=libraries, language="en", source="!!! ???\n\nThe body.")
+    assert refused.value.code == "slug_required"
 
 
 def test_regional_language_codes_are_stored_in_one_form(libraries):

@@ -39,6 +39,7 @@ def test_an_editor_pastes_a_press_release_and_sees_it_parsed(client, libraries):
         ({"source": ""}, {"upload": SimpleUploadedFile("bin.dat", bytes(range(256)) * 4)}, "not UTF-8"),
         ({"source": ""}, {"upload": SimpleUploadedFile("l1.txt", "Titre\n\nCaf\u00e9".encode("latin-1"))}, "not UTF-8"),
         ({"source": ""}, {"upload": SimpleUploadedFile("nul.txt", b"Title\n\nBody \x00\x01 text")}, "binary"),
+        ({"source": "Title\n\nBody \x00 text"}, {}, "holds a NUL character"),
         ({"language": "zz"}, {}, "Select a valid choice"),
         ({"commission": "urban-mobility"}, {}, "Select a valid choice"),
         ({"slug": "has spaces"}, {}, "Enter a valid"),
@@ -49,6 +50,8 @@ def test_bad_imports_get_a_message_and_store_nothing(client, libraries, mobility
     response = client.post("/staff/statements/new/", import_form(**data) | files)
     assert response.status_code == 400
     assert message in response.content.decode()
+    # One message for one mistake: none that tells to paste a text that was pasted.
+    assert "Paste the press release here" not in response.content.decode() or not data.get("source")
     assert not Statement.objects.exists()
 
 
@@ -57,7 +60,21 @@ def test_a_taken_short_name_is_explained(client, libraries):
     staff_login(client, editor(libraries))
     response = client.post("/staff/statements/new/", import_form())
     assert response.status_code == 400
-    assert "Another statement already uses this short name." in response.content.decode()
+    assert "“statement-on-library-opening-hours”, is taken by another statement" in response.content.decode()
+    given = client.post("/staff/statements/new/", import_form(slug="statement-on-library-opening-hours"))
+    assert given.status_code == 400
+    assert "Another statement already uses this short name." in given.content.decode()
+    assert Statement.objects.count() == 1
+
+
+def test_importing_the_same_text_again_says_once_that_its_short_name_is_taken(client, libraries):
+    staff_login(client, editor(libraries))
+    assert client.post("/staff/statements/new/", import_form()).status_code == 302
+    again = client.post("/staff/statements/new/", import_form())
+    assert again.status_code == 400
+    page = again.content.decode()
+    assert page.count("is taken by another statement") == 1
+    assert "Another statement already uses this short name." not in page
     assert Statement.objects.count() == 1
 
 

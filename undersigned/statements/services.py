@@ -6,6 +6,7 @@ place: readers see ``StatementText.published_revision``, and only ``text_publish
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -350,8 +351,10 @@ def text_publish(*, actor: User | None, text: StatementText, change_note: str = 
 # --- The statement's life -----------------------------------------------------------------------
 
 
-def statement_publish(*, actor: User | None, statement: Statement) -> Statement:
-    """Make the statement public. Its original text is published too, if it was not yet."""
+def statement_publish(*, actor: User | None, statement: Statement, with_translations: Sequence[str] = ()) -> Statement:
+    """Make the statement public. Its original text is published too, if it was not yet, and so
+    are the translations named in ``with_translations`` (languages) that have no published
+    revision: all in one transaction, so readers never see the statement without them."""
     _require_manager(actor, statement)
     if statement.status != Statement.Status.DRAFT:
         raise DomainError("not_a_draft", _("This statement has already been published."))
@@ -369,11 +372,23 @@ def statement_publish(*, actor: User | None, statement: Statement) -> Statement:
                 "Ask the secretariat to register one (manage.py create_trustee_key)."
             ),
         )
+    translations = list(
+        StatementText.objects.filter(statement=statement, language__in=list(with_translations))
+        .exclude(language=statement.original_language)
+        .filter(published_revision__isnull=True)
+    )
+    if len(translations) != len(set(with_translations) - {statement.original_language}):
+        raise DomainError(
+            "unknown_translation", _("A translation chosen to publish does not exist or is already published.")
+        )
     with transaction.atomic():
         original = StatementText.objects.get(statement=statement, language=statement.original_language)
         original.statement = statement
         if original.published_revision_id is None:
             text_publish(actor=actor, text=original)
+        for translation in translations:
+            translation.statement = statement
+            text_publish(actor=actor, text=translation)
         changed = Statement.objects.filter(pk=statement.pk, status=Statement.Status.DRAFT).update(
             status=Statement.Status.PUBLISHED, published_at=timezone.now()
         )

@@ -145,6 +145,15 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
     statement = access_statement(actor=actor, slug=slug, capability=Capability.VIEW)
     texts = list(statement.texts.select_related("published_revision").order_by("language"))
+    rows = [
+        {
+            "text": text,
+            "name": native_language_name(text.language),
+            "direction": language_direction(text.language),
+            "editable": can_edit_text(actor, text),
+        }
+        for text in texts
+    ]
     manager = can_manage_statement(actor, statement)
     translators = eligible_translators(statement)
     return render(
@@ -154,14 +163,13 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "statement": statement,
             "milestones": list(Milestone.objects.filter(statement=statement)),
             "issuing_body": issuing_body_name(statement.commission, _language()),
-            "texts": [
-                {
-                    "text": text,
-                    "name": native_language_name(text.language),
-                    "direction": language_direction(text.language),
-                    "editable": can_edit_text(actor, text),
-                }
-                for text in texts
+            "texts": rows,
+            # Asked about when the statement is published (a translation finished before then
+            # would otherwise stay a draft without anyone being told).
+            "unpublished_translations": [
+                row
+                for row, text in zip(rows, texts, strict=True)
+                if text.language != statement.original_language and text.published_revision_id is None
             ],
             "manager": manager,
             "moderator": can_moderate_statement(actor, statement),
@@ -186,7 +194,6 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 STATEMENT_ACTIONS = {
-    "publish": (statement_publish, gettext_lazy("The statement is published.")),
     "close": (
         statement_close,
         gettext_lazy("The statement is closed: it stays readable but takes no more signatures."),
@@ -203,7 +210,10 @@ def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
     statement = access_statement(actor=actor, slug=slug, capability=Capability.MANAGE)
     action = request.POST.get("action", "")
     try:
-        if action in STATEMENT_ACTIONS:
+        if action == "publish":
+            statement_publish(actor=actor, statement=statement, with_translations=request.POST.getlist("translations"))
+            messages.success(request, _("The statement is published."))
+        elif action in STATEMENT_ACTIONS:
             service, done = STATEMENT_ACTIONS[action]
             service(actor=actor, statement=statement)
             messages.success(request, str(done))

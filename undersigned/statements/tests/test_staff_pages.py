@@ -265,3 +265,33 @@ def test_staff_pages_call_a_statement_by_its_title_and_dates_are_unambiguous(cli
     queue = client.get(f"/staff/statements/{statement.slug}/signatures/?status=held").content.decode()
     assert "12/06/2026" not in queue
     assert "Dec. 6, 2026" in queue
+
+
+def test_publishing_asks_which_unpublished_translations_go_out_too(client, libraries):
+    from undersigned.statements.services import TextInput, statement_import, translation_add
+
+    statement = statement_import(actor=None, commission=libraries, language="en", source=PRESS_RELEASE)
+    finished = translation_add(
+        actor=None, statement=statement, language="fr", text=TextInput(title="Déclaration", body="Texte.")
+    )
+    StatementText.objects.filter(pk=finished.pk).update(status=StatementText.Status.IN_REVIEW)
+    translation_add(actor=None, statement=statement, language="es", text=TextInput(title="Declaración", body="Texto."))
+    staff_login(client, editor(libraries))
+    page = client.get(f"/staff/statements/{statement.slug}/").content.decode()
+    assert "Publish these translations with it" in page
+    assert 'name="translations" value="fr" checked' in page  # finished: offered, ticked
+    assert 'name="translations" value="es">' in page  # a draft: offered, not ticked
+
+    refused = client.post(
+        f"/staff/statements/{statement.slug}/actions/", {"action": "publish", "translations": ["de"]}, follow=True
+    )
+    assert "does not exist or is already published" in refused.content.decode()
+    assert Statement.objects.get(pk=statement.pk).status == Statement.Status.DRAFT
+
+    client.post(f"/staff/statements/{statement.slug}/actions/", {"action": "publish", "translations": ["fr"]})
+    assert Statement.objects.get(pk=statement.pk).status == Statement.Status.PUBLISHED
+    texts = {text.language: text for text in StatementText.objects.filter(statement=statement)}
+    assert texts["fr"].published_revision_id is not None
+    assert texts["es"].published_revision_id is None
+    assert "Déclaration" in client.get(f"/statements/{statement.slug}/fr/").content.decode()
+    assert client.get(f"/statements/{statement.slug}/es/").status_code == 404

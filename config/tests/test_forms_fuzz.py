@@ -26,6 +26,7 @@ The cases actually run are counted per form, and the declared numbers must add u
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import struct
@@ -43,7 +44,6 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.messages import constants as message_levels
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import got_request_exception
 from django.db import connection, transaction
 from django.test import Client
@@ -971,6 +971,15 @@ def _as_text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+class Upload(io.BytesIO):
+    """A file as the test client encodes it, with any name (Django's own upload classes refuse an
+    empty one, which a browser may still send)."""
+
+    def __init__(self, name: str, content: bytes, content_type: str) -> None:
+        super().__init__(content)
+        self.name, self.content_type = name, content_type
+
+
 def request_body(submission: Submission) -> tuple[bytes, str]:
     """The body and its content type: URL-encoded bytes (which may hold invalid UTF-8), or
     multipart (with the files), or JSON, or a multipart body with a broken boundary."""
@@ -982,7 +991,7 @@ def request_body(submission: Submission) -> tuple[bytes, str]:
         for key, value in submission.pairs:
             data.setdefault(key, []).append(_as_bytes(value).decode("utf-8", "replace"))
         for key, (name, content, content_type) in submission.files:
-            data.setdefault(key, []).append(SimpleUploadedFile(name, content, content_type))
+            data.setdefault(key, []).append(Upload(name, content, content_type))
         body = encode_multipart(BOUNDARY, data)
         if submission.encoding == "bad-multipart":
             return body[: len(body) // 2], "multipart/form-data; boundary=elsewhere"

@@ -299,6 +299,30 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
     )
 
 
+def _delivered_meanwhile() -> DomainError:
+    return DomainError(
+        "delivered_meanwhile",
+        _("This statement was delivered meanwhile, by another editor or in another window: nothing was sent again."),
+        status=409,
+    )
+
+
+def _check_delivery_now(statement: Statement, *, seen_deliveries: int, again_today: bool) -> list[Target]:
+    """The statement's current targets, unless a delivery is refused now: one was made since the
+    editor's preview, one was made today and ``again_today`` is not ticked, or there is no target."""
+    if Delivery.objects.filter(statement=statement).count() != seen_deliveries:
+        raise _delivered_meanwhile()
+    if not again_today and _delivered_today(statement):
+        raise DomainError(
+            "delivered_today",
+            _("This statement was already delivered today. Tick “deliver again today” to send it once more."),
+        )
+    targets = list(Target.objects.filter(statement=statement, removed_at__isnull=True))
+    if not targets:
+        raise DomainError("no_targets", _("Add at least one target before delivering."))
+    return targets
+
+
 def delivery_create(
     *, actor: User | None, statement: Statement, covering_text: str, seen_deliveries: int, again_today: bool
 ) -> Delivery:
@@ -311,23 +335,12 @@ def delivery_create(
     _check_may_deliver(actor, statement)
     _check_deliverable(statement)
     text = _check_covering_text(covering_text)
+    # Refused before the pending events are sealed, so that a refused delivery changes nothing;
+    # checked again below, in the transaction, for a delivery made meanwhile.
+    _check_delivery_now(statement, seen_deliveries=seen_deliveries, again_today=again_today)
     signatures, organisations, head_seq, head_hash = _counts_now(statement)
-    meanwhile = DomainError(
-        "delivered_meanwhile",
-        _("This statement was delivered meanwhile, by another editor or in another window: nothing was sent again."),
-        status=409,
-    )
     with transaction.atomic():
-        if Delivery.objects.filter(statement=statement).count() != seen_deliveries:
-            raise meanwhile
-        if not again_today and _delivered_today(statement):
-            raise DomainError(
-                "delivered_today",
-                _("This statement was already delivered today. Tick “deliver again today” to send it once more."),
-            )
-        targets = list(Target.objects.filter(statement=statement, removed_at__isnull=True))
-        if not targets:
-            raise DomainError("no_targets", _("Add at least one target before delivering."))
+        targets = _check_delivery_now(statement, seen_deliveries=seen_deliveries, again_today=again_today)
         original = statement.texts.select_related("published_revision").get(language=statement.original_language)
         if original.published_revision is None:
             raise DomainError("not_deliverable", _("The original text is not published."))
@@ -346,7 +359,7 @@ def delivery_create(
                     created_by=actor,
                 )
         except IntegrityError:
-            raise meanwhile from None
+            raise _delivered_meanwhile() from None
         from undersigned.deliveries.tasks import send_delivery
 
         for target in targets:

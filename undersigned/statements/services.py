@@ -298,6 +298,27 @@ def text_submit_for_review(*, actor: User | None, text: StatementText) -> Statem
     return text
 
 
+def text_save_and_submit(*, actor: User | None, text: StatementText, values: TextInput) -> StatementText:
+    """``text_save`` then ``text_submit_for_review``, as one change: when the submission is refused,
+    the edit is not kept either, so the refused form leaves the text as it was."""
+    with transaction.atomic():
+        saved = text_save(actor=actor, text=text, values=values)
+        saved.statement = text.statement
+        return text_submit_for_review(actor=actor, text=saved)
+
+
+def text_save_and_publish(
+    *, actor: User | None, text: StatementText, values: TextInput, change_note: str = ""
+) -> Revision:
+    """``text_save`` then ``text_publish``, as one change: when publishing is refused (no change
+    note, nothing changed, not allowed), the edit is not kept either, so the refused form leaves
+    the text as it was."""
+    with transaction.atomic():
+        saved = text_save(actor=actor, text=text, values=values)
+        saved.statement = text.statement
+        return text_publish(actor=actor, text=saved, change_note=change_note)
+
+
 def text_publish(*, actor: User | None, text: StatementText, change_note: str = "") -> Revision:
     """Publish the working copy as a new revision. After the first, a public change note is required.
 

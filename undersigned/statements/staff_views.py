@@ -51,9 +51,9 @@ from undersigned.statements.services import (
     statement_require_proof_of_work,
     statement_set_window,
     statement_withdraw,
-    text_publish,
     text_save,
-    text_submit_for_review,
+    text_save_and_publish,
+    text_save_and_submit,
     translation_add,
     translator_assign,
 )
@@ -318,14 +318,12 @@ def text_edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
     if form.is_valid():
         try:
             if action == "submit":
-                text = text_save(actor=actor, text=text, values=form.text_input())
-                text.statement = statement
-                text_submit_for_review(actor=actor, text=text)
+                text_save_and_submit(actor=actor, text=text, values=form.text_input())
                 messages.success(request, _("The text is saved and submitted for review."))
             elif action == "publish":
-                text = text_save(actor=actor, text=text, values=form.text_input())
-                text.statement = statement
-                revision = text_publish(actor=actor, text=text, change_note=form.cleaned_data["change_note"])
+                revision = text_save_and_publish(
+                    actor=actor, text=text, values=form.text_input(), change_note=form.cleaned_data["change_note"]
+                )
                 messages.success(request, _("Revision %(number)s is published.") % {"number": revision.number})
             else:
                 text_save(actor=actor, text=text, values=form.text_input())

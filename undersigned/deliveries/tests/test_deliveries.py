@@ -132,6 +132,19 @@ def test_a_confirmation_from_a_stale_preview_sends_nothing(statement):
     assert DeliveryRecipient.objects.count() == 1
 
 
+@pytest.mark.parametrize("seen, again_today", [(0, True), (1, False)])
+def test_a_refused_delivery_leaves_the_ledger_as_it_was(statement, seen, again_today):
+    add_target(statement, name="Dupont", email="dupont@gouv.example", language="fr")
+    deliver(statement)  # its ledger event waits to be sealed
+    pending, sealed = PendingEvent.objects.count(), LedgerEntry.objects.count()
+    assert pending
+    with pytest.raises(DomainError):
+        delivery_create(
+            actor=None, statement=statement, covering_text="Again", seen_deliveries=seen, again_today=again_today
+        )
+    assert (PendingEvent.objects.count(), LedgerEntry.objects.count()) == (pending, sealed)
+
+
 def test_the_preview_shows_the_mail_and_the_fallback(statement):
     add_target(statement, name="Ministra García", email="garcia@gob.example", language="es")
     plan = delivery_plan(actor=None, statement=statement, covering_text="Estimada ministra")

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from undersigned.commissions.models import CommissionMembership
+from undersigned.core.models import AuditEvent
 from undersigned.statements.models import Revision, Statement, StatementText
 from undersigned.statements.services import translator_assign
 from undersigned.statements.tests.builders import published_statement
@@ -130,6 +131,21 @@ def test_publishing_a_change_without_a_note_is_explained(client, libraries):
     assert response.status_code == 400
     assert "Say in a change note what changed" in response.content.decode()
     assert Revision.objects.count() == 1
+
+
+def test_a_refused_publication_keeps_no_edit(client, libraries):
+    statement = published_statement(libraries, translations=())
+    staff_login(client, editor(libraries))
+    before = StatementText.objects.get(statement=statement, language="en")
+    events = AuditEvent.objects.count()
+    response = client.post(
+        f"/staff/statements/{statement.slug}/texts/en/",
+        {"action": "publish", "title": "Changed", "body": "Changed body."},
+    )
+    assert response.status_code == 400
+    after = StatementText.objects.get(pk=before.pk)
+    assert (after.title, after.body, after.has_unpublished_changes) == (before.title, before.body, False)
+    assert AuditEvent.objects.count() == events
 
 
 def test_statement_actions(client, libraries):

@@ -149,8 +149,11 @@ def sweep_schedule_ensure(*, now: datetime | None = None) -> bool:
     from undersigned.tasks_sweep.tasks import sweep_tasks
 
     with transaction.atomic():
+        # A new schedule is made overdue: no sweep is queued by ``migrate`` itself (a database
+        # with nothing to run keeps an empty queue), and the first task any worker starts
+        # starts the chain, rather than one that happens to start minutes later.
         schedule, created = SweepSchedule.objects.get_or_create(
-            pk=SweepSchedule.SINGLETON_PK, defaults={"next_run_at": now + SWEEP_EVERY}
+            pk=SweepSchedule.SINGLETON_PK, defaults={"next_run_at": now - OVERDUE_AFTER - SWEEP_EVERY}
         )
         if created or schedule.next_run_at > now - OVERDUE_AFTER:
             return False

@@ -83,10 +83,12 @@ def test_task_results_hold_no_address(confirmed):
     assert ("undersigned.notifications.tasks.deliver_mail", "sent") in [
         (result.task_path, result.return_value) for result in results
     ]
-    # Any other is the ledger's sealing, which waits a moment to chain events in a batch.
+    # Any other is the ledger's sealing, which waits a moment to chain events in a batch, or the
+    # task sweep, whose chain the first task a worker starts on a new site starts.
     assert {result.task_path for result in results} <= {
         "undersigned.notifications.tasks.deliver_mail",
         "undersigned.ledger.tasks.seal_ledger",
+        "undersigned.tasks_sweep.tasks.sweep_tasks",
     }
     for result in results:
         stored = json.dumps([result.args_kwargs, result.return_value, result.traceback, result.exception_class_path])

@@ -41,7 +41,7 @@ def test_editor_publishes_a_pasted_press_release_with_a_french_translation(
     page.get_by_role("button", name="Publish this text").click()
     expect(page.get_by_role("status")).to_contain_text("Revision 1 is published")
 
-    page.get_by_role("link", name="statement-on-library-opening-hours").click()
+    page.locator(".breadcrumb").get_by_role("link", name="Statement on Library Opening Hours").click()
     page.locator("#translation_language").select_option("fr")
     page.get_by_role("button", name="Add a translation").click()
     expect(page.get_by_role("heading", name="Original (English)")).to_be_visible()
@@ -54,7 +54,7 @@ def test_editor_publishes_a_pasted_press_release_with_a_french_translation(
     page.get_by_role("button", name="Publish this text").click()
     expect(page.get_by_role("status")).to_contain_text("Revision 1 is published")
 
-    page.get_by_role("link", name="statement-on-library-opening-hours").click()
+    page.locator(".breadcrumb").get_by_role("link", name="Statement on Library Opening Hours").click()
     page.get_by_role("button", name="Publish the statement").click()
     expect(page.get_by_role("status")).to_contain_text("The statement is published.")
 

@@ -220,8 +220,17 @@ def test_the_chain_renews_itself_and_each_run_forgets_the_one_before(run_tasks):
     assert len(sweeps("READY")) == 1
 
 
-def test_a_lost_chain_is_started_again_once_overdue():
+def test_a_new_site_s_chain_starts_with_the_first_check():
+    """``migrate`` makes the schedule overdue and queues nothing: the first task any worker
+    starts (which checks the chain) starts it, not one that happens to start minutes later."""
     assert SweepSchedule.objects.exists()  # created after migrate
+    assert sweeps("READY") == []
+    assert sweep_schedule_ensure() is True
+    assert len(sweeps("READY")) == 1
+
+
+def test_a_lost_chain_is_started_again_once_overdue():
+    SweepSchedule.objects.update(next_run_at=timezone.now() + timedelta(minutes=1))  # a live chain
     assert sweep_schedule_ensure() is False
     SweepSchedule.objects.update(next_run_at=timezone.now() - timedelta(minutes=6))
 

@@ -51,9 +51,6 @@ def test_pooled_connections_the_server_dropped_are_replaced_not_handed_out():
         pytest.skip("the pool is PostgreSQL's")
     from django.db import connections
 
-    # A pool of this test's own: connections other tests' threads still hold would count against
-    # its size, and a full pool would time out for a reason that has nothing to do with this.
-    connection.close_pool()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (first,) = cursor.fetchone()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,9 +72,15 @@ def sealed_export_write(
     )
     progress = progress or silent()
     count = 0
-    with transaction.atomic(), zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        transaction.atomic(),
+        zipfile.ZipFile(path, "x", compression=zipfile.ZIP_DEFLATED) as archive,
+        # The table goes to a temporary file, not memory (about 100 bytes a row: a gigabyte at ten
+        # million), and into the archive at the end: a zip takes one entry at a time.
+        tempfile.TemporaryFile() as spooled,
+    ):
         progress.start("exporting signatures", signatures.count() if progress.shown else None, unit="signatures")
-        table = io.StringIO()
+        table = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
         writer = safe_writer(table)
         writer.writerow(PUBLIC_COLUMNS)
         for signature in signatures.iterator(chunk_size=2000):
@@ -95,7 +103,11 @@ def sealed_export_write(
                 archive.writestr(f"sealed/{signature.pk}.age", sealed)
             count += 1
             progress.advance()
-        archive.writestr("signatures.csv", table.getvalue())
+        table.flush()
+        spooled.seek(0)
+        with archive.open("signatures.csv", "w") as entry:
+            shutil.copyfileobj(spooled, entry, length=1 << 20)
+        table.detach()  # the temporary file closes with its own block
         audit.record(
             actor=actor,
             action="signatures.exported",

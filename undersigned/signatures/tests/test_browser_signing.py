@@ -117,3 +117,19 @@ def test_the_signatories_list_pages_older_and_newer_without_javascript(browser, 
         expect(page.locator(".signer-list__name")).to_have_count(50)
         expect(page.locator("a[rel=prev]")).to_have_count(0)
         context.close()
+
+
+def test_on_a_phone_the_first_screen_leads_individuals_to_the_form(page: Page, live_server, libraries, screenshot):
+    published_statement(libraries, translations=())
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    sign = page.get_by_role("link", name="Sign this statement")
+    organisation = page.get_by_role("link", name="Sign on as an organisation")
+    sign_box, organisation_box = sign.bounding_box(), organisation.bounding_box()
+    assert sign_box is not None and organisation_box is not None
+    assert sign_box["y"] + sign_box["height"] <= 740  # on the first screen
+    # Individuals first: before the organisations' way in, in reading order.
+    assert (sign_box["y"], sign_box["x"]) <= (organisation_box["y"], organisation_box["x"])
+    screenshot(page, "statement-phone-first-screen")
+    sign.click()
+    expect(page.locator("#id_name")).to_be_in_viewport()

@@ -37,8 +37,12 @@ document.addEventListener("submit", async (event) => {
     box.outerHTML = await response.text();
     const replaced = document.getElementById("sign");
     if (replaced) {
-      replaced.setAttribute("tabindex", "-1");
-      replaced.focus();
+      // Where the eye and the screen reader go next: the list of what to correct if the form
+      // came back (as the GOV.UK error summary does), else the answer itself.
+      const target = replaced.querySelector(".form-errors") || replaced;
+      target.setAttribute("tabindex", "-1");
+      target.scrollIntoView({ block: "start" });
+      target.focus();
     }
   } catch (error) {
     // The network failed mid-way: let the browser send the form the ordinary way.

@@ -133,3 +133,18 @@ def test_on_a_phone_the_first_screen_leads_individuals_to_the_form(page: Page, l
     screenshot(page, "statement-phone-first-screen")
     sign.click()
     expect(page.locator("#id_name")).to_be_in_viewport()
+
+
+def test_a_form_sent_back_puts_its_errors_where_the_eye_is(page: Page, form_clock, live_server, libraries):
+    published_statement(libraries, translations=())
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/statements/library-opening-hours/")
+    page.locator("#id_name").fill("Ana Pérez")
+    page.locator("#id_email").fill("ana@example.org")
+    page.locator("#id_country").select_option("ES")
+    page.locator("form[data-sign-form] button[type=submit]").click()  # faster than the form allows
+    summary = page.locator("#sign .form-errors")
+    expect(summary).to_contain_text("too quickly")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    expect(page.locator("#id_name")).to_have_value("Ana Pérez")  # what was typed is kept

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import ngettext
 
 from undersigned.ledger.selectors import Point
 
@@ -28,6 +29,29 @@ def line_chart(points: list[Point], *, title: str) -> SafeString:
         '<circle cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
         ((f"{x(index):.1f}", f"{y(point.total):.1f}", point.label, point.total) for index, point in enumerate(points)),
     )
+    # A point after removals is marked (a ring and a tick down to the axis), so that a line that
+    # fell, or rose and fell back between two points, never looks as if nothing had been there.
+    removals = format_html_join(
+        "",
+        '<g class="chart__removal"><line x1="{x}" y1="{y}" x2="{x}" y2="{base}"/>'
+        '<circle cx="{x}" cy="{y}" r="6"><title>{label}: {text}</title></circle></g>',
+        (
+            {
+                "x": f"{x(index):.1f}",
+                "y": f"{y(point.total):.1f}",
+                "base": HEIGHT - MARGIN,
+                "label": point.label,
+                "text": ngettext(
+                    "%(count)s signature withdrawn or invalidated since the point before",
+                    "%(count)s signatures withdrawn or invalidated since the point before",
+                    point.removed,
+                )
+                % {"count": point.removed},
+            }
+            for index, point in enumerate(points)
+            if point.removed
+        ),
+    )
     return format_html(
         '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
         "<title>{title}</title>"
@@ -36,7 +60,7 @@ def line_chart(points: list[Point], *, title: str) -> SafeString:
         '<text class="chart__label chart__label--end" x="{left}" y="{base}">0</text>'
         '<text class="chart__label" x="{m}" y="{label_y}">{first}</text>'
         '<text class="chart__label chart__label--end" x="{right}" y="{label_y}">{last}</text>'
-        '<polyline class="chart__line" points="{line}"/>{dots}</svg>',
+        '<polyline class="chart__line" points="{line}"/>{dots}{removals}</svg>',
         w=WIDTH,
         h=HEIGHT,
         title=title,
@@ -51,4 +75,5 @@ def line_chart(points: list[Point], *, title: str) -> SafeString:
         last=points[-1].label,
         line=line,
         dots=dots,
+        removals=removals,
     )

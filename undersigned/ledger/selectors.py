@@ -4,9 +4,10 @@ that recomputes the chain and the counts and compares them with the head and the
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -161,8 +162,14 @@ def verify_all(progress: Progress | None = None) -> list[Verification]:
 
 @dataclass(frozen=True)
 class Point:
-    label: str
+    label: str  # when the count was sealed, "YYYY-MM-DD HH:MM" UTC: never a time still to come
     total: int
+    # Signatures withdrawn or invalidated since the point before: a line that falls, or that
+    # rose and fell back between two points, shows that it did.
+    removed: int = 0
+
+
+REMOVAL_KINDS = ("signature.invalidated", "signature.withdrawn")
 
 
 def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
@@ -185,21 +192,35 @@ def counts_over_time(statement_id: int) -> tuple[list[Point], list[Point]]:
     for hour, seq in hour_seqs:
         last_of_day[hour.strftime("%Y-%m-%d")] = seq  # hours in order: the day's last hour wins
     wanted = {seq for _hour, seq in hour_seqs[-48:]} | set(last_of_day.values())
-    totals = {
-        seq: int(counts["signatures"]["total"])
-        for seq, counts in Checkpoint.objects.filter(statement_id=statement_id, seq__in=wanted).values_list(
-            "seq", "counts"
+    sealed = {
+        seq: (int(counts["signatures"]["total"]), sealed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
+        for seq, counts, sealed_at in Checkpoint.objects.filter(statement_id=statement_id, seq__in=wanted).values_list(
+            "seq", "counts", "sealed_at"
         )
     }
-    hours = [
-        Point((hour + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"), totals[seq]) for hour, seq in hour_seqs[-48:]
-    ]
-    days = [Point(day, totals[seq]) for day, seq in last_of_day.items()]
+    # Removals are few beside confirmations (one index range of their kinds): their positions in
+    # the log say between which two points each fell.
+    removal_seqs = sorted(
+        LedgerEntry.objects.filter(statement_id=statement_id, kind__in=REMOVAL_KINDS).values_list("seq", flat=True)
+    )
+
+    def points(seqs: list[int], *, starting_after: int) -> list[Point]:
+        made, previous = [], starting_after
+        for seq in seqs:
+            removed = bisect_right(removal_seqs, seq) - bisect_right(removal_seqs, previous)
+            made.append(Point(sealed[seq][1], sealed[seq][0], removed))
+            previous = seq
+        return made
+
+    hour_list = [seq for _hour, seq in hour_seqs[-48:]]
+    earlier = [seq for _hour, seq in hour_seqs[:-48]]
+    hours = points(hour_list, starting_after=earlier[-1] if earlier else 0)
+    days = points(list(last_of_day.values()), starting_after=0)
     published = Statement.objects.filter(pk=statement_id).values_list("published_at", flat=True).first()
     if published and hours and len(hours) == len(hour_seqs):  # the whole story fits: start it at zero
-        hours.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))
+        hours.insert(0, Point(published.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), 0))
     if published and days:
-        days.insert(0, Point(published.strftime("%Y-%m-%d %H:%M"), 0))
+        days.insert(0, Point(published.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), 0))
     return hours, days
 
 

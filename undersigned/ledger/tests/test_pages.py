@@ -134,16 +134,31 @@ def test_the_charts_take_each_hours_and_days_last_head_in_a_few_queries(target, 
         at = start + timedelta(minutes=12 * (seq - 1))
         Checkpoint.objects.create(statement=target.statement, seq=seq, hash=f"{seq:064x}", counts=counts, sealed_at=at)
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         hours, days = counts_over_time(target.statement.pk)
 
     assert len(hours) == 48  # the last 48 hours; the story does not fit, so no zero first
-    assert hours[-1].label == "2026-03-04 10:00" and hours[-1].total == 3000
-    assert hours[0].label == "2026-03-02 11:00" and hours[0].total == 650  # heads 61-65 sealed 10:00-10:48
+    # Each point is labelled with the time its count was sealed: never an hour still to come.
+    assert hours[-1].label == "2026-03-04 09:48" and hours[-1].total == 3000
+    assert hours[0].label == "2026-03-02 10:48" and hours[0].total == 650  # heads 61-65 sealed 10:00-10:48
     assert [(point.label, point.total) for point in days[1:]] == [
-        ("2026-03-01", 100),
-        ("2026-03-02", 1300),
-        ("2026-03-03", 2500),
-        ("2026-03-04", 3000),
+        ("2026-03-01 23:48", 100),
+        ("2026-03-02 23:48", 1300),
+        ("2026-03-03 23:48", 2500),
+        ("2026-03-04 09:48", 3000),
     ]
     assert days[0].total == 0
+
+
+def test_a_count_that_rose_and_fell_back_between_two_points_is_marked(client, target):
+    from undersigned.ledger.selectors import counts_over_time
+
+    seal_pending()
+    signature = sign(target, email="once@example.org", confirm=True)
+    signatures_invalidate(actor=None, statement=target.statement, signature_ids=[signature.pk], reason="a test")
+    seal_pending()  # one head: confirmed and invalidated within it, so the line shows 0 and 0
+    hours, _days = counts_over_time(target.statement.pk)
+    assert [point.total for point in hours][-1] == 0 and hours[-1].removed == 1
+    page = client.get(f"/statements/{target.statement.slug}/transparency/").content.decode()
+    assert 'class="chart__removal"' in page
+    assert "1 signature withdrawn or invalidated since the point before" in page

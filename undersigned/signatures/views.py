@@ -136,7 +136,8 @@ def sign_form_submission(request: HttpRequest, statement: Statement, *, language
         )
         if refusal is not None:
             return _refused(request, form, refusal)
-        return "form.html", {"sign_form": form}, 400
+        # Nothing was checked beyond the form: the proof of work the browser solved is unspent.
+        return "form.html", {"sign_form": form, "keep_proof_of_work": True}, 400
     data = form.cleaned_data
     try:
         signature_submit(
@@ -160,12 +161,14 @@ def _refused(request: HttpRequest, form: SignForm, error: DomainError) -> SignAn
         return "closed.html", {}, error.status
     if error.code == "too_many":
         return "too_many.html", {}, error.status
-    if error.code == TOO_FAST:
-        # The person keeps what they typed, with the form's timer started again.
+    keep_proof_of_work = error.code == TOO_FAST
+    if keep_proof_of_work:
+        # The person keeps what they typed, with the form's timer started again, and the proof
+        # of work their browser solved: the timer is checked first, so it was not spent.
         form = SignForm(SIGN_FORM_TIMER.redrawn(request.POST, honeypot="website"))
         form.is_valid()
     form.add_error(None, error.message)
-    return "form.html", {"sign_form": form}, error.status
+    return "form.html", {"sign_form": form, "keep_proof_of_work": keep_proof_of_work}, error.status
 
 
 def _signature_or_404(ref: SignatureRef, statuses: tuple[str, ...] = ()) -> Signature:

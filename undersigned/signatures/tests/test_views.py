@@ -748,3 +748,16 @@ def test_the_sign_form_s_help_is_where_its_fields_say(client, statement):
     answer = client.post(SIGN_URL, form_data(statement, email="not an address"))
     assert answer.status_code == 400
     assert missing_descriptions(answer.content.decode()) == []
+
+
+def test_a_form_sent_back_keeps_the_proof_of_work_it_did_not_spend(post, statement, rate_limit):
+    answer = "c29sdmVkIGJ5IHRoZSBicm93c2Vy"
+    too_fast = post(SIGN_URL, form_data(statement, started=started(seconds_ago=0), altcha=answer)).content.decode()
+    assert f'<input type="hidden" name="altcha" value="{answer}">' in too_fast
+    assert "<altcha-widget" not in too_fast
+    mistyped = post(SIGN_URL, form_data(statement, email="ana@", altcha=answer)).content.decode()
+    assert f'name="altcha" value="{answer}"' in mistyped
+    # Refused after the answer was checked (it is spent): the widget solves a new one.
+    rate_limit("sign.network", 0)
+    limited = post(SIGN_URL, form_data(statement, altcha=answer)).content.decode()
+    assert answer not in limited

@@ -1132,26 +1132,43 @@ def fuzz_form(case: FormCase, world: World) -> tuple[int, Counter[int]]:
             headers = {"Origin": submission.origin} if submission.origin is not None else {}
             if submission.fragment:
                 headers["X-Requested-With"] = "fetch"
-            watcher = WriteWatcher()
-            try:
-                with transaction.atomic():
-                    with connection.execute_wrapper(watcher):
-                        response = client.generic("POST", action, body, content_type, headers=headers)
-                    statuses[response.status_code] += 1
-                    assert response.status_code != 500
-                    if refused(response) and watcher.wrote_stored_data():
-                        after = table_checksums()
-                        changed = sorted(table for table in before if before[table] != after[table])
-                        assert not changed, f"refused with {response.status_code}, changed {changed}"
-                    transaction.set_rollback(True)
-            finally:
-                if watcher.wrote_stored_data():
-                    _forget_caches()
+            one_case(
+                lambda: client.generic("POST", action, body, content_type, headers=headers),
+                refused=refused,
+                before=before,
+                statuses=statuses,
+            )
 
         run()
         transaction.set_rollback(True)
     _forget_caches()
     return ran, statuses
+
+
+def one_case(
+    send: Callable[[], Any],
+    *,
+    refused: Callable[[Any], bool],
+    before: dict[str, Any],
+    statuses: Counter[int],
+) -> None:
+    """Sends one generated request in a transaction rolled back afterwards: never a 500, and a
+    refused request that wrote anything left every table as it was (``before``)."""
+    watcher = WriteWatcher()
+    try:
+        with transaction.atomic():
+            with connection.execute_wrapper(watcher):
+                response = send()
+            statuses[response.status_code] += 1
+            assert response.status_code != 500
+            if refused(response) and watcher.wrote_stored_data():
+                after = table_checksums()
+                changed = sorted(table for table in before if before[table] != after[table])
+                assert not changed, f"refused with {response.status_code}, changed {changed}"
+            transaction.set_rollback(True)
+    finally:
+        if watcher.wrote_stored_data():
+            _forget_caches()
 
 
 # The forms in groups, each group one test: the site is built once per group, and the groups
@@ -1388,21 +1405,12 @@ def fuzz_page(case: PageCase, world: World) -> tuple[int, Counter[int]]:
         def run(query: str) -> None:
             nonlocal ran
             ran += 1
-            watcher = WriteWatcher()
-            try:
-                with transaction.atomic():
-                    with connection.execute_wrapper(watcher):
-                        response = client.get(f"{path}?{query}")
-                    statuses[response.status_code] += 1
-                    assert response.status_code != 500
-                    if response.status_code >= 400 and watcher.wrote_stored_data():
-                        after = table_checksums()
-                        changed = sorted(table for table in before if before[table] != after[table])
-                        assert not changed, f"refused with {response.status_code}, changed {changed}"
-                    transaction.set_rollback(True)
-            finally:
-                if watcher.wrote_stored_data():
-                    _forget_caches()
+            one_case(
+                lambda: client.get(f"{path}?{query}"),
+                refused=lambda response: response.status_code >= 400,
+                before=before,
+                statuses=statuses,
+            )
 
         run()
         transaction.set_rollback(True)

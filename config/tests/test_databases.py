@@ -51,24 +51,28 @@ def test_pooled_connections_the_server_dropped_are_replaced_not_handed_out():
         pytest.skip("the pool is PostgreSQL's")
     from django.db import connections
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (first,) = cursor.fetchone()
-    connection.close()  # back to the pool, as at the end of a request
-    other = connections.create_connection("default")
-    other.settings_dict = {**other.settings_dict, "OPTIONS": {}}  # a connection of its own, not the pool's
+    # The app's settings, with a pool of this test's own (pools are kept per alias): connections
+    # that other tests' threads still hold would count against the shared pool's size.
+    pooled = connections.create_connection("default")
+    pooled.alias = "pool_under_test"
     try:
-        with other.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            assert cursor.fetchone()[0] >= 1
-    finally:
-        other.close()
-
-    for _ in range(3):  # as many requests as the pool had connections, and more
-        with connection.cursor() as cursor:
+        with pooled.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
-            assert cursor.fetchone()[0] != first
-        connection.close()
+            (first,) = cursor.fetchone()
+        pooled.close()  # back to the pool, as at the end of a request
+        other = connections.create_connection("default")
+        other.settings_dict = {**other.settings_dict, "OPTIONS": {}}  # a connection of its own, not the pool's
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT count(pg_terminate_backend(%s))", [first])
+                assert cursor.fetchone()[0] == 1
+        finally:
+            other.close()
+
+        for _ in range(3):  # as many requests as the pool had connections, and more
+            with pooled.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                assert cursor.fetchone()[0] != first
+            pooled.close()
+    finally:
+        pooled.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper has it

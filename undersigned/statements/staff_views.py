@@ -60,6 +60,9 @@ from undersigned.statements.services import (
 
 STAFF_PAGE_SIZE = 50
 
+# The longest a text's language code is stored (StatementText.language).
+MAX_LANGUAGE_CODE = 16
+
 
 def _language() -> str:
     return get_language() or federation_identity().default_language
@@ -280,6 +283,10 @@ def translation_new(request: HttpRequest, slug: str) -> HttpResponse:
     if not can_translate(actor, statement):
         raise PermissionDenied
     language = (request.POST.get("language") or request.GET.get("language") or "").strip()
+    if "\x00" in language or len(language) > MAX_LANGUAGE_CODE:
+        # No language code is like this, and PostgreSQL refuses a NUL in a query's text.
+        messages.error(request, _("Choose a language this statement has no text in yet."))
+        return HttpResponseRedirect(reverse("staff:statement", args=[slug]))
     if statement.texts.filter(language=language).exists():
         return HttpResponseRedirect(reverse("staff:statement_text", args=[slug, language]))
     chooser = LanguageChoiceForm(

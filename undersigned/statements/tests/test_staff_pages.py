@@ -311,3 +311,16 @@ def test_publishing_asks_which_unpublished_translations_go_out_too(client, libra
     assert texts["es"].published_revision_id is None
     assert "Déclaration" in client.get(f"/statements/{statement.slug}/fr/").content.decode()
     assert client.get(f"/statements/{statement.slug}/es/").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["f\x00r", "x" * 40])
+def test_a_translation_asked_for_in_no_language_is_refused_with_a_message(client, libraries, language):
+    statement = published_statement(libraries, translations=())
+    staff_login(client, editor(libraries))
+    for response in (
+        client.get(f"/staff/statements/{statement.slug}/translations/new/", {"language": language}, follow=True),
+        client.post(f"/staff/statements/{statement.slug}/translations/new/", {"language": language}, follow=True),
+    ):
+        assert response.status_code == 200
+        assert "Choose a language this statement has no text in yet." in response.content.decode()
+    assert statement.texts.count() == 1

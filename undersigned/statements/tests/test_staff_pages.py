@@ -324,3 +324,15 @@ def test_a_translation_asked_for_in_no_language_is_refused_with_a_message(client
         assert response.status_code == 200
         assert "Choose a language this statement has no text in yet." in response.content.decode()
     assert statement.texts.count() == 1
+
+
+def test_an_address_with_a_nul_in_it_is_not_found_not_a_server_error(client, libraries):
+    statement = published_statement(libraries, translations=())
+    staff_login(client, editor(libraries))
+    for path in (
+        f"/staff/statements/{statement.slug}/texts/f%00r/",
+        f"/statements/{statement.slug}/f%00r/",
+        f"/statements/{statement.slug}/f%00r/history/",
+        "/your-data/a%00b/",
+    ):
+        assert client.get(path).status_code == 404, path

@@ -201,7 +201,6 @@ MIDDLEWARE = [
     "undersigned.monitoring.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "undersigned.core.middleware.PermissionsPolicyMiddleware",
-    "undersigned.core.middleware.NoNulInAddressMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # Outside the session and CSRF middleware: it sees the cookies they set, and keeps any answer

@@ -269,7 +269,8 @@ def test_excess_sign_requests_get_a_quick_503_and_the_cached_page_stays_up(edge:
         assert answer.seconds < 10, answer
     # The page stays up from nginx's cache, stale, without waiting for the full app server.
     assert while_full.status == 200 and while_full.seconds < 1, while_full
-    assert while_full.headers["X-Cache-Status"] in {"STALE", "UPDATING"}, while_full.headers
+    # (HIT when a slow machine let nginx refresh the copy just before the app server filled up.)
+    assert while_full.headers["X-Cache-Status"] in {"STALE", "UPDATING", "HIT"}, while_full.headers
     # The API's clients get the API's kind of error.
     assert api_while_full.status == 503 and api_while_full.headers["Retry-After"] == "10"
     assert json.loads(api_while_full.body)["code"] == "busy"

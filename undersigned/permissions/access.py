@@ -50,6 +50,8 @@ def access_text(*, actor: User, slug: str, language: str) -> StatementText:
     """The text in ``language`` of the statement, for the page that edits it: 404 if either is missing
     or ``actor`` may not see the statement, 403 if they may see it but may not work on that language."""
     statement = access_statement(actor=actor, slug=slug, capability=Capability.VIEW)
+    if "\x00" in language:
+        raise Http404  # no language code has one, and PostgreSQL refuses a NUL in a query's text
     if not can_translate(actor, statement, language):
         raise PermissionDenied
     text = statement.texts.select_related("published_revision").filter(language=language).first()

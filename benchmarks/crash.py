@@ -35,8 +35,8 @@ worker was killed goes out about two minutes later (the lease, then the task swe
 
 Knobs: CRASH_SIGNERS (3000), CRASH_CONCURRENCY (12), CRASH_APP_SERVERS (2), CRASH_APP_WORKERS (2
 gunicorn workers × CRASH_APP_THREADS 4 threads each), CRASH_DB_WORKERS (2), CRASH_RETRIES (5),
-CRASH_OVERLOAD_SECONDS (20), CRASH_DRAIN_IDLE (420 s: the task sweep's first run comes five minutes
-after the site's first task), CRASH_SEED (random). The exit status is non-zero if anything
+CRASH_OVERLOAD_SECONDS (20), CRASH_DRAIN_IDLE (420 s: longer than a killed worker's mail waits, its
+lease and the sweep's minute), CRASH_SEED (random). The exit status is non-zero if anything
 acknowledged was lost or a check failed.
 """
 

@@ -25,7 +25,7 @@ import re
 import shutil
 import sqlite3
 import subprocess  # nosec B404
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -245,18 +245,12 @@ def sqlite_copy(
                 server_version=f"SQLite {sqlite3.sqlite_version}",
             )
             progress.start("copying the database", unit="pages")
-
-            def copied(status: int, remaining: int, total: int) -> None:
-                progress.update(total - remaining, total)
-
-            source.backup(target, pages=pages, progress=copied)
+            source.backup(target, pages=pages, progress=_pages_copied(progress))
         finally:
             source.execute("ROLLBACK")
         # One self-contained file: no write-ahead log beside it to lose in a copy.
         target.execute("PRAGMA journal_mode=DELETE")
-        (check,) = target.execute("PRAGMA quick_check").fetchone()
-        if check != "ok":
-            raise BackupRefusedError(f"the copy fails SQLite's check ({check}); nothing was kept")
+        _quick_check(target, "the copy fails SQLite's check ({check}); nothing was kept")
         progress.finish()
     finally:
         target.close()
@@ -487,20 +481,15 @@ def _sqlite_restore(path: Path, progress: Progress) -> None:
     try:
         progress.start("restoring the database", unit="pages")
 
-        def copied(status: int, remaining: int, total: int) -> None:
-            progress.update(total - remaining, total)
-
         try:
-            source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=copied)
+            source.backup(target, pages=SQLITE_PAGES_PER_STEP, progress=_pages_copied(progress))
         except sqlite3.OperationalError as error:
             raise BackupRefusedError(f"cannot write {name}: {error} (stop the site before restoring)") from None
         # The site runs SQLite in WAL mode; the backup file is in rollback mode. Put the restored
         # database back in WAL, with nothing left in its log from before.
         target.execute("PRAGMA journal_mode=WAL")
         target.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        (check,) = target.execute("PRAGMA quick_check").fetchone()
-        if check != "ok":
-            raise BackupRefusedError(f"the restored database fails SQLite's check ({check})")
+        _quick_check(target, "the restored database fails SQLite's check ({check})")
         progress.finish()
     finally:
         source.close()
@@ -547,3 +536,19 @@ def _postgresql_restore(path: Path, progress: Progress) -> None:
     # Pooled connections may know the tables the restore dropped and made again.
     with suppress(AttributeError):
         connection.close_pool()  # type: ignore[attr-defined]
+
+
+def _pages_copied(progress: Progress) -> Callable[[int, int, int], None]:
+    """SQLite's backup callback (status, pages remaining, pages in all) as progress."""
+
+    def copied(status: int, remaining: int, total: int) -> None:
+        progress.update(total - remaining, total)
+
+    return copied
+
+
+def _quick_check(database: sqlite3.Connection, failure: str) -> None:
+    """Refuses with ``failure`` (its ``{check}`` filled in) unless SQLite finds the file sound."""
+    (check,) = database.execute("PRAGMA quick_check").fetchone()
+    if check != "ok":
+        raise BackupRefusedError(failure.format(check=check))

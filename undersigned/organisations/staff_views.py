@@ -18,6 +18,7 @@ from undersigned.organisations.services.sign_ons import sign_ons_approve, sign_o
 from undersigned.permissions.access import staff_member
 from undersigned.permissions.roles import moderates_anything
 from undersigned.statements.models import Statement
+from undersigned.statements.selectors import statement_working_titles_load
 
 STATUS_TABS = (SignOn.Status.AWAITING_MODERATION, SignOn.Status.APPROVED, SignOn.Status.REJECTED, SignOn.Status.PENDING)
 
@@ -41,6 +42,8 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
     if statement_id not in {statement.pk for statement in statements}:
         statement_id = None
     entries = review_queue(actor, status=status, statement_id=statement_id)
+    # The page names each statement by its title: found for all of them in one query.
+    statement_working_titles_load([*statements, *(entry.sign_on.statement for entry in entries)])
     counts = queue_counts(actor)
     form = ReviewForm(
         request.POST if request.method == "POST" else None, choices=[entry.sign_on.pk for entry in entries]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -207,9 +207,27 @@ def published_languages() -> list[str]:
 
 def statement_working_title(statement: Statement) -> str:
     """The title staff pages call a statement by: its original text's working title (a draft has
-    no published one yet), else any text's, else its slug. One query, unless the texts were
-    prefetched."""
-    texts = list(statement.texts.all())
-    original = next((text for text in texts if text.language == statement.original_language), None)
-    chosen = original or (texts[0] if texts else None)
-    return chosen.title if chosen is not None and chosen.title else statement.slug
+    no published one yet), else any text's, else its slug. One query the first time for each
+    statement object (a page names it in its title and its heading), none after
+    ``statement_working_titles_load``."""
+    known = getattr(statement, "_working_title", None)
+    if known is None:
+        statement_working_titles_load([statement])
+        known = statement._working_title  # type: ignore[attr-defined]
+    return str(known)
+
+
+def statement_working_titles_load(statements: Iterable[Statement]) -> None:
+    """Finds the working titles of ``statements`` in one query, for a page that lists many."""
+    pending = [statement for statement in statements if getattr(statement, "_working_title", None) is None]
+    if not pending:
+        return
+    texts: dict[int, dict[str, str]] = {}
+    for statement_id, language, title in StatementText.objects.filter(
+        statement_id__in={statement.pk for statement in pending}
+    ).values_list("statement_id", "language", "title"):
+        texts.setdefault(statement_id, {})[language] = title
+    for statement in pending:
+        titles = texts.get(statement.pk, {})
+        title = titles.get(statement.original_language) or next(iter(titles.values()), "")
+        statement._working_title = title or statement.slug  # type: ignore[attr-defined]

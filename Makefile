@@ -25,7 +25,7 @@ security:  ## known vulnerabilities in the locked dependencies (pip-audit) and i
 	scripts/security_checks.sh
 
 messages:  ## refresh the gettext catalogues after changing user-facing strings (needs gettext)
-	DEBUG=true scripts/uv run python manage.py makemessages -l es -l fr -l ar --ignore=.venv --ignore=var --ignore=.tools --no-obsolete
+	DEBUG=true scripts/uv run python manage.py makemessages -l es -l fr -l ar -l fa -l tl -l tr -l uk --ignore=.venv --ignore=var --ignore=.tools --no-obsolete
 
 bench:
 	scripts/uv run python benchmarks/run.py

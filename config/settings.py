@@ -29,6 +29,7 @@ from config.environment import (
     parse_secret_key,
     parse_site_url,
 )
+from undersigned.core.country_names import lazy_country_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -338,8 +339,15 @@ LANGUAGES = [
     ("es", "Español"),
     ("fr", "Français"),
     ("ar", "العربية"),
+    ("fa", "فارسی"),
+    ("tl", "Tagalog"),
+    ("tr", "Türkçe"),
+    ("uk", "Українська"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Country names: django-countries' own catalogues where it ships one for the language, the CLDR's
+# (Babel's) for the interface languages it does not (Tagalog, Turkish).
+COUNTRIES_OVERRIDE = lazy_country_names()
 LANGUAGE_COOKIE_NAME = "language"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"

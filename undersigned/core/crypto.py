@@ -1,7 +1,8 @@
 """Keys and the three things done with them.
 
 - ``keyed_hash``: an HMAC of a value under the first of ``DATA_KEYS``, for duplicate checks and rate
-  limits without keeping the value (an email address, a network).
+  limits without keeping the value (an email address, a network); ``older_keyed_hashes`` under the
+  others, to move records to the first key when their value is seen again (``privacy.rehash``).
 - ``server_encrypt``/``server_decrypt``: short-lived records that the server itself must read back
   (an outgoing mail's address), with keys derived from every entry of ``DATA_KEYS`` so that a
   rotated key still opens what it sealed.
@@ -33,6 +34,14 @@ class SealingError(ValueError):
 def keyed_hash(purpose: str, value: str) -> str:
     """Hex HMAC-SHA256 of ``value``; ``purpose`` keeps hashes of different kinds apart."""
     return hmac.new(settings.DATA_KEYS[0], f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def older_keyed_hashes(purpose: str, value: str) -> list[str]:
+    """``keyed_hash`` under each data key after the first: what a record stored before the last
+    rotation was hashed with, so that it can be found once more and hashed again with the first."""
+    return [
+        hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest() for key in settings.DATA_KEYS[1:]
+    ]
 
 
 def derived_key(purpose: str, key: bytes | None = None) -> bytes:

@@ -37,6 +37,7 @@ from undersigned.notifications.services import mail_enqueue, mail_purge_stale, r
 from undersigned.organisations.models import Organisation, OrganisationContact, SignOn
 from undersigned.organisations.services.sign_ons import sign_on_withdraw
 from undersigned.privacy.models import PurgeSchedule
+from undersigned.privacy.rehash import rehash_address
 from undersigned.privacy.selectors import (
     ERASED_PREFIX,
     DuePurge,
@@ -82,6 +83,7 @@ def data_link_request(*, email: str, started: str, honeypot: str, network_hash: 
     if refusal is not None:
         raise refusal
     try:
+        rehash_address(email)
         ref = PersonRef.of_address(email)
     except InvalidAddressError:
         raise DomainError(

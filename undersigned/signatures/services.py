@@ -34,6 +34,7 @@ from undersigned.ledger.services import record_event
 from undersigned.notifications.emails import build
 from undersigned.notifications.services import mail_enqueue, mailed_just_now, recipient_check, too_many_mails
 from undersigned.permissions.roles import can_moderate_statement
+from undersigned.privacy.rehash import rehash_address
 from undersigned.sealing.selectors import SealingKeys, sealing_key_set_for
 from undersigned.signatures import fraud, proof_of_work
 from undersigned.signatures.addresses import email_hash
@@ -267,6 +268,7 @@ def signature_record(
     if not keys.public_keys:
         logger.error("statement %s takes signatures but its issuing body has no trustee", statement.pk)
         raise DomainError("no_trustee", _("Signatures cannot be stored safely right now."), status=503)
+    rehash_address(signer.email)  # after a rotation of DATA_KEYS: the same address is one signature
     hashed = email_hash(signer.email)
     sealed = _seal_contact(statement, signer, keys)
     key = fraud.name_key(signer.name)

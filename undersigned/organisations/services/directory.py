@@ -26,6 +26,7 @@ from undersigned.organisations.services.names import (
     normalise_organisation_name,
     website_domain,
 )
+from undersigned.privacy.rehash import rehash_address
 from undersigned.sealing.selectors import sealing_key_set_for
 
 
@@ -137,6 +138,7 @@ def contact_add(
     if not name:
         raise DomainError("name_required", _("Enter the contact's name."))
     try:
+        rehash_address(email)
         hashed = contact_email_hash(email)
     except InvalidAddressError:
         raise DomainError("bad_email", _("Enter a complete email address, like name@example.org.")) from None

@@ -23,6 +23,7 @@ from undersigned.organisations.services.directory import seal_contact_record
 from undersigned.organisations.services.names import contact_email_hash, email_domain
 from undersigned.organisations.services.sign_ons import already_signed_on, mail_contact, sign_on_tally_change
 from undersigned.organisations.tokens import SIGN_IN_LINK, SIGN_IN_MINUTES, sign_in_token
+from undersigned.privacy.rehash import rehash_address
 from undersigned.statements.models import Revision, Statement
 
 
@@ -59,6 +60,7 @@ def member_sign_in_request(*, email: str, network_hash: str, language: str) -> N
     rate limits hold. Returns nothing either way: the caller answers alike, so the page does not
     tell who is a contact, nor who has asked too often."""
     try:
+        rehash_address(email)
         address = contact_email_hash(email)[:32]
     except InvalidAddressError:
         return  # no contact has such an address: the same answer, and nothing to count

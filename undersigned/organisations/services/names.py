@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 
 from undersigned.core.addresses import normalise_email
-from undersigned.core.crypto import keyed_hash
+from undersigned.core.crypto import keyed_hash, older_keyed_hashes
 from undersigned.core.exceptions import DomainError
 from undersigned.core.plain_text import has_control_characters, name_refusal, squeezed
 
@@ -39,6 +39,10 @@ def website_domain(url: str) -> str:
 def contact_email_hash(email: str) -> str:
     """The keyed hash that recognises a contact's address, however it is spelt."""
     return keyed_hash("contact-email", normalise_email(email))
+
+
+def older_contact_email_hashes(email: str) -> list[str]:
+    return older_keyed_hashes("contact-email", normalise_email(email))
 
 
 def email_domain(email: str) -> str:

@@ -47,6 +47,7 @@ from undersigned.organisations.services.names import (
 )
 from undersigned.organisations.tokens import SignOnRef, confirm_token, withdraw_token
 from undersigned.permissions.roles import can_moderate_statement
+from undersigned.privacy.rehash import rehash_address
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.selectors import published_revision_of
 
@@ -194,6 +195,7 @@ def sign_on_record(
     if not name or not contact_name:
         raise DomainError("name_required", _("Enter the organisation's name and the contact's name."))
     try:
+        rehash_address(data.contact_email)
         hashed = contact_email_hash(data.contact_email)
     except InvalidAddressError:
         raise DomainError("bad_email", _("Enter a complete email address, like name@example.org.")) from None

@@ -5,16 +5,19 @@ of their language. Read from settings, so it imports nothing of the project."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from django.utils.functional import lazy
+
+from undersigned.core import process_caches
 
 # Interface languages whose country names come from the CLDR instead of django-countries.
 CLDR_COUNTRY_LANGUAGES = frozenset({"tl", "tr"})
 
 
-@cache
+@process_caches.register_function(never_stale="keyed by a language code; the CLDR's data ships with the code")
+@lru_cache(maxsize=16)
 def _cldr_territories(language: str) -> dict[str, str]:
     from babel import Locale
 

@@ -25,11 +25,16 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from undersigned.core.caching import CACHE_ERRORS
 from undersigned.core.models import RateLimitCounter
 
 logger = logging.getLogger(__name__)
+
+
+StrOrPromise = str | Promise
 
 
 class WhenUncountable(StrEnum):
@@ -45,42 +50,42 @@ class Rule:
     limit: int
     window_seconds: int
     when_uncountable: WhenUncountable
-    counts: str  # what one hit is, for the people who read and tune this table
+    counts: StrOrPromise  # what one hit is, for the people who read and tune this table (and the API guide)
 
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
 # Generous for the public forms: whole offices, campuses and mobile carriers share one network.
 RULES: dict[str, Rule] = {
-    "sign.network.statement": Rule(120, 10 * MINUTE, OPEN, "sign requests from one network to one statement"),
-    "sign.network": Rule(600, 10 * MINUTE, OPEN, "sign requests from one network to any statement"),
-    "sign.address.statement": Rule(5, HOUR, OPEN, "sign requests with one address to one statement"),
+    "sign.network.statement": Rule(120, 10 * MINUTE, OPEN, _("sign requests from one network to one statement")),
+    "sign.network": Rule(600, 10 * MINUTE, OPEN, _("sign requests from one network to any statement")),
+    "sign.address.statement": Rule(5, HOUR, OPEN, _("sign requests with one address to one statement")),
     # Observed, never refusing: at its limit the statement's proof of work is switched on (signatures.surge).
     "sign.statement": Rule(
-        settings.PROOF_OF_WORK_SURGE, 10 * MINUTE, OPEN, "sign requests to one statement from anywhere (a surge)"
+        settings.PROOF_OF_WORK_SURGE, 10 * MINUTE, OPEN, _("sign requests to one statement from anywhere (a surge)")
     ),
-    "sign.form_token": Rule(3, HOUR, OPEN, "signatures accepted with one drawn sign form from one network"),
-    "sign_on.network.statement": Rule(30, 10 * MINUTE, OPEN, "sign-on requests from one network to one statement"),
-    "sign_on.network": Rule(120, 10 * MINUTE, OPEN, "sign-on requests from one network to any statement"),
-    "member_sign_in.network": Rule(10, 10 * MINUTE, OPEN, "member sign-in links asked for from one network"),
-    "member_sign_in.address": Rule(3, HOUR, OPEN, "member sign-in links asked for one address"),
-    "data_link.network": Rule(20, HOUR, OPEN, "your-data links asked for from one network"),
-    "data_link.address": Rule(3, HOUR, OPEN, "your-data links asked for one address"),
-    "data_link.address.daily": Rule(6, DAY, OPEN, "your-data links asked for one address in a day"),
-    "password_reset.network": Rule(10, HOUR, OPEN, "password-reset mails asked for from one network"),
-    "password_reset.account": Rule(3, HOUR, OPEN, "password-reset mails asked for one staff address"),
-    "enrolment_link.account": Rule(3, HOUR, OPEN, "second-factor set-up links mailed to one staff account"),
+    "sign.form_token": Rule(3, HOUR, OPEN, _("signatures accepted with one drawn sign form from one network")),
+    "sign_on.network.statement": Rule(30, 10 * MINUTE, OPEN, _("sign-on requests from one network to one statement")),
+    "sign_on.network": Rule(120, 10 * MINUTE, OPEN, _("sign-on requests from one network to any statement")),
+    "member_sign_in.network": Rule(10, 10 * MINUTE, OPEN, _("member sign-in links asked for from one network")),
+    "member_sign_in.address": Rule(3, HOUR, OPEN, _("member sign-in links asked for one address")),
+    "data_link.network": Rule(20, HOUR, OPEN, _("your-data links asked for from one network")),
+    "data_link.address": Rule(3, HOUR, OPEN, _("your-data links asked for one address")),
+    "data_link.address.daily": Rule(6, DAY, OPEN, _("your-data links asked for one address in a day")),
+    "password_reset.network": Rule(10, HOUR, OPEN, _("password-reset mails asked for from one network")),
+    "password_reset.account": Rule(3, HOUR, OPEN, _("password-reset mails asked for one staff address")),
+    "enrolment_link.account": Rule(3, HOUR, OPEN, _("second-factor set-up links mailed to one staff account")),
     # Across every public form that mails an address typed in (sign, sign on, your data, member
     # sign-in): nobody's mailbox is flooded through the site, whoever asks.
-    "mail.recipient.daily": Rule(10, DAY, OPEN, "mails the public forms send to one address in a day"),
-    "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, "failed staff passwords or codes for one account"),
+    "mail.recipient.daily": Rule(10, DAY, OPEN, _("mails the public forms send to one address in a day")),
+    "staff_sign_in.account": Rule(10, 15 * MINUTE, CLOSED, _("failed staff passwords or codes for one account")),
     # The slower back-off: a guesser who waits out each 15 minutes is stopped for a day after 30.
-    "staff_sign_in.account.daily": Rule(30, DAY, CLOSED, "failed staff passwords or codes for one account in a day"),
+    "staff_sign_in.account.daily": Rule(30, DAY, CLOSED, _("failed staff passwords or codes for one account in a day")),
     # Networks count accounts, not tries: one person mistyping their own password cannot lock out
     # the colleagues on their network; one network trying many accounts (stuffing) is stopped.
-    "staff_sign_in.network": Rule(20, HOUR, CLOSED, "accounts with a failed staff sign-in from one network"),
-    "staff_sign_in.network.account": Rule(1, HOUR, OPEN, "one account's failed sign-ins from one network"),
-    "api_token.network": Rule(20, 15 * MINUTE, CLOSED, "wrong, expired or revoked API tokens from one network"),
+    "staff_sign_in.network": Rule(20, HOUR, CLOSED, _("accounts with a failed staff sign-in from one network")),
+    "staff_sign_in.network.account": Rule(1, HOUR, OPEN, _("one account's failed sign-ins from one network")),
+    "api_token.network": Rule(20, 15 * MINUTE, CLOSED, _("wrong, expired or revoked API tokens from one network")),
 }
 
 # A check names a rule and whom it counts: ("sign.network", network_hash[:32]).

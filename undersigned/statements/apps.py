@@ -6,3 +6,6 @@ class StatementsConfig(AppConfig):
     name = "undersigned.statements"
     label = "statements"
     verbose_name = _("Statements")
+
+    def ready(self) -> None:
+        from undersigned.statements import share_image  # noqa: F401  (registers its system check)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("statements/<slug:slug>/<str:language>/badge.svg", embeds.badge_svg, name="badge_svg_in"),
     path("statements/<slug:slug>/badge.html", embeds.badge_html, name="badge_html"),
     path("statements/<slug:slug>/<str:language>/badge.html", embeds.badge_html, name="badge_html_in"),
+    path("statements/<slug:slug>/<str:language>/share.png", views.statement_share_image, name="share_image"),
     path("statements/<slug:slug>/<str:language>/", views.statement_read, name="read_in"),
     path("statements/<slug:slug>/<str:language>/history/", views.statement_history, name="history"),
     path(

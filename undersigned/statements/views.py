@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,7 @@ from undersigned.statements.selectors import (
     statement_for_reading,
     statement_list_public,
 )
+from undersigned.statements.sharing import image_max_age, page_share, share_card, share_image_png
 
 PAGE_SIZE = 20
 
@@ -109,6 +111,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
     missing_translation = language is None and chosen.language not in {wanted, wanted.split("-")[0]}
     state = signature_state(statement)
     tally = tally_for_statement(statement.pk)
+    canonical_url = request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language]))
     return render(
         request,
         "statements/read.html",
@@ -126,12 +129,31 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "missing_translation": missing_translation,
             "interface_language_name": native_language_name(wanted),
             "text_language_name": native_language_name(chosen.language),
-            "canonical_url": request.build_absolute_uri(reverse("statements:read_in", args=[slug, chosen.language])),
+            "canonical_url": canonical_url,
+            "share": page_share(
+                statement, chosen, total=tally.total, page_url=canonical_url, site_root=request.build_absolute_uri("/")
+            ),
             "published_on": long_date(chosen.revision.published_at.date(), interface_language),
             "retention": retention_notice(statement, interface_language),
             "delivery_record": statement_delivery_record(statement.pk, interface_language),
         },
     )
+
+
+@require_safe
+def statement_share_image(request: HttpRequest, slug: str, language: str) -> HttpResponse:
+    """The card messaging apps show for the text's address (``sharing``): the same for every reader."""
+    statement, chosen = _published_text_or_404(slug, language)
+    share = share_card(statement, chosen, total=tally_for_statement(statement.pk).total)
+    etag = f'"{share.digest}"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        share_image_png(share), content_type="image/png"
+    )
+    response.headers["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=image_max_age(share, request.GET.get("v")))
+    response.headers["Content-Language"] = chosen.language
+    response.language_from_address = True  # type: ignore[attr-defined]  # no Vary on the reader's language
+    return response
 
 
 @shared_cacheable

@@ -154,6 +154,8 @@ def test_the_list_of_caches_is_complete_today():
         "statements.rendering._REVISION_HTML": "never stale",
         "statements.rendering._markdown": "never stale",
         "statements.selectors._reading_cache": "at most 5 s stale",
+        "statements.share_image._font": "never stale",
+        "statements.share_image.installed_faces": "never stale",
         "tasks_sweep.apps.CHAIN": "never stale",
     }
 

@@ -77,7 +77,7 @@ def test_the_page_shows_the_revision_hash_and_sharing_meta(client, libraries):
     content = client.get("/statements/library-opening-hours/").content.decode()
     assert revision.sha256 in content
     assert '<meta property="og:title" content="Statement on Library Opening Hours">' in content
-    assert '<meta name="twitter:card" content="summary">' in content
+    assert '<meta name="twitter:card" content="summary_large_image">' in content
     # Scripts come only from this site's own static files, never inline or from elsewhere.
     for tag in re.findall(r"<script[^>]*>", content):
         assert 'src="/static/' in tag

@@ -83,7 +83,17 @@ class CompleteEmailField(forms.EmailField):
         return str(value)
 
 
-class CountrySelect(forms.Select):
+class CodeSelect(forms.Select):
+    """A list for a ``CharField`` of codes: the field's ``max_length`` still checks what is sent,
+    but the ``maxlength`` attribute Django gives its widget is not HTML a ``select`` may carry."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].pop("maxlength", None)
+        return context
+
+
+class CountrySelect(CodeSelect):
     """The country list, built (localised and sorted) only when the form is drawn, not when a sign
     POST is checked: a signer's country is checked by a lookup instead."""
 

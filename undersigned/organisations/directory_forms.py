@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.core.exceptions import DomainError
-from undersigned.core.forms import CompleteEmailField, no_control_characters
+from undersigned.core.forms import CodeSelect, CompleteEmailField, no_control_characters
 from undersigned.organisations.directory_selectors import MAX_SEARCH_LENGTH, country_sort_key
 from undersigned.organisations.forms import HttpUrlField, OrganisationTypeField
 from undersigned.organisations.logos import MAX_LOGO_BYTES
@@ -23,7 +23,7 @@ from undersigned.organisations.services.directory import OrganisationInput, clea
 MAX_EMAIL_DOMAINS_CHARACTERS = 4000
 
 
-class CountryChoiceSelect(forms.Select):
+class CountryChoiceSelect(CodeSelect):
     """All countries, localised and sorted, built only when the form is drawn."""
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from undersigned.signatures.services import (
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tokens import CONFIRM_LINK, WITHDRAW_LINK, SignatureRef, withdraw_token
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.selectors import PUBLIC_STATUSES, statement_for_reading
+from undersigned.statements.presentation import reader_language_preferences
+from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts, statement_for_reading
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -45,7 +46,17 @@ def _answer(
     context = {"statement": statement, **context}
     if _wants_fragment(request):
         return render(request, f"signatures/includes/{template}", context, status=status)
-    page_context = {**context, "fragment": f"signatures/includes/{template}"}
+    # The page's heading is the statement's title, in the text the reader reads.
+    chosen = choose_text(
+        published_texts(statement),
+        original_language=statement.original_language,
+        preferences=reader_language_preferences(request),
+    )
+    page_context = {
+        **context,
+        "fragment": f"signatures/includes/{template}",
+        "revision": chosen.revision if chosen is not None else None,
+    }
     return render(request, "signatures/sign_result.html", page_context, status=status)
 
 

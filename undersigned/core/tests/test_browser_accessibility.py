@@ -367,6 +367,7 @@ EXCLUDED: dict[str, str] = {
     "federation:switch_language": "a redirect that sets the language cookie",
     "statements:badge_svg": "an image",
     "statements:badge_svg_in": "an image",
+    "statements:share_image": "an image (the share card, a PNG)",
     "statements:badge_html": "a fragment of HTML for member sites to put in their own pages, not a document",
     "statements:badge_html_in": "a fragment of HTML for member sites to put in their own pages, not a document",
     "statements:revision_canonical": "JSON",

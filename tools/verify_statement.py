@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Re-check a statement's published count, with nothing but Python 3.
+"""Re-check a statement's published count with Python 3 alone, and the log's checkpoints with `cryptography`.
 
 Download two files from the statement's transparency page:
 

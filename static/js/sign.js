@@ -22,14 +22,24 @@ let widgetLoading = null;
 function loadWidget(widget) {
   // Once per page: a form that comes back from the server finds the element already defined.
   if (!widgetLoading) {
-    const stylesheet = document.createElement("link");
-    stylesheet.rel = "stylesheet";
-    stylesheet.href = widget.dataset.stylesheet;
-    document.head.append(stylesheet);
+    if (!document.querySelector("link[data-widget-stylesheet]")) {
+      const stylesheet = document.createElement("link");
+      stylesheet.rel = "stylesheet";
+      stylesheet.href = widget.dataset.stylesheet;
+      stylesheet.dataset.widgetStylesheet = "";
+      document.head.append(stylesheet);
+    }
     const worker = widget.dataset.worker;
-    widgetLoading = import(widget.dataset.script).then(() => {
-      globalThis.$altcha.algorithms.set(ALGORITHM, () => new Worker(worker));
-    });
+    widgetLoading = import(widget.dataset.script).then(
+      () => {
+        globalThis.$altcha.algorithms.set(ALGORITHM, () => new Worker(worker));
+      },
+      (error) => {
+        // The network failed: the next focus in the form or send asks again.
+        widgetLoading = null;
+        throw error;
+      },
+    );
   }
   return widgetLoading.then(() => {
     // The texts under the widget's language attribute, the interface language; the package's
@@ -52,11 +62,16 @@ function prepare(form) {
     if (started) return;
     started = true;
     if (observer) observer.disconnect();
-    loadWidget(widget).then(() => {
-      form.removeEventListener("focusin", onFocus);
-      // A focus that came while the widget loaded came before it could listen (auto="onfocus").
-      if (focused && typeof widget.verify === "function") widget.verify();
-    });
+    loadWidget(widget).then(
+      () => {
+        form.removeEventListener("focusin", onFocus);
+        // A focus that came while the widget loaded came before it could listen (auto="onfocus").
+        if (focused && typeof widget.verify === "function") widget.verify();
+      },
+      () => {
+        started = false;
+      },
+    );
   };
   const onFocus = () => {
     focused = true;

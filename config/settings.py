@@ -204,6 +204,8 @@ MIDDLEWARE = [
     "undersigned.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Compresses only what the next one leaves public (no secret to guess: BREACH), so outside it.
+    "undersigned.core.compression.PublicPagesGZipMiddleware",
     # Outside the session and CSRF middleware: it sees the cookies they set, and keeps any answer
     # that is per visitor out of shared caches.
     "undersigned.core.public_pages.PrivateResponsesMiddleware",

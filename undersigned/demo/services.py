@@ -202,7 +202,7 @@ def _demo_logo(colour: tuple[int, int, int]) -> Logo:
     image.save(buffer, format="PNG")
     logo = process_logo(buffer.getvalue())
     stored, _created = Logo.objects.get_or_create(
-        sha256=logo.sha256, defaults={"image": logo.png, "width": logo.width, "height": logo.height}
+        sha256=logo.sha256, defaults={"image": logo.image, "width": logo.width, "height": logo.height}
     )
     return stored
 

@@ -34,8 +34,9 @@ class OrganisationType(models.Model):
 
 
 class Logo(models.Model):
-    """An organisation's logo as re-encoded by the server (PNG, no metadata), kept in the database
-    so every app server behind a load balancer serves the same file. Named by its SHA-256."""
+    """An organisation's logo as re-encoded by the server (WebP, no metadata; PNG for logos stored
+    before), kept in the database so every app server behind a load balancer serves the same file.
+    Named by its SHA-256."""
 
     sha256 = models.CharField(max_length=64, primary_key=True)
     image = models.BinaryField()

@@ -7,7 +7,9 @@ from undersigned.organisations.tokens import CONFIRM_LINK, SIGN_IN_LINK, WITHDRA
 
 app_name = "organisations"
 urlpatterns = [
-    path("logos/<str:sha256>.png", logo_views.logo, name="logo"),
+    # Without an extension (a logo is a WebP, or a PNG stored before); with ".png" as the addresses
+    # given out while every logo was a PNG.
+    re_path(r"^logos/(?P<sha256>[^/.]+)(?:\.png)?$", logo_views.logo, name="logo"),
     path("statements/<slug:slug>/sign-on/", views.sign_on, name="sign_on"),
     path("sign-ons/confirm/<str:token>/", views.confirm, name="confirm"),
     path("sign-ons/withdraw/<str:token>/", views.withdraw, name="withdraw"),

@@ -8,7 +8,8 @@ clears it. Signals never decide alone what is fraud: they sort the review queue.
 - ``similar_names``: many signatures of this statement with the same name (compared by a short
   keyed hash of the normalised name, so no name is kept) within the hour;
 - ``fast_confirmation``: confirmed sooner after signing than a person opening an email can;
-- ``no_proof_of_work``: the browser did not solve the proof of work (no JavaScript, or a script);
+- ``no_proof_of_work``: the browser did not solve the proof of work its statement asked for (no
+  JavaScript, or a script); a statement that does not ask for it does not offer it either;
 - ``country_mismatch``: the country given is not the one of the signer's network, by a local GeoIP
   database when the operator configures one (``GEOIP_DATABASE``). Weak: people sign from abroad.
 """

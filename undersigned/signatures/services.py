@@ -277,7 +277,9 @@ def signature_record(
         email=signer.email,
         network_hash=network_hash,
         name_key=key,
-        proof_of_work=proof_of_work,
+        # Only a statement that asks for the proof of work offers it (the form carries the widget
+        # only then), so elsewhere its absence says nothing about the signer.
+        proof_of_work=proof_of_work or not statement.needs_proof_of_work(),
         country=signer.country,
         network_country=network_country,
     )

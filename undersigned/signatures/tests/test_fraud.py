@@ -24,6 +24,7 @@ from undersigned.signatures.services import (
 )
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tests.conftest import signature_of
+from undersigned.statements.models import Statement
 
 pytestmark = pytest.mark.django_db
 
@@ -80,10 +81,17 @@ def test_many_identical_names_are_marked_without_keeping_the_name(open_statement
 
 
 def test_no_proof_of_work_and_a_click_within_seconds_add_up_but_stay_under_the_threshold(open_statement):
+    Statement.objects.filter(pk=open_statement.statement.pk).update(requires_proof_of_work=True)
+    open_statement.statement.refresh_from_db()
     signature = submit(open_statement, "quick@example.org", proof_of_work=False)
     confirmed = signature_confirm(signature_id=signature.pk, statement_id=signature.statement_id)
     assert confirmed.signals == ["no_proof_of_work", "fast_confirmation"] and confirmed.score == 2
     assert confirmed.status == Signature.Status.CONFIRMED
+
+
+def test_no_proof_of_work_is_no_signal_where_the_statement_does_not_ask_for_it(open_statement):
+    signature = confirm_later(submit(open_statement, "ana@example.org", proof_of_work=False))
+    assert signature.signals == [] and signature.proof_of_work is False
 
 
 def test_a_held_signature_is_counted_once_cleared_or_dismissed_without_moving_the_count(open_statement):

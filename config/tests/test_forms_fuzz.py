@@ -1267,6 +1267,7 @@ PAGES = [
     PageCase("statements:embed_in", _translated("statements:embed_in", "fr"), examples=20),
     PageCase("statements:badge_svg", _slugged("statements:badge_svg"), examples=30),
     PageCase("statements:badge_svg_in", _translated("statements:badge_svg_in", "fr"), examples=20),
+    PageCase("statements:share_image", _slugged("statements:share_image", "en"), examples=30, params=("v",)),
     PageCase("statements:badge_html", _slugged("statements:badge_html"), examples=30),
     PageCase("statements:badge_html_in", _translated("statements:badge_html_in", "fr"), examples=20),
     PageCase("statements:feed", lambda world: reverse("statements:feed", args=["public-libraries", "en"]), examples=40),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import io
 import shutil
-import subprocess  # noqa: S404  (fc-list, with fixed arguments)
+import subprocess  # nosec B404 (fc-list, a fixed command)
 import threading
 import unicodedata
 from dataclasses import dataclass

@@ -77,7 +77,7 @@ def _text_or_404(
     return statement, chosen
 
 
-def _in_text_language(language: str, fallback: str | None = None) -> translation.override:
+def in_text_language(language: str, fallback: str | None = None) -> translation.override:
     """The interface in the text's language where the site has a catalogue for it, so the words
     around the title match it; otherwise ``fallback``, else the reader's interface language."""
     if language in interface_language_codes():
@@ -105,7 +105,7 @@ def _badge(statement: Statement, text: PublishedText) -> Badge:
     total = tally_for_statement(statement.pk).total  # the statement page's count, from the same selector
     title = " ".join(text.revision.title.split())
     # The badge depends on its address alone (a cache keeps one copy): never on the reader's language.
-    with _in_text_language(text.language, federation_identity().default_language):
+    with in_text_language(text.language, federation_identity().default_language):
         count = count_for_people(total)
         label = ngettext("confirmed signature", "confirmed signatures", total)
     return Badge(
@@ -179,7 +179,7 @@ def embed_frame_ancestors() -> list[str]:
 def embed(request: HttpRequest, slug: str, language: str | None = None) -> HttpResponse:
     """The sign form for an ``<iframe>``. Never touches the session: no cookie is read or set."""
     statement, text = _text_or_404(slug, language, request)
-    with _in_text_language(text.language):
+    with in_text_language(text.language):
         response = _embed_page(request, statement, text)
         response.headers["Content-Language"] = translation.get_language()
     # django-csp 4: a per-response replacement of one directive, read by its middleware.
@@ -261,7 +261,7 @@ def embed_snippets(statement: Statement) -> list[EmbedSnippets]:
         fragment_url = settings.SITE_URL + reverse("statements:badge_html_in", args=args)
         statement_url = settings.SITE_URL + reverse("statements:read_in", args=args)
         title = " ".join(text.revision.title.split())
-        with _in_text_language(text.language):
+        with in_text_language(text.language):
             alt = gettext("%(title)s: the number of confirmed signatures") % {"title": title}
         snippets.append(
             EmbedSnippets(

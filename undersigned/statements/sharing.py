@@ -24,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 from undersigned.core.caching import cached
 from undersigned.core.languages import language_direction
 from undersigned.federation.selectors import federation_identity
-from undersigned.statements.embeds import _in_text_language, count_for_people
+from undersigned.statements.embeds import count_for_people, in_text_language
 from undersigned.statements.models import Statement
 from undersigned.statements.presentation import issuing_body_name, signature_state
 from undersigned.statements.selectors import PublishedText
@@ -86,7 +86,7 @@ class ShareCard:
     def alt(self) -> str:
         card = self.card
         title = card.title if card.title[-1:] in ".!?؟。" else card.title + "."
-        with _in_text_language(card.language, federation_identity().default_language):
+        with in_text_language(card.language, federation_identity().default_language):
             issued = gettext("Issued by %(body)s") % {"body": card.issuing_body} + "."
         return " ".join(part for part in (title, issued, card.count_line) if part)
 
@@ -95,7 +95,7 @@ def share_card(statement: Statement, text: PublishedText, *, total: int) -> Shar
     """The card of ``text``, all in its language: the words around the title in the site's
     catalogue for it, else in the federation's default language."""
     identity = federation_identity()
-    with _in_text_language(text.language, identity.default_language):
+    with in_text_language(text.language, identity.default_language):
         line = count_line(total, signature_state(statement))
     body = issuing_body_name(statement.commission, text.language)
     site_name = identity.text_in(text.language).name

@@ -162,6 +162,25 @@ def parse_networks(name: str, values: list[str]) -> list[ipaddress.IPv4Network |
     return networks
 
 
+def parse_log_key(name: str, value: str) -> str:
+    """The transparency log's signing keys, as ``manage.py create_log_key`` writes them (the
+    format of Go's golang.org/x/mod/sumdb/note): ``PRIVATE+KEY+<origin>+<key id>+<key>``, comma
+    separated; the first is the log's own, others sign beside it during a rotation."""
+    from undersigned.ledger.tlog import ProofError, Signer
+
+    keys = [item.strip() for item in value.split(",") if item.strip()]
+    try:
+        signers = [Signer.from_skey(key) for key in keys]
+    except ProofError as error:
+        raise ConfigurationError(f"{name}: {error} (make one with: manage.py create_log_key)") from None
+    if not signers:
+        raise ConfigurationError(f"{name} is set but holds no key")
+    if len({signer.name for signer in signers}) != 1:
+        # A checkpoint names one origin; keys brought in during a rotation sign for the same log.
+        raise ConfigurationError(f"{name}: every key is named after the same log (its origin)")
+    return ",".join(keys)
+
+
 def parse_metrics_token(name: str, value: str) -> str:
     """A bearer token for /metrics: long enough not to be guessed, and sendable in a header as is."""
     if len(value) < 32 or not all(33 <= ord(character) <= 126 for character in value):
@@ -220,19 +239,25 @@ def parse_email_url(name: str, value: str) -> dict[str, object]:
     }
 
 
-def development_keys(path: Path) -> dict[str, str]:
+def development_keys(path: Path, *, log_key_name: str | None = None) -> dict[str, str]:
     """Keys for development only, made on first use and kept in ``path`` (mode 600)."""
+    keys: dict[str, str] = {}
     if path.exists():
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(stored, dict) and {"SECRET_KEY", "DATA_KEYS"} <= set(stored):
-                return {"SECRET_KEY": str(stored["SECRET_KEY"]), "DATA_KEYS": str(stored["DATA_KEYS"])}
+                keys = {name: str(value) for name, value in stored.items()}
+                if log_key_name is None or "LOG_KEY" in keys:
+                    return keys
         except (OSError, ValueError):
             pass
-    keys = {
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-    }
+    keys.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    keys.setdefault("DATA_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    if log_key_name is not None:
+        # Checkouts made before the transparency log get its key added beside the others.
+        from undersigned.ledger.tlog import Signer
+
+        keys["LOG_KEY"] = Signer.generate(log_key_name).skey
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:

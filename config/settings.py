@@ -22,6 +22,7 @@ from config.environment import (
     parse_data_keys,
     parse_database_url,
     parse_email_url,
+    parse_log_key,
     parse_metrics_token,
     parse_networks,
     parse_redis_url,
@@ -49,22 +50,30 @@ try:
     except OSError as error:
         raise ConfigurationError(f"VAR_DIR {VAR_DIR} cannot be created: {error.strerror}") from None
 
-    _secret_key = _required_in_production("SECRET_KEY", DEBUG)
-    _data_keys = _required_in_production("DATA_KEYS", DEBUG)
-    if DEBUG and (_secret_key is None or _data_keys is None):
-        # Development without keys gets keys made once per checkout and kept in VAR_DIR, so the
-        # server, the worker and every command agree, and sessions survive a restart.
-        _development = development_keys(VAR_DIR / "development-keys.json")
-        _secret_key = _secret_key or _development["SECRET_KEY"]
-        _data_keys = _data_keys or _development["DATA_KEYS"]
-    SECRET_KEY = parse_secret_key("SECRET_KEY", _secret_key or "")
-    DATA_KEYS: list[bytes] = parse_data_keys("DATA_KEYS", _data_keys or "")
-
     _site_url = env_str("SITE_URL")
     if _site_url is None and not DEBUG:
         raise ConfigurationError("SITE_URL is not set (it is required unless DEBUG=true)")
     SITE_URL = parse_site_url("SITE_URL", _site_url or "http://127.0.0.1:8000")
     _site_parts = urlsplit(SITE_URL)
+
+    _secret_key = _required_in_production("SECRET_KEY", DEBUG)
+    _data_keys = _required_in_production("DATA_KEYS", DEBUG)
+    # The transparency log's Ed25519 key. Without one in production the log still grows but no
+    # checkpoint is signed or published (`manage.py check --deploy` says so).
+    _log_key = env_secret("LOG_KEY")
+    if DEBUG and (_secret_key is None or _data_keys is None or _log_key is None):
+        # Development without keys gets keys made once per checkout and kept in VAR_DIR, so the
+        # server, the worker and every command agree, and sessions survive a restart.
+        _development = development_keys(
+            VAR_DIR / "development-keys.json",
+            log_key_name=None if _log_key else f"{_site_parts.netloc}{_site_parts.path.rstrip('/')}/log",
+        )
+        _secret_key = _secret_key or _development["SECRET_KEY"]
+        _data_keys = _data_keys or _development["DATA_KEYS"]
+        _log_key = _log_key or _development.get("LOG_KEY")
+    SECRET_KEY = parse_secret_key("SECRET_KEY", _secret_key or "")
+    DATA_KEYS: list[bytes] = parse_data_keys("DATA_KEYS", _data_keys or "")
+    LOG_KEY = parse_log_key("LOG_KEY", _log_key) if _log_key else None
 
     ALLOWED_HOSTS = env_list(
         "ALLOWED_HOSTS",

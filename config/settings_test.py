@@ -12,6 +12,10 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("DATA_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 os.environ.setdefault("SITE_URL", "http://testserver")
+if "LOG_KEY" not in os.environ and "LOG_KEY_FILE" not in os.environ:
+    from undersigned.ledger.tlog import Signer
+
+    os.environ["LOG_KEY"] = Signer.generate("testserver/log").skey
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["DEBUG"] = "false"
 # Files the code writes (demo keys, the outbox) go to a directory of each test process's own.

@@ -257,13 +257,13 @@ def _nginx_port() -> int:
 
 def _keys() -> dict[str, str]:
     """The same keys at every start, so a DATABASE_URL kept between runs stays readable."""
-    if os.environ.get("SECRET_KEY") and os.environ.get("DATA_KEYS"):
-        return {"SECRET_KEY": os.environ["SECRET_KEY"], "DATA_KEYS": os.environ["DATA_KEYS"]}
+    if os.environ.get("SECRET_KEY") and os.environ.get("DATA_KEYS") and os.environ.get("LOG_KEY"):
+        return {name: os.environ[name] for name in ("SECRET_KEY", "DATA_KEYS", "LOG_KEY")}
     sys.path.insert(0, str(ROOT))
     from config.environment import development_keys
 
     (ROOT / "var").mkdir(exist_ok=True)
-    return development_keys(ROOT / "var" / "stack-keys.json")
+    return development_keys(ROOT / "var" / "stack-keys.json", log_key_name="stack.undersigned.invalid/log")
 
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:

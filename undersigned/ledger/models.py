@@ -81,3 +81,101 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}: {self.count}"
+
+
+# --- The site's transparency log (C2SP tlog-tiles; see ``site_log``) ------------------------------
+
+
+class LogState(models.Model):
+    """One row: the size of the site's log. Sealers lock it, so leaves are appended one batch at
+    a time and every index is written once."""
+
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"log of {self.size}"
+
+
+class LogLeaf(models.Model):
+    """An entry of the site's log, in the order appended: the canonical event of one ledger entry,
+    with a commitment in place of a signature's or a sign-on's public id."""
+
+    index = models.PositiveBigIntegerField(primary_key=True)
+    ledger_entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="log_leaf")
+    entry = models.TextField()
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
+
+class LogHash(models.Model):
+    """A stored hash of the log's Merkle tree (leaf or complete subtree), in Go's order."""
+
+    index = models.PositiveBigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"hash {self.index}"
+
+
+class ReceiptSecret(models.Model):
+    """The secret behind a signature's or a sign-on's commitment in the log: only the receipts
+    given to its signer hold it, so the public log links no event to anyone else."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=40)
+    secret = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["statement", "subject"], name="receipt_secret_once")]
+
+    def __str__(self) -> str:
+        return f"secret of {self.subject}"
+
+
+class LogCheckpoint(models.Model):
+    """A checkpoint of the site's log, signed with the log key (C2SP tlog-checkpoint)."""
+
+    size = models.PositiveBigIntegerField(db_index=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="The signed note, with the log's signatures only.")
+    signed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"checkpoint at {self.size}"
+
+
+class LogWitness(models.Model):
+    """A witness the secretariat asked to cosign the log's checkpoints (C2SP tlog-witness)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    url = models.URLField(max_length=500, help_text="The witness's URL prefix; add-checkpoint is under it.")
+    vkey = models.CharField(max_length=300, help_text="The witness's public key (name+id+key).")
+    active = models.BooleanField(default=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    # What the witness has seen of this log: the size it last cosigned or said it knows.
+    known_size = models.PositiveBigIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_cosigned_at = models.DateTimeField(null=True, blank=True)
+    # A refusal (a proof it rejects, another history) stays until the witness cosigns again.
+    problem = models.CharField(max_length=500, blank=True)
+    problem_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LogCosignature(models.Model):
+    """A witness's cosignature of a checkpoint (C2SP tlog-cosignature), as its signature line."""
+
+    checkpoint = models.ForeignKey(LogCheckpoint, on_delete=models.PROTECT, related_name="cosignatures")
+    witness = models.ForeignKey(LogWitness, on_delete=models.PROTECT, related_name="cosignatures")
+    line = models.CharField(max_length=300)
+    timestamp = models.PositiveBigIntegerField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["checkpoint", "witness"], name="cosignature_once")]
+
+    def __str__(self) -> str:
+        return f"{self.witness_id} on {self.checkpoint_id}"

@@ -17,6 +17,7 @@ from undersigned.accounts.models import User
 from undersigned.core import audit, process_caches
 from undersigned.core.exceptions import DomainError
 from undersigned.core.single_use import first_use
+from undersigned.ledger import site_log
 from undersigned.ledger.chain import GENESIS, KINDS, apply, chain_hash, empty_counts
 from undersigned.ledger.models import Checkpoint, LedgerEntry, Milestone, PendingEvent
 from undersigned.permissions.roles import can_manage_statement
@@ -109,22 +110,32 @@ def seal_pending(*, batch: int = SEAL_BATCH) -> SealingOutcome:
             for statement_id, events in by_statement.items():
                 events = [event for event in events if event.pk in still_pending]
                 if events:
-                    _chain(statement_id, events)
+                    site_log.append_entries(_chain(statement_id, events))
                     statements.add(statement_id)
                     sealed += len(events)
             PendingEvent.objects.filter(pk__in=still_pending).delete()
+            if site_log.sign_checkpoint() is not None:
+                transaction.on_commit(schedule_witnessing, robust=True)
         if len(pending) < batch:
             break
+    if not sealed:
+        # A log key set since the last sealing signs the log as it stands.
+        with transaction.atomic():
+            if site_log.sign_checkpoint() is not None:
+                transaction.on_commit(schedule_witnessing, robust=True)
     return SealingOutcome(sealed=sealed, statements=len(statements))
 
 
-def _chain(statement_id: int, events: list[PendingEvent]) -> None:
+def _chain(statement_id: int, events: list[PendingEvent]) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+    """Chains ``events`` after the statement's head; returns the entries written with their
+    documents, for the site log."""
     head = Checkpoint.objects.filter(statement_id=statement_id).order_by("-seq").first()
     seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
     counts = head.counts if head else empty_counts()
     slug = Statement.objects.values_list("slug", flat=True).get(pk=statement_id)
     waiting = list(Milestone.objects.filter(statement_id=statement_id, reached_at__isnull=True).order_by("count"))
-    entries = []
+    entries: list[LedgerEntry] = []
+    documents: list[dict[str, Any]] = []
 
     def append(kind: str, subject: str, country: str, detail: dict[str, Any], at: str) -> None:
         nonlocal seq, prev_hash
@@ -139,6 +150,7 @@ def _chain(statement_id: int, events: list[PendingEvent]) -> None:
             "detail": detail,
         }
         digest = chain_hash(prev_hash, body)
+        documents.append({**body, "prev_hash": prev_hash, "hash": digest})
         entries.append(
             LedgerEntry(
                 statement_id=statement_id,
@@ -164,6 +176,17 @@ def _chain(statement_id: int, events: list[PendingEvent]) -> None:
             Milestone.objects.filter(pk=milestone.pk).update(reached_at=event.at, reached_seq=seq)
     LedgerEntry.objects.bulk_create(entries)
     Checkpoint.objects.create(statement_id=statement_id, seq=seq, hash=prev_hash, counts=counts)
+    return list(zip(entries, documents, strict=True))
+
+
+def schedule_witnessing() -> None:
+    """Sends the newest checkpoint to the witnesses, in the background (if any are set)."""
+    from undersigned.ledger.models import LogWitness
+
+    if LogWitness.objects.filter(active=True).exists():
+        from undersigned.ledger.tasks import send_checkpoint_to_witnesses
+
+        send_checkpoint_to_witnesses.enqueue()
 
 
 MAX_MILESTONES = 20

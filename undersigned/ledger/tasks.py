@@ -11,3 +11,12 @@ def seal_ledger() -> str:
     statements and chains only events still pending, deleting them in the same transaction."""
     outcome = seal_pending()
     return f"sealed {outcome.sealed} event(s) of {outcome.statements} statement(s)"
+
+
+@task()
+def send_checkpoint_to_witnesses() -> str:
+    """Safe to run twice: a witness that has the checkpoint already says so (or cosigns again)."""
+    from undersigned.ledger.witnessing import witness_newest_checkpoint
+
+    outcomes = witness_newest_checkpoint()
+    return "; ".join(outcomes) or "no witness"

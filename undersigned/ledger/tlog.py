@@ -432,6 +432,38 @@ class Signer:
     def verifier(self) -> Verifier:
         return Verifier(self.name, ED25519, self.private_key.public_key().public_bytes_raw())
 
+    @classmethod
+    def generate(cls, name: str) -> Signer:
+        return cls(check_key_name(name), Ed25519PrivateKey.generate())
+
+    @property
+    def skey(self) -> str:
+        """The private key as Go's ``note.NewSigner`` reads it:
+        ``PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>``."""
+        seed = self.private_key.private_bytes_raw()
+        material = base64.b64encode(bytes([ED25519]) + seed).decode()
+        return f"PRIVATE+KEY+{self.name}+{self.verifier.key_id.hex()}+{material}"
+
+    @classmethod
+    def from_skey(cls, skey: str) -> Signer:
+        prefix = "PRIVATE+KEY+"
+        text = skey.strip()
+        if not text.startswith(prefix):
+            raise ProofError("a signer key starts with PRIVATE+KEY+")
+        name, _, rest = text[len(prefix) :].partition("+")
+        hex_id, _, material = rest.partition("+")
+        try:
+            raw = base64.b64decode(material, validate=True)
+        except (ValueError, binascii.Error):
+            raise ProofError("a signer key ends with base64") from None
+        check_key_name(name)
+        if len(raw) != 33 or raw[0] != ED25519:
+            raise ProofError("only Ed25519 signer keys are known here")
+        signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
+        if signer.verifier.key_id.hex() != hex_id.lower():
+            raise ProofError("the signer key's id does not match its key")
+        return signer
+
     def sign_line(self, text: bytes) -> str:
         signature = self.verifier.key_id + self.private_key.sign(text)
         return f"{_EM_DASH} {self.name} {base64.b64encode(signature).decode()}\n"

@@ -4,7 +4,14 @@ flush uses TRUNCATE, which row triggers do not see."""
 
 from __future__ import annotations
 
-TABLES = ("ledger_ledgerentry", "ledger_checkpoint")
+TABLES = (
+    "ledger_ledgerentry",
+    "ledger_checkpoint",
+    "ledger_logleaf",
+    "ledger_loghash",
+    "ledger_logcheckpoint",
+    "ledger_logcosignature",
+)
 
 
 def sqlite_drop_statements() -> list[str]:

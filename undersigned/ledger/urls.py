@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from undersigned.ledger import views
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("statements/<slug:slug>/transparency/head.json", views.head, name="head"),
     path("statements/<slug:slug>/transparency/ledger.jsonl", views.export, name="export"),
     path("transparency/verify_statement.py", views.script, name="script"),
+    # C2SP tlog-tiles, under the log's URL prefix /log/.
+    path("log/checkpoint", views.log_checkpoint, name="log_checkpoint"),
+    re_path(r"^log/(?P<path>tile/[0-9a-z./]{1,80})$", views.log_tile, name="log_tile"),
 ]

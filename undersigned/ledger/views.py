@@ -13,7 +13,9 @@ from django.views.decorators.http import require_safe
 
 from undersigned.core.public_ids import normalise_public_id
 from undersigned.core.public_pages import shared_cacheable
+from undersigned.ledger import tlog
 from undersigned.ledger.charts import line_chart
+from undersigned.ledger.log_selectors import newest_checkpoint, published_checkpoint, tile_bytes
 from undersigned.ledger.models import Checkpoint
 from undersigned.ledger.selectors import (
     counts_over_time,
@@ -105,4 +107,39 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 def script(request: HttpRequest) -> FileResponse:
     response = FileResponse(SCRIPT.open("rb"), content_type="text/x-python; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="verify_statement.py"'
+    return response
+
+
+# --- The site's transparency log, at the paths of C2SP tlog-tiles ---------------------------------
+
+# Tiles and entry bundles never change once served (a partial tile's width is in its path), so
+# any cache or mirror may keep them; the checkpoint moves with each sealing.
+IMMUTABLE = "public, max-age=31536000, immutable"
+CHECKPOINT_MAX_AGE = 5
+
+
+@require_safe
+def log_checkpoint(request: HttpRequest) -> HttpResponse:
+    published = published_checkpoint()
+    if published is None:
+        raise Http404
+    response = HttpResponse(published.note, content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = f"public, max-age={CHECKPOINT_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_safe
+def log_tile(request: HttpRequest, path: str) -> HttpResponse:
+    try:
+        tile = tlog.parse_tile_path(path)
+    except tlog.ProofError:
+        raise Http404 from None
+    published = newest_checkpoint()
+    data = tile_bytes(tile, published.size) if published is not None else None
+    if data is None:
+        raise Http404
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -99,6 +99,33 @@ class DatabaseCollector(Collector):
             _age(now, ledger.oldest_at),
         )
 
+        log = selectors.site_log_state()
+        yield GaugeMetricFamily("undersigned_log_entries", "Entries in the site's transparency log.", log.size)
+        yield GaugeMetricFamily(
+            "undersigned_log_checkpoint_entries", "Entries the newest signed checkpoint covers.", log.checkpoint_size
+        )
+        yield GaugeMetricFamily(
+            "undersigned_log_checkpoint_age_seconds",
+            "Age of the newest signed checkpoint; 0 when there is none.",
+            _age(now, log.checkpoint_signed_at),
+        )
+        refusing = GaugeMetricFamily(
+            "undersigned_log_witness_refusing",
+            "1 while a witness refuses the log's checkpoints (a proof it rejects, another history, a bad "
+            "cosignature); it stays until the witness cosigns again.",
+            labels=["witness"],
+        )
+        behind = GaugeMetricFamily(
+            "undersigned_log_witness_behind_entries",
+            "Entries of the newest checkpoint the witness has not cosigned yet.",
+            labels=["witness"],
+        )
+        for witness in log.witnesses:
+            refusing.add_metric([witness.name], 1 if witness.problem else 0)
+            behind.add_metric([witness.name], max(0, log.checkpoint_size - witness.known_size))
+        yield refusing
+        yield behind
+
 
 def _age(now: datetime, then: datetime | None) -> float:
     if then is None:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, Min, Q, When
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from undersigned.ledger.models import PendingEvent
+from undersigned.ledger.models import LogCheckpoint, LogState, LogWitness, PendingEvent
 from undersigned.notifications.models import OutgoingMail
 from undersigned.signatures.tallies import totals_by_statement
 from undersigned.statements.models import Statement
@@ -106,3 +106,23 @@ def ledger_backlog() -> LedgerBacklog:
     oldest = PendingEvent.objects.order_by("pk").values_list("at", flat=True).first()
     pending = PendingEvent.objects.order_by()[:PENDING_EVENTS_COUNTED_UP_TO].count() if oldest else 0
     return LedgerBacklog(pending=pending, oldest_at=oldest)
+
+
+@dataclass(frozen=True)
+class SiteLogState:
+    size: int
+    checkpoint_size: int
+    checkpoint_signed_at: datetime | None
+    witnesses: list[LogWitness]
+
+
+def site_log_state() -> SiteLogState:
+
+    size = LogState.objects.values_list("size", flat=True).first() or 0
+    newest = LogCheckpoint.objects.order_by("-pk").only("size", "signed_at").first()
+    return SiteLogState(
+        size=size,
+        checkpoint_size=newest.size if newest else 0,
+        checkpoint_signed_at=newest.signed_at if newest else None,
+        witnesses=list(LogWitness.objects.filter(active=True).order_by("name")),
+    )

@@ -149,6 +149,10 @@ def test_the_database_refuses_to_change_or_delete_the_log(target):
         "DELETE FROM ledger_ledgerentry",
         "UPDATE ledger_checkpoint SET hash = 'x'",
         "DELETE FROM ledger_checkpoint",
+        "UPDATE ledger_logleaf SET entry = '{}'",
+        "DELETE FROM ledger_logleaf",
+        "DELETE FROM ledger_loghash",
+        "UPDATE ledger_logcheckpoint SET size = 0",
     ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement)
@@ -161,16 +165,22 @@ def _lift_triggers() -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction checks its keys first
             cursor.execute("ALTER TABLE ledger_ledgerentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE ledger_logleaf DISABLE TRIGGER USER")
         else:
-            cursor.execute("DROP TRIGGER ledger_ledgerentry_no_update")
-            cursor.execute("DROP TRIGGER ledger_ledgerentry_no_delete")
+            for table in ("ledger_ledgerentry", "ledger_logleaf"):
+                cursor.execute(f"DROP TRIGGER {table}_no_update")
+                cursor.execute(f"DROP TRIGGER {table}_no_delete")
 
 
 @pytest.mark.parametrize(
     ("tampering", "first_bad"),
     [
         ("UPDATE ledger_ledgerentry SET country = 'DE' WHERE seq = 3", 3),
-        ("DELETE FROM ledger_ledgerentry WHERE seq = 2", 2),
+        (
+            "DELETE FROM ledger_logleaf WHERE ledger_entry_id IN (SELECT id FROM ledger_ledgerentry WHERE seq = 2);"
+            "DELETE FROM ledger_ledgerentry WHERE seq = 2",
+            2,
+        ),
         ("UPDATE ledger_ledgerentry SET kind = 'signature.invalidated' WHERE seq = 4", 4),
     ],
 )
@@ -182,7 +192,8 @@ def test_a_row_changed_in_sql_is_found_by_both_verifiers(target, tmp_path, tampe
     call_command("verify_audit", verbosity=0)
     _lift_triggers()
     with connection.cursor() as cursor:
-        cursor.execute(tampering)
+        for statement in tampering.split(";"):
+            cursor.execute(statement)
 
     with pytest.raises(CommandError, match="fail the audit"):
         call_command("verify_audit", verbosity=0)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from undersigned.ledger import tlog
-from undersigned.ledger.models import LedgerEntry, LogCheckpoint, LogCosignature, LogHash, LogLeaf, ReceiptSecret
+from undersigned.ledger.models import LogCheckpoint, LogCosignature, LogHash, LogLeaf, ReceiptSecret
 from undersigned.ledger.site_log import StoredHashes, takes_commitment
 
 
@@ -86,47 +86,53 @@ def _entry_bundle(tile: tlog.Tile, published_size: int) -> bytes | None:
 
 
 @dataclass(frozen=True)
-class ReceiptView:
+class LoggedEvent:
     index: int
     kind: str
     seq: int
     at: str
-    proof_file: bytes
 
 
-def receipts_of(statement_id: int, public_id: str) -> list[ReceiptView]:
-    """A receipt for each of the signature's (or sign-on's) events in the published log, oldest
-    first: the confirmation, then any withdrawal, invalidation or restoration. Empty until the
-    first is sealed and a checkpoint covers it."""
+def logged_events_of(statement_id: int, public_id: str, *, up_to: int | None = None) -> list[LoggedEvent]:
+    """The signature's (or sign-on's) events in the log, oldest first: its confirmation or
+    approval, then any withdrawal, invalidation or restoration; those the published checkpoint
+    covers (or the first ``up_to`` leaves)."""
+    if up_to is None:
+        newest = newest_checkpoint()
+        up_to = newest.size if newest is not None else 0
+    if not up_to:
+        return []
+    return [
+        LoggedEvent(index, kind, seq, at)
+        for index, kind, seq, at in LogLeaf.objects.filter(
+            ledger_entry__statement_id=statement_id, ledger_entry__subject=public_id, index__lt=up_to
+        )
+        .order_by("index")
+        .values_list("index", "ledger_entry__kind", "ledger_entry__seq", "ledger_entry__at")
+        if takes_commitment(kind)
+    ]
+
+
+def receipt_file(statement_id: int, public_id: str, index: int | None = None) -> bytes | None:
+    """The receipt (C2SP tlog-proof) of the event at leaf ``index`` of this signature or sign-on,
+    by default its newest, proven against the published checkpoint; None until it is sealed and
+    covered by a checkpoint, or when the event is not this signature's."""
     published = published_checkpoint()
     if published is None:
-        return []
+        return None
+    events = logged_events_of(statement_id, public_id, up_to=published.size)
+    event = next((item for item in events if item.index == index), None) if index is not None else None
+    if index is None and events:
+        event = events[-1]
     secret = (
         ReceiptSecret.objects.filter(statement_id=statement_id, subject=public_id)
         .values_list("secret", flat=True)
         .first()
     )
-    if secret is None:
-        return []
-    leaves = (
-        LogLeaf.objects.filter(
-            ledger_entry__statement_id=statement_id, ledger_entry__subject=public_id, index__lt=published.size
-        )
-        .select_related("ledger_entry")
-        .order_by("index")
-    )
-    receipts = []
-    for leaf in leaves:
-        entry: LedgerEntry = leaf.ledger_entry
-        if not takes_commitment(entry.kind):
-            continue
-        extra = json.dumps(
-            {"entry": leaf.entry, "secret": bytes(secret).hex()},
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-        proof = tlog.inclusion_proof(leaf.index, published.size, read_hashes)
-        proof_file = tlog.ProofFile(index=leaf.index, proof=tuple(proof), checkpoint=published.note, extra=extra)
-        receipts.append(ReceiptView(leaf.index, entry.kind, entry.seq, entry.at, proof_file.serialise()))
-    return receipts
+    if event is None or secret is None:
+        return None
+    entry = LogLeaf.objects.values_list("entry", flat=True).get(index=event.index)
+    holder = {"entry": entry, "secret": bytes(secret).hex()}
+    extra = json.dumps(holder, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    proof = tlog.inclusion_proof(event.index, published.size, read_hashes)
+    return tlog.ProofFile(index=event.index, proof=tuple(proof), checkpoint=published.note, extra=extra).serialise()

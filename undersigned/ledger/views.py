@@ -3,20 +3,28 @@ re-checks them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from undersigned.core.public_ids import normalise_public_id
 from undersigned.core.public_pages import shared_cacheable
-from undersigned.ledger import tlog
+from undersigned.ledger import site_log, tlog
 from undersigned.ledger.charts import line_chart
-from undersigned.ledger.log_selectors import newest_checkpoint, published_checkpoint, tile_bytes
-from undersigned.ledger.models import Checkpoint
+from undersigned.ledger.log_selectors import (
+    PublishedCheckpoint,
+    newest_checkpoint,
+    published_checkpoint,
+    receipt_file,
+    tile_bytes,
+)
+from undersigned.ledger.models import Checkpoint, LogWitness
 from undersigned.ledger.selectors import (
     counts_over_time,
     deliveries_of,
@@ -68,7 +76,31 @@ def transparency(request: HttpRequest, slug: str) -> HttpResponse:
             "held": Signature.objects.filter(statement=statement, status=Signature.Status.HELD).count(),
             "receipt": receipt,
             "asked": asked[:40],
+            "log": site_log_summary(request),
         },
+    )
+
+
+@dataclass(frozen=True)
+class SiteLogSummary:
+    origin: str | None
+    verifiers: list[tlog.Verifier]
+    checkpoint: PublishedCheckpoint | None
+    witnesses: list[LogWitness]
+    url: str
+
+    @property
+    def cosigned(self) -> bool:
+        return bool(self.checkpoint and self.checkpoint.cosignatures)
+
+
+def site_log_summary(request: HttpRequest) -> SiteLogSummary:
+    return SiteLogSummary(
+        origin=site_log.log_origin(),
+        verifiers=site_log.log_verifiers(),
+        checkpoint=published_checkpoint(),
+        witnesses=list(LogWitness.objects.filter(active=True).order_by("name")),
+        url=settings.SITE_URL.rstrip("/") + reverse("ledger:log_checkpoint").removesuffix("checkpoint"),
     )
 
 
@@ -142,4 +174,21 @@ def log_tile(request: HttpRequest, path: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/octet-stream")
     response.headers["Cache-Control"] = IMMUTABLE
     response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def receipt_response(request: HttpRequest, *, statement_id: int, slug: str, public_id: str) -> HttpResponse:
+    """A signer's receipt download (C2SP tlog-proof), ``?event=<leaf index>`` choosing one of its
+    events (by default the newest). Call from a view that has checked the personal link."""
+    raw = request.GET.get("event", "")
+    index = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    if raw and index is None:
+        raise Http404
+    data = receipt_file(statement_id, public_id, index)
+    if data is None:
+        raise Http404
+    response = HttpResponse(data, content_type="text/plain; charset=utf-8")
+    number = index if index is not None else tlog.parse_proof_file(data).index
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-receipt-{number}.tlog-proof"'
+    response.headers["Cache-Control"] = "private, no-store"
     return response

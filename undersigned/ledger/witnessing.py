@@ -21,7 +21,9 @@ def witness_newest_checkpoint() -> list[str]:
     checkpoint = newest_checkpoint()
     if checkpoint is None:
         return []
-    return [f"{witness.name}: {send_to_witness(witness, checkpoint)}" for witness in LogWitness.objects.filter(active=True)]
+    return [
+        f"{witness.name}: {send_to_witness(witness, checkpoint)}" for witness in LogWitness.objects.filter(active=True)
+    ]
 
 
 def send_to_witness(witness: LogWitness, checkpoint: LogCheckpoint) -> str:

@@ -12,6 +12,11 @@ urlpatterns = [
     path("your-data/<str:token>/withdraw/", views.withdraw, name="withdraw"),
     path("your-data/<str:token>/stop-updates/", views.stop_updates, name="stop_updates"),
     path("your-data/<str:token>/erase/", views.erase, name="erase"),
+    path(
+        "your-data/<str:token>/receipt/<str:kind>/<str:public_id>/",
+        views.receipt,
+        name="receipt",
+    ),
     # A link cut short or split by a mail program: a link that does not work, not a missing page.
     re_path(r"^your-data/(?P<rest>.+)$", broken_link(DATA_LINK)),
 ]

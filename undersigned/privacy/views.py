@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,6 +20,8 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
 from undersigned.core.network import network_hash
 from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
+from undersigned.ledger.log_selectors import logged_events_of
+from undersigned.ledger.views import receipt_response
 from undersigned.privacy.forms import DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
 from undersigned.privacy.services import (
@@ -85,6 +87,11 @@ def _records_page(
     request: HttpRequest, token: str, ref: PersonRef, *, status: int = 200, **context: object
 ) -> HttpResponse:
     records = records_held(ref)
+    # Each event the public log holds of a signature or sign-on has a receipt to download.
+    for signature in records.signatures:
+        signature.logged_events = logged_events_of(signature.statement_id, signature.public_id)  # type: ignore[attr-defined]
+    for sign_on in records.sign_ons:
+        sign_on.logged_events = logged_events_of(sign_on.statement_id, sign_on.public_id)  # type: ignore[attr-defined]
     return render(
         request,
         "privacy/records.html",
@@ -112,6 +119,18 @@ def records_download(request: HttpRequest, ref: PersonRef, token: str) -> HttpRe
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response
+
+
+@require_safe
+@personal_link(DATA_LINK)
+def receipt(request: HttpRequest, ref: PersonRef, token: str, kind: str, public_id: str) -> HttpResponse:
+    """The receipt from the log of one of the link's signatures or sign-ons."""
+    held = records_held(ref)
+    records = held.signatures if kind == "signature" else held.sign_ons if kind == "sign-on" else []
+    record = next((item for item in records if item.public_id == public_id), None)
+    if record is None:
+        raise Http404
+    return receipt_response(request, statement_id=record.statement_id, slug=record.statement.slug, public_id=public_id)
 
 
 def _act_on_receipt(

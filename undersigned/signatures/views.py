@@ -17,6 +17,8 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
 from undersigned.core.network import network_country, network_hash
 from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
+from undersigned.ledger.log_selectors import logged_events_of
+from undersigned.ledger.views import receipt_response
 from undersigned.signatures import proof_of_work
 from undersigned.signatures.forms import SignForm
 from undersigned.signatures.models import Signature
@@ -221,7 +223,19 @@ def thanks(request: HttpRequest, ref: SignatureRef, token: str) -> HttpResponse:
             # Read now, not from the cache: the signer has just been counted and looks for it.
             "tally": tally_for_statement(signature.statement_id, fresh=True),
             "token": token,
+            "logged_events": logged_events_of(signature.statement_id, signature.public_id),
         },
+    )
+
+
+@require_safe
+@personal_link(WITHDRAW_LINK)
+def receipt(request: HttpRequest, ref: SignatureRef, token: str) -> HttpResponse:
+    """The signer's receipt from the log: proof, to its holder only, that the signature is counted
+    (and, after a withdrawal, that it was counted and then removed)."""
+    signature = _signature_or_404(ref)
+    return receipt_response(
+        request, statement_id=signature.statement_id, slug=signature.statement.slug, public_id=signature.public_id
     )
 
 

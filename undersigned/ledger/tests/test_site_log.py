@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from undersigned.ledger import site_log, tlog
-from undersigned.ledger.log_selectors import published_checkpoint, read_hashes, receipts_of
+from undersigned.ledger.log_selectors import logged_events_of, published_checkpoint, read_hashes, receipt_file
 from undersigned.ledger.models import LedgerEntry, LogCheckpoint, LogHash, LogLeaf, LogState, ReceiptSecret
 from undersigned.ledger.services import seal_pending
 from undersigned.ledger.tests.test_tlog import MemoryLog, mth
@@ -92,28 +92,29 @@ def test_a_leaf_carries_a_commitment_not_the_public_id_and_the_same_one_for_each
 def test_receipts_prove_each_event_of_a_signature_to_its_holder(target):
     signature = signed(target, 0)
     signed(target, 1)
-    assert receipts_of(target.statement.pk, signature.public_id) == []  # not sealed yet
+    assert receipt_file(target.statement.pk, signature.public_id) is None  # not sealed yet
     seal_pending()
     signature_withdraw(signature_id=signature.pk, statement_id=target.statement.pk)
     seal_pending()
 
-    receipts = receipts_of(target.statement.pk, signature.public_id)
-    assert [receipt.kind for receipt in receipts] == ["signature.confirmed", "signature.withdrawn"]
+    events = logged_events_of(target.statement.pk, signature.public_id)
+    assert [event.kind for event in events] == ["signature.confirmed", "signature.withdrawn"]
+    assert receipt_file(target.statement.pk, signature.public_id) == receipt_file(
+        target.statement.pk, signature.public_id, events[-1].index
+    )
     verifier = site_log.log_verifiers()[0]
-    for receipt in receipts:
-        proof_file = tlog.parse_proof_file(receipt.proof_file)
+    for event in events:
+        proof_file = tlog.parse_proof_file(receipt_file(target.statement.pk, signature.public_id, event.index))
+        assert proof_file.index == event.index
         checkpoint, _ = tlog.open_checkpoint(proof_file.checkpoint, verifier)
         extra = json.loads(proof_file.extra or b"")
         entry = json.loads(extra["entry"])
         assert entry["subject"] == site_log.commitment(bytes.fromhex(extra["secret"]))
-        tlog.verify_inclusion(
-            tlog.leaf_hash(extra["entry"].encode()),
-            proof_file.index,
-            checkpoint.size,
-            proof_file.proof,
-            checkpoint.root,
-        )
-    assert receipts_of(target.statement.pk, "NOT-A-RECEIPT") == []
+        leaf = tlog.leaf_hash(extra["entry"].encode())
+        tlog.verify_inclusion(leaf, proof_file.index, checkpoint.size, proof_file.proof, checkpoint.root)
+    other_leaf = events[0].index + 1 if events[0].index + 1 != events[1].index else events[1].index + 1
+    assert receipt_file(target.statement.pk, signature.public_id, other_leaf) is None  # not this signature's
+    assert receipt_file(target.statement.pk, "NOT-A-RECEIPT") is None
 
 
 def test_the_tree_is_served_as_tiles_and_entry_bundles_that_rebuild_the_checkpoint(target, client):

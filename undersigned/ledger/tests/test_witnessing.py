@@ -93,6 +93,8 @@ def test_a_rewritten_history_is_refused(target, witness):
     seal_pending()
     witness_newest_checkpoint()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's transaction checks its keys first
         for table in ("ledger_logleaf", "ledger_loghash"):
             if connection.vendor == "postgresql":
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")

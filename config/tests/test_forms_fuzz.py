@@ -1242,6 +1242,13 @@ class PageCase:
         return f"{self.name}-{self.role}"
 
 
+def _receipt_on_records_page(world: World) -> str:
+    from undersigned.signatures.models import Signature
+
+    public_id = Signature.objects.order_by("pk").values_list("public_id", flat=True).first() or "NONE"
+    return reverse("privacy:receipt", args=[world.links["your_data"], "signature", public_id])
+
+
 def _slugged(name: str, *tail: str) -> Path:
     return lambda world: reverse(name, args=[_slug(world), *tail])
 
@@ -1287,6 +1294,19 @@ PAGES = [
     PageCase("ledger:transparency", _slugged("ledger:transparency"), examples=60, params=("receipt",)),
     PageCase("ledger:head", _slugged("ledger:head"), examples=60, params=("seq",)),
     PageCase("ledger:export", _slugged("ledger:export"), examples=40),
+    PageCase("ledger:log_checkpoint", lambda world: reverse("ledger:log_checkpoint"), examples=20),
+    PageCase(
+        "ledger:log_tile",
+        lambda world: reverse("ledger:log_tile", kwargs={"path": "tile/entries/000.p/1"}),
+        examples=20,
+    ),
+    PageCase(
+        "signatures:receipt",
+        lambda world: reverse("signatures:receipt", args=[world.links["signature_withdraw"]]),
+        examples=30,
+        params=("event",),
+    ),
+    PageCase("privacy:receipt", _receipt_on_records_page, examples=30, params=("event",)),
     PageCase("exports:csv", _slugged("exports:csv"), examples=60, params=("language",)),
     PageCase("exports:json", _slugged("exports:json"), examples=60, params=("language",)),
     PageCase("exports:pdf", _slugged("exports:pdf"), examples=30, params=("language", "paper")),

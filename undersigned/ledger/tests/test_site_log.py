@@ -218,3 +218,16 @@ def test_create_log_key_writes_a_new_file_and_never_overwrites(tmp_path, capsys)
 
 def test_published_checkpoint_is_none_until_signed(db):
     assert published_checkpoint() is None
+
+
+def test_the_api_describes_the_log_for_a_verifier(target, client):
+    assert client.get("/api/v1/log").json()["checkpoint"] is None
+    signed(target, 0)
+    seal_pending()
+    described = client.get("/api/v1/log").json()
+    verifier = site_log.log_verifiers()[0]
+    assert described["origin"] == "testserver/log" and described["public_keys"] == [verifier.vkey]
+    assert described["tiles"] == "http://testserver/log/"
+    checkpoint, _ = tlog.open_checkpoint(described["checkpoint"]["note"].encode(), verifier)
+    assert described["checkpoint"]["size"] == checkpoint.size == 1
+    assert described["witnesses"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import os
 import secrets
@@ -33,6 +34,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def log_key(name: str) -> str:
+    """A throwaway Ed25519 log key in the note format LOG_KEY takes (written out here so that this
+    module also runs beside code older than the transparency log, which ignores it)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + public).digest()[:4].hex()
+    material = base64.b64encode(b"\x01" + key.private_bytes_raw()).decode()
+    return f"PRIVATE+KEY+{name}+{key_id}+{material}"
+
+
 def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
     """The site as production runs it (DEBUG off), with throwaway keys, serving 127.0.0.1."""
     env = {
@@ -41,6 +54,7 @@ def production_environment(var_dir: Path, **extra: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "LOG_KEY": log_key("127.0.0.1/log"),
         "SITE_URL": "http://127.0.0.1",
         "ALLOWED_HOSTS": "127.0.0.1",
         "VAR_DIR": str(var_dir),

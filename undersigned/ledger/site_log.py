@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import checks
 from django.db import transaction
 
 from undersigned.ledger import tlog
@@ -193,3 +194,16 @@ def sign_checkpoint(log_models: LogModels | None = None) -> Any | None:
     text = tlog.Checkpoint(origin=signers[0].name, size=size, root=root).text()
     note = text + b"\n" + "".join(signer.sign_line(text) for signer in signers).encode()
     return log_models.checkpoint.objects.create(size=size, root=root, note=note.decode())
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_log_key(**_kwargs: object) -> list[checks.CheckMessage]:
+    if settings.LOG_KEY:
+        return []
+    return [
+        checks.Warning(
+            "LOG_KEY is not set: the transparency log grows, but no checkpoint is signed or published.",
+            hint="Make one with `manage.py create_log_key --file /etc/undersigned/log_key` and set LOG_KEY_FILE.",
+            id="ledger.W001",
+        )
+    ]

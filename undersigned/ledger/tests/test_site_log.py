@@ -231,3 +231,12 @@ def test_the_api_describes_the_log_for_a_verifier(target, client):
     checkpoint, _ = tlog.open_checkpoint(described["checkpoint"]["note"].encode(), verifier)
     assert described["checkpoint"]["size"] == checkpoint.size == 1
     assert described["witnesses"] == []
+
+
+def test_the_deploy_check_warns_without_a_log_key(settings):
+    from django.core import checks
+
+    settings.LOG_KEY = None
+    assert "ledger.W001" in [message.id for message in checks.run_checks(include_deployment_checks=True)]
+    settings.LOG_KEY = tlog.Signer.generate("testserver/log").skey
+    assert "ledger.W001" not in [message.id for message in checks.run_checks(include_deployment_checks=True)]

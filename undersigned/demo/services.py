@@ -81,6 +81,25 @@ FEDERATION_TEXTS = {
         name="الاتحاد النموذجي",
         description="شبكة من المنظمات المجتمعية تنشر بيانات مشتركة وتجمع التأييد لها.",
     ),
+    "fa": LocalisedText(
+        name="فدراسیون نمونه",
+        description="شبکه‌ای از سازمان‌های محلی که بیانیه‌های مشترک منتشر می‌کند و برای آن‌ها پشتیبانی گرد می‌آورد.",
+    ),
+    "tl": LocalisedText(
+        name="Halimbawang Pederasyon",
+        description=(
+            "Isang network ng mga organisasyong pangkomunidad na naglalathala ng magkakasamang pahayag at "
+            "nangangalap ng suporta para sa mga ito."
+        ),
+    ),
+    "tr": LocalisedText(
+        name="Örnek Federasyon",
+        description="Ortak bildiriler yayımlayan ve bunlara destek toplayan toplum örgütlerinden oluşan bir ağ.",
+    ),
+    "uk": LocalisedText(
+        name="Зразкова федерація",
+        description="Мережа громадських організацій, що публікує спільні заяви та збирає для них підтримку.",
+    ),
 }
 
 COMMISSIONS = {

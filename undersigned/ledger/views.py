@@ -157,6 +157,13 @@ def log_checkpoint(request: HttpRequest) -> HttpResponse:
         raise Http404
     response = HttpResponse(published.note, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = f"public, max-age={CHECKPOINT_MAX_AGE}"
+    return _language_neutral(response)
+
+
+def _language_neutral(response: HttpResponse) -> HttpResponse:
+    """The log is the same for every reader: no Vary on language or cookies, so that any cache or
+    mirror keeps one copy, and any site may read it."""
+    response.language_from_address = True  # type: ignore[attr-defined]
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -173,8 +180,7 @@ def log_tile(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404
     response = HttpResponse(data, content_type="application/octet-stream")
     response.headers["Cache-Control"] = IMMUTABLE
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _language_neutral(response)
 
 
 def receipt_response(request: HttpRequest, *, statement_id: int, slug: str, public_id: str) -> HttpResponse:

@@ -131,6 +131,9 @@ def test_the_tree_is_served_as_tiles_and_entry_bundles_that_rebuild_the_checkpoi
     bundle = client.get("/log/tile/entries/000.p/5")
     assert bundle.status_code == 200
     assert "immutable" in bundle["Cache-Control"]
+    for served in (response, bundle):
+        assert "Cookie" not in served.get("Vary", "") and "Accept-Language" not in served.get("Vary", "")
+        assert served["Access-Control-Allow-Origin"] == "*"
     entries = tlog.parse_entry_bundle(bundle.content)
     assert mth(entries) == checkpoint.root
     tile = client.get("/log/tile/0/000.p/5")

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import connection
 
 from undersigned.api.middleware import MAX_AGE_SECONDS as API_MAX_AGE_SECONDS
+from undersigned.ledger import tlog
+from undersigned.ledger.services import seal_pending
 from undersigned.signatures.addresses import email_hash
 from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SIGN_FORM_TIMER
@@ -67,7 +69,7 @@ class Visitor:
         try:
             client.request(method, path, body=body, headers=headers)
             response = client.getresponse()
-            content = response.read().decode()
+            content = response.read().decode(errors="replace")  # the log's tiles are binary
         finally:
             client.close()
         for header in response.msg.get_all("Set-Cookie") or []:
@@ -284,3 +286,14 @@ def nginx_serves_a_repeated_anonymous_get_from_its_cache(stack: Stack, slug: str
     status, message, _ = Visitor().request(stack.nginx, "GET", css.group(1))
     assert status == 200 and message.get_all("Cache-Control") == ["public, max-age=31536000, immutable"]
     assert message["X-Cache-Status"] is None
+
+    # The transparency log's checkpoint and tiles are the same for everyone: nginx keeps one copy,
+    # the tiles for as long as it likes.
+    seal_pending()
+    checkpoint = Visitor().request(stack.nginx, "GET", "/log/checkpoint")
+    assert checkpoint[0] == 200
+    size = tlog.parse_checkpoint(tlog.parse_note(checkpoint[2].encode()).text).size
+    for path in ("/log/checkpoint", f"/log/tile/entries/000.p/{size}", f"/log/tile/0/000.p/{size}"):
+        answers = [Visitor().request(stack.nginx, "GET", path)[1] for _ in range(2)]
+        assert answers[1]["X-Cache-Status"] == "HIT", path
+    assert answers[1]["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -62,7 +62,9 @@ from undersigned.core import process_caches, ratelimit
 from undersigned.core.bot_check import FormTimer
 from undersigned.deliveries.services import TargetInput, delivery_create, target_add
 from undersigned.exports.services import file_request
+from undersigned.ledger import tlog
 from undersigned.ledger.services import seal_pending
+from undersigned.ledger.witness_services import witness_add
 from undersigned.organisations.models import SignOn
 from undersigned.organisations.services.directory import contact_add
 from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER
@@ -180,6 +182,7 @@ def world(libraries, mobility, fast_passwords) -> World:
     )
     seal_pending()  # as the worker would: the delivery pages' counts (and PDF) stay those of now
     token = token_create(user=sam, name="weekly counts", scopes=list(Scope.values), days=30)
+    witness_add(actor=sam, vkey=_witness_vkey("witness.example/one"), url="https://witness.example.org/submission")
     signature_ref = SignatureRef(signature_id=pending.pk, statement_id=signed.statement.pk)
     confirmed_ref = SignatureRef(signature_id=confirmed.pk, statement_id=signed.statement.pk)
     links = {
@@ -207,6 +210,12 @@ def world(libraries, mobility, fast_passwords) -> World:
         links=links,
         users={"sam": sam, "eli": eli, "newcomer": newcomer},
     )
+
+
+def _witness_vkey(name: str) -> str:
+    """A witness's cosignature key (type 0x04), as a witness publishes it."""
+    public_key = tlog.Signer.generate(name).verifier.public_key
+    return tlog.Verifier(name, tlog.COSIGNATURE_V1, public_key).vkey
 
 
 # --- Forms, as the page draws them ------------------------------------------------------------------
@@ -581,6 +590,16 @@ FORMS = [
         "sam",
         150,
     ),
+    # The site's log and its witnesses
+    FormCase(
+        "staff:log",
+        lambda world: reverse("staff:log"),
+        "sam",
+        150,
+        valid=lambda world: {"vkey": _witness_vkey("witness.example/two"), "url": "https://two.example.org"},
+    ),
+    FormCase("staff:log_witness", lambda world: reverse("staff:log"), "sam", 60),
+    FormCase("staff:log_send", lambda world: reverse("staff:log"), "sam", 40),
     # The directory
     FormCase(
         "staff:organisation_new",
@@ -1347,6 +1366,7 @@ PAGES = [
         ("q", "country", "member", "page"),
     ),
     PageCase("staff:delivery", _delivery_page, "sam", 40),
+    PageCase("staff:log", lambda world: reverse("staff:log"), "sam", 20),
     PageCase("staff:statement_retention", _slugged("staff:statement_retention"), "sam", 20),
     PageCase("staff:sealed_export", _slugged("staff:sealed_export"), "sam", 20),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from undersigned.accounts.forms import SignInForm
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.federation.selectors import federation_identity
+from undersigned.ledger.witness_selectors import witnesses_refusing
 from undersigned.permissions.access import staff_member
 from undersigned.permissions.roles import moderates_anything
 
@@ -48,5 +49,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/dashboard.html",
-        {"commissions": commissions, "actor": actor, "moderates": moderates_anything(actor)},
+        {
+            "commissions": commissions,
+            "actor": actor,
+            "moderates": moderates_anything(actor),
+            # The secretariat chooses the witnesses, so it is told when one refuses.
+            "refusing_witnesses": witnesses_refusing() if actor.is_secretariat else [],
+        },
     )

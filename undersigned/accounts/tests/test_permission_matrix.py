@@ -23,7 +23,9 @@ from undersigned.core.models import AuditEvent
 from undersigned.deliveries.models import Delivery, DeliveryRecipient, Response, Target
 from undersigned.deliveries.services import TargetInput, target_add
 from undersigned.deliveries.tests.builders import sent_recipient
-from undersigned.ledger.models import Milestone
+from undersigned.ledger import tlog
+from undersigned.ledger.models import LogWitness, Milestone
+from undersigned.ledger.witness_services import witness_add
 from undersigned.organisations.models import Organisation, OrganisationContact
 from undersigned.organisations.services.directory import contact_add
 from undersigned.organisations.tests.conftest import member_organisation
@@ -66,6 +68,7 @@ TARGETS = STATEMENT + "delivery/#targets"
 DELIVERIES = STATEMENT + "delivery/#deliveries"
 # The delivery pages: editors act; moderators and viewers see the page; translators do not.
 DELIVERY_FORM = (400, 400, 403, 403, 403, 404)  # the editors' POSTs below are refused as invalid
+WITNESSES = "/staff/log/#witnesses"
 
 # URL name → what each role gets from GET and from POST (the POSTs send ``POSTS`` below).
 MATRIX: dict[str, Rule] = {
@@ -117,6 +120,10 @@ MATRIX: dict[str, Rule] = {
     "staff:organisation_edit": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
     "staff:organisation_contact_add": Rule(get=NO_METHOD, post=SECRETARIAT_FORM),
     "staff:organisation_contact_remove": Rule(get=NO_METHOD, post=(CONTACTS, 403, 403, 403, 403, 403)),
+    # The site's log and its witnesses: the secretariat's alone.
+    "staff:log": Rule(get=SECRETARIAT_PAGE, post=SECRETARIAT_FORM),
+    "staff:log_witness": Rule(get=NO_METHOD, post=(WITNESSES, 403, 403, 403, 403, 403)),
+    "staff:log_send": Rule(get=NO_METHOD, post=(WITNESSES, 403, 403, 403, 403, 403)),
     # Each staff member's own account pages: everyone signed in, for themselves only.
     "accounts:security": Rule(get=EVERYONE_OK, post=NO_METHOD),
     "accounts:backup_codes": Rule(get=NO_METHOD, post=EVERYONE_OK),
@@ -176,6 +183,12 @@ def world(libraries, mobility) -> dict[str, object]:
         ),
     )
     recipient = sent_recipient(statement, target)
+    witness_key = tlog.Signer.generate("witness.example/matrix").verifier
+    witness = witness_add(
+        actor=None,
+        vkey=tlog.Verifier(witness_key.name, tlog.COSIGNATURE_V1, witness_key.public_key).vkey,
+        url="https://witness.example.org",
+    )
     return {
         "statement": statement,
         "people": people,
@@ -183,6 +196,7 @@ def world(libraries, mobility) -> dict[str, object]:
         "contact": contact,
         "target": target,
         "recipient": recipient,
+        "witness": witness,
     }
 
 
@@ -193,6 +207,8 @@ def url_of(name: str, world: dict[str, object]) -> str:
     assert isinstance(organisation, Organisation) and isinstance(contact, OrganisationContact)
     target, recipient = world["target"], world["recipient"]
     assert isinstance(target, Target) and isinstance(recipient, DeliveryRecipient)
+    witness = world["witness"]
+    assert isinstance(witness, LogWitness)
     kwargs: dict[str, Callable[[], dict[str, object]]] = {
         "staff:commission_edit": lambda: {"slug": "urban-mobility"},  # renaming it leaves "libraries" as it was
         "staff:statement": lambda: {"slug": statement.slug},
@@ -214,6 +230,7 @@ def url_of(name: str, world: dict[str, object]) -> str:
         "staff:organisation_edit": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_add": lambda: {"pk": organisation.pk},
         "staff:organisation_contact_remove": lambda: {"pk": organisation.pk, "contact_pk": contact.pk},
+        "staff:log_witness": lambda: {"witness_id": witness.pk},
         "accounts:token_revoke": lambda: {"pk": 1},
     }
     return reverse(name, kwargs=kwargs[name]() if name in kwargs else None)
@@ -243,6 +260,7 @@ POSTS = {
     "staff:delivery_preview": {"covering_text": "  "},
     "staff:delivery_confirm": {"covering_text": "", "seen_deliveries": "1"},
     "staff:delivery_response_add": {"who": "Minister", "responded_on": "2025-01-01", "language": "en"},
+    "staff:log_witness": {"action": "deactivate"},
 }
 
 
@@ -259,6 +277,7 @@ def snapshot() -> tuple[object, ...]:
         Delivery.objects.count(),
         list(DeliveryRecipient.objects.values_list("status", "attempts")),
         Response.objects.count(),
+        list(LogWitness.objects.values_list("name", "active")),
     )
 
 

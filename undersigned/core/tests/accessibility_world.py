@@ -29,6 +29,9 @@ from undersigned.demo.services import (
     SECRETARIAT_PASSWORD,
     demo_load,
 )
+from undersigned.ledger import tlog
+from undersigned.ledger.models import LogWitness
+from undersigned.ledger.witness_services import witness_add, witness_set_active
 from undersigned.organisations.models import Organisation, OrganisationType, SignOn
 from undersigned.organisations.services.sign_ons import SignOnInput, sign_on_record
 from undersigned.organisations.tokens import SignOnRef, sign_in_token
@@ -86,6 +89,22 @@ def _signature(statement: Statement, *, name: str, email: str, country: str, con
     if confirm:
         signature = signature_confirm(signature_id=signature.pk, statement_id=statement.pk)
     return signature
+
+
+def _witnesses(sam: User) -> None:
+    """A witness that refuses the log's checkpoints (its problem as ``witnessing`` records it), so
+    the dashboard's alert is shown, and one set aside."""
+    for name in ("witness.example/refusing", "witness.example/retired"):
+        key = tlog.Signer.generate(name).verifier
+        vkey = tlog.Verifier(name, tlog.COSIGNATURE_V1, key.public_key).vkey
+        witness_add(actor=sam, vkey=vkey, url=f"https://{name.replace('/', '.')}/submission")
+    LogWitness.objects.filter(name="witness.example/refusing").update(
+        problem="refused (422): the consistency proof does not verify",
+        problem_since=timezone.now() - dt.timedelta(hours=2),
+        last_attempt_at=timezone.now(),
+    )
+    retired = LogWitness.objects.get(name="witness.example/retired")
+    witness_set_active(actor=sam, witness_id=retired.pk, active=False)
 
 
 def build_world() -> World:
@@ -171,6 +190,7 @@ def build_world() -> World:
         ),
     )
 
+    _witnesses(sam)
     staff_user_create(email=ENROLLING_EMAIL, full_name="Tove Translator", password=TEST_PASSWORD, is_secretariat=True)
 
     return World(

@@ -334,6 +334,7 @@ VISITS: list[Visit] = [
     Visit(
         "organisation", "staff:organisation_edit", lambda w: f"/staff/organisations/{w.organisation_pk}/", who="staff"
     ),
+    Visit("transparency log and witnesses", "staff:log", lambda w: "/staff/log/", who="staff"),
     Visit("delivery", "staff:delivery", lambda w: f"/staff/statements/{w.slug}/delivery/", who="staff"),
     Visit(
         "delivery target",
@@ -393,6 +394,8 @@ EXCLUDED: dict[str, str] = {
     "accounts:token_revoke": POST_ONLY,
     "staff:statement_action": POST_ONLY,
     "staff:statement_milestones": POST_ONLY,
+    "staff:log_witness": POST_ONLY,
+    "staff:log_send": POST_ONLY,
     "staff:organisation_contact_add": POST_ONLY,
     "staff:organisation_contact_remove": POST_ONLY,
     "staff:delivery_target_add": POST_ONLY,

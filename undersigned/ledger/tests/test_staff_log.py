@@ -229,6 +229,7 @@ def target(libraries) -> OpenStatement:
     return build_open_statement(libraries)
 
 
+@pytest.mark.django_db(transaction=True)  # the worker reads committed rows
 def test_a_real_witness_cosigns_through_the_page_then_its_refusal_is_raised_everywhere(
     client, sam, target, go_witness, run_tasks, settings
 ):

@@ -119,11 +119,20 @@ def seal_pending(*, batch: int = SEAL_BATCH) -> SealingOutcome:
         if len(pending) < batch:
             break
     if not sealed:
-        # A log key set since the last sealing signs the log as it stands.
+        # A log key set since the last sealing signs the log as it stands; and a witness that was
+        # down or refused at the last checkpoint is asked again (the timer's `seal_ledger` runs this
+        # every few minutes, with or without new signatures).
         with transaction.atomic():
-            if site_log.sign_checkpoint() is not None:
+            if site_log.sign_checkpoint() is not None or _witnesses_behind():
                 transaction.on_commit(schedule_witnessing, robust=True)
     return SealingOutcome(sealed=sealed, statements=len(statements))
+
+
+def _witnesses_behind() -> bool:
+    from undersigned.ledger.models import LogCheckpoint, LogWitness
+
+    newest = LogCheckpoint.objects.order_by("-pk").values_list("size", flat=True).first()
+    return newest is not None and LogWitness.objects.filter(active=True, known_size__lt=newest).exists()
 
 
 def _chain(statement_id: int, events: list[PendingEvent]) -> list[tuple[LedgerEntry, dict[str, Any]]]:

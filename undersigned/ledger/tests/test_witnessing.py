@@ -139,3 +139,23 @@ def test_a_witness_that_is_down_is_tried_again_later_without_an_alarm(target, go
     assert "not reached" in outcome
     record.refresh_from_db()
     assert record.problem == "" and record.last_attempt_at is not None
+
+
+def test_a_witness_that_missed_the_checkpoint_is_asked_again_by_the_next_sealing_run(
+    target, witness, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    def asked() -> bool:
+        return DBTaskResult.objects.filter(task_path__endswith="send_checkpoint_to_witnesses").exists()
+
+    signed(target, 0)
+    seal_pending()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_pending()  # nothing to seal, but the witness has not cosigned yet
+    assert asked()
+    witness_newest_checkpoint()
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        seal_pending()  # now it has: nothing to send
+    assert not asked()

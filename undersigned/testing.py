@@ -25,6 +25,7 @@ from undersigned.core.bot_check import FormTimer
 from undersigned.core.crypto import new_identity
 from undersigned.federation.selectors import LocalisedText
 from undersigned.federation.services import federation_update
+from undersigned.ledger.tlog import Signer
 from undersigned.sealing.models import Trustee
 
 TEST_PASSWORD = "correct horse battery staple 7"  # noqa: S105
@@ -99,6 +100,7 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATA_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "LOG_KEY": Signer.generate("statements.example.org/log").skey,
         "SITE_URL": "https://statements.example.org",
         "ALLOWED_HOSTS": "statements.example.org",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -435,19 +435,35 @@ def test_the_environment_file_sets_only_what_the_settings_read_and_passes_the_de
     unknown = [name for name in settings_file if name not in known and name.removesuffix("_FILE") not in known]
     assert unknown == []
     # The secrets themselves are never in it.
-    assert {"SECRET_KEY_FILE", "DATA_KEYS_FILE"} <= set(settings_file)
-    assert not {"SECRET_KEY", "DATA_KEYS"} & set(settings_file)
+    assert {"SECRET_KEY_FILE", "DATA_KEYS_FILE", "LOG_KEY_FILE"} <= set(settings_file)
+    assert not {"SECRET_KEY", "DATA_KEYS", "LOG_KEY"} & set(settings_file)
 
     # With its secret files made as docs/operations.md makes them, the site starts and Django's
     # deployment check finds nothing to warn of.
     made = production_environment(tmp_path)
     (tmp_path / "secret_key").write_text(made["SECRET_KEY"] + "\n")
     (tmp_path / "data_keys").write_text(made["DATA_KEYS"] + "\n")
+    # The log key, made by the command docs/operations.md runs before the settings are complete.
+    before_settings = tmp_path / "before-settings"
+    before_settings.mkdir()
+    made_key = subprocess.run(
+        [sys.executable, "manage.py", "create_log_key", "--origin", "statements.example.org/log"]
+        + ["--file", str(tmp_path / "log_key")],
+        cwd=ROOT,
+        env={**{name: made[name] for name in ("PATH", "HOME", "LANG") if name in made}}
+        | {"DEBUG": "true", "VAR_DIR": str(before_settings), "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made_key.returncode == 0, made_key.stderr
+    assert "public key (publish it; verifiers need it): statements.example.org/log+" in made_key.stderr
     env = {
         **{name: made[name] for name in ("PATH", "HOME", "LANG") if name in made},
         **settings_file,
         "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
         "DATA_KEYS_FILE": str(tmp_path / "data_keys"),
+        "LOG_KEY_FILE": str(tmp_path / "log_key"),
         "VAR_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }

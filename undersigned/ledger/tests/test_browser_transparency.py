@@ -49,5 +49,8 @@ def test_an_editor_invalidates_a_burst_and_the_transparency_page_shows_it(
     expect(removed).to_contain_text("Burst from one network")
     expect(removed.locator("td").last).to_have_text("24")
     expect(page.locator("svg.chart").first).to_be_visible()
-    expect(page.locator("dl.head")).to_contain_text("54")  # 30 confirmations and 24 invalidations
+    head = page.locator("section", has=page.get_by_role("heading", name="The published head of the log"))
+    expect(head.locator("dl.head")).to_contain_text("54")  # 30 confirmations and 24 invalidations
+    site_log = page.locator("section", has=page.get_by_role("heading", name="The site's transparency log"))
+    expect(site_log.locator("dl.head")).to_contain_text("54 entries, signed on")  # the site's tree, one statement
     screenshot(page, "transparency-page")

@@ -19,8 +19,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from undersigned.accounts.models import User
-from undersigned.actions.services import ActionInput, action_record
 from undersigned.accounts.services import staff_user_create
+from undersigned.actions.services import ActionInput, action_record
 from undersigned.deliveries.models import Target
 from undersigned.deliveries.services import ResponseInput, TargetInput, delivery_create, response_record, target_add
 from undersigned.demo.services import (

@@ -195,6 +195,7 @@ INSTALLED_APPS = [
     "undersigned.tasks_sweep",
     "undersigned.exports",
     "undersigned.deliveries",
+    "undersigned.actions",
     "undersigned.api",
     "undersigned.monitoring",
     "undersigned.demo",

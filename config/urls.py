@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("undersigned.signatures.urls")),
     path("", include("undersigned.organisations.urls")),
+    path("", include("undersigned.actions.urls")),
     path("", include("undersigned.ledger.urls")),
     path("", include("undersigned.exports.urls")),
     path("", include("undersigned.privacy.urls")),

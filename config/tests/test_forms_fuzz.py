@@ -49,6 +49,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -412,6 +413,16 @@ SIGN_ON = {
     "consent": "on",
 }
 
+ACTION = {
+    "kind": "rally",
+    "city": "Lyon",
+    "country": "FR",
+    "description": "A rally in front of the town hall.",
+    "description_language": "fr",
+    "link": "https://www.reading-room.example/rally",
+    "participants": "120",
+}
+
 FORMS = [
     # Public forms
     FormCase("signatures:sign", _statement_page, "public", 300, SIGN_FORM_TIMER, lambda world: SIGNER),
@@ -473,6 +484,13 @@ FORMS = [
     ),
     FormCase("organisations:member_home", lambda world: reverse("organisations:member_home"), "member", 120),
     FormCase("organisations:member_sign_out", lambda world: reverse("organisations:member_home"), "member", 60),
+    FormCase(
+        "actions:report",
+        lambda world: reverse("actions:report", args=[_slug(world)]),
+        "member",
+        200,
+        valid=lambda world: {**ACTION, "date": timezone.localdate().isoformat()},
+    ),
     # Staff sign-in and security
     FormCase(
         "accounts:sign_in",
@@ -1298,6 +1316,7 @@ PAGES = [
     PageCase("statements:badge_html_in", _translated("statements:badge_html_in", "fr"), examples=20),
     PageCase("statements:feed", lambda world: reverse("statements:feed", args=["public-libraries", "en"]), examples=40),
     PageCase("signatures:list", _slugged("signatures:list"), examples=120, params=("older", "newer")),
+    PageCase("actions:list", _slugged("actions:list"), examples=60, params=("country", "page")),
     PageCase("signatures:challenge", lambda world: reverse("signatures:challenge"), examples=20),
     PageCase(
         "signatures:thanks",

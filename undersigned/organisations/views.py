@@ -19,6 +19,7 @@ from undersigned.core.network import network_hash
 from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.organisations.forms import MemberSignInForm, SignOnForm
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError
+from undersigned.organisations.member_session import member_session_close, member_session_open, signed_in_member_email
 from undersigned.organisations.models import SignOn
 from undersigned.organisations.services.members import (
     member_endorse_by_contact,
@@ -38,7 +39,6 @@ from undersigned.organisations.tokens import (
     SIGN_IN_LINK,
     WITHDRAW_LINK,
     SignOnRef,
-    read_sign_in_token,
 )
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import reader_language_preferences
@@ -46,7 +46,6 @@ from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, publi
 
 # Anything larger than a logo and the form's fields is refused before the body is read.
 MAX_SIGN_ON_REQUEST_BYTES = MAX_LOGO_BYTES + 64 * 1024
-MEMBER_SESSION_KEY = "member_contact"
 
 
 def _statement_and_revision_or_404(request: HttpRequest, slug: str) -> tuple[Statement, Revision]:
@@ -230,26 +229,13 @@ def member_sign_in_link(request: HttpRequest, email: str, token: str) -> HttpRes
         raise  # the link's own page, from personal_link
     except DomainError as error:
         return render(request, "organisations/message.html", {"kind": error.code}, status=error.status)
-    request.session.cycle_key()
-    request.session[MEMBER_SESSION_KEY] = {"token": token}
+    member_session_open(request, token)
     return HttpResponseRedirect(reverse("organisations:member_home"))
-
-
-def _member_email(request: HttpRequest) -> str | None:
-    """The signed-in member contact's address, from the (still unexpired) link kept in the session."""
-    stored = request.session.get(MEMBER_SESSION_KEY)
-    if not isinstance(stored, dict) or not isinstance(stored.get("token"), str):
-        return None
-    try:
-        return read_sign_in_token(stored["token"])
-    except LinkError:
-        request.session.pop(MEMBER_SESSION_KEY, None)
-        return None
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def member_home(request: HttpRequest) -> HttpResponse:
-    email = _member_email(request)
+    email = signed_in_member_email(request)
     if email is None:
         return HttpResponseRedirect(reverse("organisations:member_sign_in"))
     if request.method == "POST":
@@ -319,5 +305,5 @@ def _member_endorse(request: HttpRequest, email: str) -> HttpResponse:
 
 @require_POST
 def member_sign_out(request: HttpRequest) -> HttpResponse:
-    request.session.pop(MEMBER_SESSION_KEY, None)
+    member_session_close(request)
     return HttpResponseRedirect(reverse("organisations:member_sign_in"))

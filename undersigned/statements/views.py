@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from undersigned.actions.presentation import statement_actions
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
@@ -121,6 +122,7 @@ def statement_read(request: HttpRequest, slug: str, language: str | None = None)
             "tally": tally,
             "top_countries": top_countries(tally),
             "sign_ons": statement_sign_ons(statement.pk),
+            "actions": statement_actions(statement.pk),
             "next_milestone": next((m.count for m in milestones_of(statement.pk) if m.reached_at is None), None),
             "text": readable,
             "state": state,

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
+from undersigned.actions.services import ActionInput, action_record
 from undersigned.deliveries.models import Target
 from undersigned.deliveries.services import ResponseInput, TargetInput, delivery_create, response_record, target_add
 from undersigned.demo.services import (
@@ -107,6 +108,38 @@ def _witnesses(sam: User) -> None:
     witness_set_active(actor=sam, witness_id=retired.pk, active=False)
 
 
+def _actions(statement: Statement) -> None:
+    """A forum held today and a re-publication planned, with a link, a figure and an Arabic text."""
+    reading_room = Organisation.objects.get(website_domain=DEMO_MEMBER_DOMAIN)
+    today = timezone.localdate()
+    action_record(
+        statement=statement,
+        organisation=reading_room,
+        data=ActionInput(
+            kind="forum",
+            date=today,
+            city="Lyon",
+            country="FR",
+            description="A public forum on opening hours in the library's hall.\nReaders and staff spoke.",
+            description_language="en",
+            link="https://www.reading-room.example/forum",
+            participants=60,
+        ),
+    )
+    action_record(
+        statement=statement,
+        organisation=reading_room,
+        data=ActionInput(
+            kind="republication",
+            date=today + dt.timedelta(days=14),
+            city="Casablanca",
+            country="MA",
+            description="نشر البيان في نشرتنا الشهرية.",
+            description_language="ar",
+        ),
+    )
+
+
 def build_world() -> World:
     demo_load()
     sam = User.objects.get(email=SECRETARIAT_EMAIL)
@@ -190,6 +223,7 @@ def build_world() -> World:
         ),
     )
 
+    _actions(statement)
     _witnesses(sam)
     staff_user_create(email=ENROLLING_EMAIL, full_name="Tove Translator", password=TEST_PASSWORD, is_secretariat=True)
 

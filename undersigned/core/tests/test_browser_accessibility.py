@@ -276,7 +276,17 @@ VISITS: list[Visit] = [
     Visit("sent from another site (403)", None, served=sent_from_another_site),
     Visit("server error (500)", None, served=server_error),
     Visit("busy (nginx)", None, lambda w: "/static/errors/busy.html"),
+    Visit("solidarity actions", "actions:list", lambda w: f"/statements/{w.slug}/actions/"),
+    Visit("report an action, not signed in", "actions:report", lambda w: f"/statements/{w.slug}/actions/report/"),
     Visit("member's page", "organisations:member_home", lambda w: "/organisations/members/", act=member_signs_in),
+    # Signed in as a member contact by the visit before.
+    Visit("report an action", "actions:report", lambda w: f"/statements/{w.slug}/actions/report/"),
+    Visit(
+        "report an action sent empty",
+        None,
+        lambda w: f"/statements/{w.slug}/actions/report/",
+        act=send_empty_main_form,
+    ),
     # --- A staff member setting up a second factor ------------------------------------------------
     Visit(
         "second factor set-up",

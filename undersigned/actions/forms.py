@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from undersigned.actions.models import DESCRIPTION_LIMIT, SolidarityAction
+from undersigned.actions.services import ActionInput
+from undersigned.core.forms import CodeSelect, known_country, no_control_characters
+from undersigned.core.languages import content_language_choices
+from undersigned.organisations.models import Organisation
+
+
+class ActionCountrySelect(CodeSelect):
+    """The country list, localised and sorted when the form is drawn."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        self.choices = [("", _("Choose the country")), *list(countries)]
+        return super().get_context(name, value, attrs)
+
+
+def no_control_characters_but_lines(value: str) -> None:
+    """A description keeps its line breaks; other invisible control characters are refused."""
+    if any(unicodedata.category(character) in {"Cc", "Cs"} and character not in "\n\r\t" for character in value):
+        raise forms.ValidationError(_("Remove the invisible control characters from this field."))
+
+
+class ActionReportForm(forms.Form):
+    """A member organisation's report of an action. The rules on the values (the dates allowed, the
+    link's scheme, the limits) are the service's, whose messages the view puts on the fields."""
+
+    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    kind = forms.ChoiceField(label=_("Kind of action"))
+    date = forms.DateField(
+        label=_("Date"),
+        help_text=_("The day it was held, or the day it is planned for."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    city = forms.CharField(label=_("City or town"), max_length=120)
+    country = forms.CharField(label=_("Country"), max_length=2, validators=[known_country], widget=ActionCountrySelect)
+    description = forms.CharField(
+        label=_("Description"),
+        help_text=_("A few lines on what was done, in any language, at most 1,000 characters."),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": DESCRIPTION_LIMIT, "dir": "auto"}),
+        strip=True,
+    )
+    description_language = forms.ChoiceField(label=_("Language of the description (optional)"), required=False)
+    link = forms.CharField(
+        label=_("Link (optional)"),
+        help_text=_("A web page about the action, such as a report or an article."),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"dir": "ltr"}),
+    )
+    participants = forms.IntegerField(
+        label=_("How many took part (optional)"),
+        help_text=_("Your organisation's own figure; it is shown as such."),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["organisation"]).choices = [
+            (organisation.pk, organisation.name) for organisation in organisations
+        ]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [
+            ("", _("Choose a kind")),
+            *SolidarityAction.Kind.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["description_language"]).choices = content_language_choices()
+        self.fields["city"].validators.append(no_control_characters)
+        self.fields["description"].validators.append(no_control_characters_but_lines)
+        self.fields["link"].validators.append(no_control_characters)
+
+    def action_input(self) -> ActionInput:
+        data = self.cleaned_data
+        return ActionInput(
+            kind=data["kind"],
+            date=data["date"],
+            city=data["city"],
+            country=data["country"],
+            description=data["description"],
+            description_language=data["description_language"] or "",
+            link=data["link"] or "",
+            participants=data["participants"],
+        )

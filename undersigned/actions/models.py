@@ -1,0 +1,101 @@
+"""Solidarity actions: what member organisations did in answer to a statement's call (a rally, a
+forum, a re-publication, a letter to officials). They are reported by the organisations, shown
+beside the statement, and never counted as signatures.
+
+Photos of actions come in a later step: a ``SolidarityActionPhoto`` holding the re-encoded image,
+without its metadata, linked to the action here.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from undersigned.core.public_ids import new_public_id
+from undersigned.organisations.models import Organisation
+from undersigned.statements.models import Statement
+
+DESCRIPTION_LIMIT = 1000
+# An organisation's own figure of how many took part: a positive number below this.
+PARTICIPANTS_LIMIT = 10_000_000
+
+
+class SolidarityAction(models.Model):
+    class Kind(models.TextChoices):
+        RALLY = "rally", _("Rally")
+        VIGIL = "vigil", _("Vigil")
+        FORUM = "forum", _("Public forum or meeting")
+        REPUBLICATION = "republication", _("Re-publication of the statement")
+        TRANSLATION = "translation", _("Translation of the statement")
+        OFFICIALS = "officials", _("Letter or meeting with officials")
+        MEDIA = "media", _("In the media")
+        OTHER = "other", _("Other action")
+
+    class Status(models.TextChoices):
+        AWAITING_MODERATION = "awaiting", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="solidarity_actions")
+    public_id = models.CharField(max_length=20, unique=True, default=new_public_id)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="solidarity_actions", verbose_name=_("organisation")
+    )
+    kind = models.CharField(_("kind of action"), max_length=16, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    city = models.CharField(_("city or town"), max_length=120)
+    country = CountryField(_("country"))
+    description = models.TextField(_("description"), max_length=DESCRIPTION_LIMIT)
+    # The language the description is written in, when the reporter said; empty when not known.
+    description_language = models.CharField(max_length=16, blank=True)
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    participants = models.PositiveIntegerField(_("people taking part"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AWAITING_MODERATION)
+    # The action is the organisation's: which of its contacts reported it is not kept (no personal
+    # data to seal, purge or hand over), only that a verified member contact did.
+    via_member_sign_in = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    reviewed_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("solidarity action")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["awaiting", "approved", "rejected", "withdrawn"]),
+                name="solidarity_action_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["rally", "vigil", "forum", "republication", "translation", "officials", "media", "other"]
+                ),
+                name="solidarity_action_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(participants__isnull=True)
+                | (Q(participants__gte=1) & Q(participants__lt=PARTICIPANTS_LIMIT)),
+                name="solidarity_action_participants_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="solidarity_action_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(link="") | Q(link__startswith="http://") | Q(link__startswith="https://"),
+                name="solidarity_action_link_is_http",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["statement", "status", "date"], name="solidarity_action_public_list"),
+            models.Index(fields=["status", "created_at"], name="solidarity_action_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"action {self.pk} ({self.kind}, {self.status}) for statement {self.statement_id}"

@@ -1,0 +1,74 @@
+"""Solidarity actions as the public pages show them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.selectors import action_summary, is_planned
+from undersigned.core.languages import language_direction
+from undersigned.statements.presentation import long_date
+
+
+@dataclass(frozen=True)
+class PublicAction:
+    organisation: str
+    kind: str
+    date: dt.date
+    date_label: str
+    planned: bool
+    city: str
+    country_name: str
+    description: str
+    description_language: str
+    description_direction: str
+    link: str
+    participants: int | None
+
+    @property
+    def link_host(self) -> str:
+        host = urlsplit(self.link).hostname or ""
+        return host.removeprefix("www.")
+
+
+def public_actions(actions: list[SolidarityAction], *, today: dt.date, language: str) -> list[PublicAction]:
+    return [
+        PublicAction(
+            organisation=action.organisation.name,
+            kind=str(SolidarityAction.Kind(action.kind).label),
+            date=action.date,
+            date_label=long_date(action.date, language),
+            planned=is_planned(action, today),
+            city=action.city,
+            country_name=str(action.country.name),
+            description=action.description,
+            description_language=action.description_language,
+            description_direction=language_direction(action.description_language)
+            if action.description_language
+            else "auto",
+            link=action.link,
+            participants=action.participants,
+        )
+        for action in actions
+    ]
+
+
+@dataclass(frozen=True)
+class StatementActions:
+    total: int
+    text: str
+
+
+def statement_actions(statement_id: int) -> StatementActions:
+    """The statement page's line on actions: "N actions in M countries"."""
+    summary = action_summary(statement_id)
+    actions = ngettext("%(count)d action", "%(count)d actions", summary.actions) % {"count": summary.actions}
+    countries = ngettext("%(count)d country", "%(count)d countries", summary.countries) % {"count": summary.countries}
+    return StatementActions(
+        total=summary.actions, text=_("%(actions)s in %(countries)s") % {"actions": actions, "countries": countries}
+    )

@@ -1,0 +1,82 @@
+"""Reads of solidarity actions for the public pages: the count on the statement page and the list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
+from django_countries import countries
+
+from undersigned.actions.models import SolidarityAction
+from undersigned.core.caching import CACHE_ERRORS, cached
+
+# The statement page reads the count from the cache; a report that is published at once forgets it.
+SUMMARY_CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ActionSummary:
+    actions: int
+    countries: int
+
+
+@dataclass(frozen=True)
+class ActionCountry:
+    code: str
+    name: str
+    actions: int
+
+
+def _summary_key(statement_id: int) -> str:
+    return f"action-summary:{statement_id}"
+
+
+def approved_actions(statement_id: int) -> QuerySet[SolidarityAction]:
+    return SolidarityAction.objects.filter(statement_id=statement_id, status=SolidarityAction.Status.APPROVED)
+
+
+def action_countries(statement_id: int) -> list[ActionCountry]:
+    """The countries with approved actions, named and sorted in the active language."""
+    rows = approved_actions(statement_id).values("country").annotate(actions=Count("pk")).order_by()
+    named = [
+        ActionCountry(
+            code=str(row["country"]),
+            name=str(countries.name(row["country"])) or str(row["country"]),
+            actions=int(row["actions"]),
+        )
+        for row in rows
+    ]
+    return sorted(named, key=lambda country: country.name)
+
+
+def action_summary(statement_id: int) -> ActionSummary:
+    """How many approved actions the statement has, in how many countries; cached for a while."""
+
+    def read() -> tuple[int, int]:
+        rows = list(approved_actions(statement_id).values("country").annotate(actions=Count("pk")).order_by())
+        return sum(int(row["actions"]) for row in rows), len(rows)
+
+    total, in_countries = cached(_summary_key(statement_id), SUMMARY_CACHE_SECONDS, read)
+    return ActionSummary(actions=total, countries=in_countries)
+
+
+def forget_action_summary(statement_id: int) -> None:
+    try:
+        cache.delete(_summary_key(statement_id))
+    except CACHE_ERRORS:
+        pass  # the count is then at most SUMMARY_CACHE_SECONDS old
+
+
+def actions_for_list(statement_id: int, *, country: str | None = None) -> QuerySet[SolidarityAction]:
+    """Approved actions, the latest date first, with their organisations' names."""
+    actions = approved_actions(statement_id).select_related("organisation").order_by("-date", "-pk")
+    if country:
+        actions = actions.filter(country=country)
+    return actions
+
+
+def is_planned(action: SolidarityAction, today: dt.date) -> bool:
+    """A planned action is one dated after today; it reads as held from its day on."""
+    return action.date > today

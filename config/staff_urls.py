@@ -3,6 +3,7 @@
 from django.urls import path
 
 from undersigned.accounts import views as account_views
+from undersigned.actions import staff_views as action_views
 from undersigned.commissions import views as commission_views
 from undersigned.deliveries.staff_urls import staff_patterns as delivery_patterns
 from undersigned.federation import views as federation_views
@@ -28,6 +29,7 @@ urlpatterns = [
     path("statements/<slug:slug>/translations/new/", statement_views.translation_new, name="translation_new"),
     path("statements/<slug:slug>/texts/<str:language>/", statement_views.text_edit, name="statement_text"),
     path("sign-ons/", organisation_views.review_queue_page, name="sign_on_queue"),
+    path("actions/", action_views.action_queue_page, name="action_queue"),
     path("statements/<slug:slug>/signatures/", signature_views.signature_queue, name="signature_queue"),
     path("statements/<slug:slug>/export/", signature_export_views.sealed_export, name="sealed_export"),
     path("statements/<slug:slug>/milestones/", ledger_views.milestones, name="statement_milestones"),

@@ -57,6 +57,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from undersigned.accounts.enrolment import ALLOWED_SESSION_KEY
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.api.models import Scope
 from undersigned.api.services import token_create
 from undersigned.core import process_caches, ratelimit
@@ -181,6 +183,14 @@ def world(libraries, mobility, fast_passwords) -> World:
     delivery = delivery_create(
         actor=None, statement=signed.statement, covering_text="Dear Minister,", seen_deliveries=0, again_today=False
     )
+    # An action waiting for review, for the editors' queue.
+    SolidarityActionFactory(
+        statement=signed.statement,
+        organisation=organisation,
+        status=SolidarityAction.Status.AWAITING_MODERATION,
+        link="https://www.reading-room.example/forum",
+        participants=30,
+    )
     seal_pending()  # as the worker would: the delivery pages' counts (and PDF) stay those of now
     token = token_create(user=sam, name="weekly counts", scopes=list(Scope.values), days=30)
     witness_add(actor=sam, vkey=_witness_vkey("witness.example/one"), url="https://witness.example.org/submission")
@@ -255,6 +265,7 @@ class FormReader(HTMLParser):
         self.page_path = page_path
         self.forms: list[DrawnForm] = []
         self._form: DrawnForm | None = None
+        self._forms_by_id: dict[str, DrawnForm] = {}
         self._select: Field | None = None
         self._textarea: Field | None = None
 
@@ -267,13 +278,17 @@ class FormReader(HTMLParser):
                 multipart="multipart" in named.get("enctype", ""),
             )
             self.forms.append(self._form)
+            if named.get("id"):
+                self._forms_by_id[named["id"]] = self._form
             return
         if tag == "option" and self._select is not None:
             self._select.options.append(named.get("value", ""))
             if "selected" in named:
                 self._select.value = named.get("value", "")
             return
-        if self._form is None or "name" not in named:
+        # A control outside its form names it by id in its ``form`` attribute (drawn before it).
+        owner = self._forms_by_id.get(named["form"]) if named.get("form") else self._form
+        if owner is None or "name" not in named:
             return
         length = int(named["maxlength"]) if named.get("maxlength", "").isdigit() else None
         if tag == "input":
@@ -282,17 +297,17 @@ class FormReader(HTMLParser):
                 kind = "number"
             if named.get("inputmode") == "numeric" and kind == "text":
                 kind = "number"
-            self._form.fields.append(
+            owner.fields.append(
                 Field(named["name"], kind, named.get("value", ""), max_length=length, checked="checked" in named)
             )
         elif tag == "button" and named.get("name"):
-            self._form.fields.append(Field(named["name"], "button", named.get("value", "")))
+            owner.fields.append(Field(named["name"], "button", named.get("value", "")))
         elif tag == "select":
             self._select = Field(named["name"], "select", multiple="multiple" in named)
-            self._form.fields.append(self._select)
+            owner.fields.append(self._select)
         elif tag == "textarea":
             self._textarea = Field(named["name"], "textarea", max_length=length)
-            self._form.fields.append(self._textarea)
+            owner.fields.append(self._textarea)
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:
@@ -593,6 +608,8 @@ FORMS = [
     ),
     # Moderation, exports and the ledger
     FormCase("staff:sign_on_queue", lambda world: reverse("staff:sign_on_queue"), "sam", 150),
+    # The decisions on the chosen actions and the edit of one description: two forms of one page.
+    FormCase("staff:action_queue", lambda world: reverse("staff:action_queue"), "sam", 150),
     FormCase("staff:signature_queue", lambda world: reverse("staff:signature_queue", args=[_slug(world)]), "sam", 150),
     FormCase(
         "staff:sealed_export",

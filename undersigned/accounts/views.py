@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from undersigned.accounts.forms import SignInForm
+from undersigned.actions.selectors import actions_awaiting_count
 from undersigned.commissions.selectors import commission_list_localised
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.witness_selectors import witnesses_refusing
@@ -41,6 +42,7 @@ class SignOutView(auth_views.LogoutView):
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = staff_member(request)
     identity = federation_identity()
+    moderates = moderates_anything(actor)
     commissions = commission_list_localised(
         language=get_language() or identity.default_language,
         default_language=identity.default_language,
@@ -52,7 +54,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "commissions": commissions,
             "actor": actor,
-            "moderates": moderates_anything(actor),
+            "moderates": moderates,
+            "actions_awaiting": actions_awaiting_count(actor) if moderates else 0,
             # The secretariat chooses the witnesses, so it is told when one refuses.
             "refusing_witnesses": witnesses_refusing() if actor.is_secretariat else [],
         },

@@ -88,3 +88,36 @@ class ActionReportForm(forms.Form):
             link=data["link"] or "",
             participants=data["participants"],
         )
+
+
+class ActionReviewForm(forms.Form):
+    """The review queue's form: the chosen actions, the decision, and a reason for a rejection."""
+
+    chosen = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = forms.CharField(
+        label=_("Reason for a rejection (kept for the editors, shown to nobody)"), max_length=500, required=False
+    )
+
+    def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["chosen"]).choices = [(pk, str(pk)) for pk in choices]
+        self.fields["reason"].validators.append(no_control_characters)
+
+
+class ActionDescriptionForm(forms.Form):
+    """An editor's correction of one waiting action's description. The limit's message is the
+    service's, so no ``max_length`` here: the page says how long the text is."""
+
+    edit = forms.TypedChoiceField(coerce=int)
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+        strip=True,
+        error_messages={"required": _("Describe the action in a few lines.")},
+    )
+
+    def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["edit"]).choices = [(pk, str(pk)) for pk in choices]
+        self.fields["description"].validators.append(no_control_characters_but_lines)

@@ -1,4 +1,5 @@
-"""Reads of solidarity actions for the public pages: the count on the statement page and the list."""
+"""Reads of solidarity actions: for the public pages (the count on the statement page and the list)
+and for the editors' review queue."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from django.core.cache import cache
 from django.db.models import Count, QuerySet
 from django_countries import countries
 
+from undersigned.accounts.models import User
 from undersigned.actions.models import SolidarityAction
 from undersigned.core.caching import CACHE_ERRORS, cached
+from undersigned.permissions.roles import Capability, commissions_where
 
 # The statement page reads the count from the cache; a report that is published at once forgets it.
 SUMMARY_CACHE_SECONDS = 30
@@ -80,3 +83,26 @@ def actions_for_list(statement_id: int, *, country: str | None = None) -> QueryS
 def is_planned(action: SolidarityAction, today: dt.date) -> bool:
     """A planned action is one dated after today; it reads as held from its day on."""
     return action.date > today
+
+
+# The queue shows the oldest first and at most this many; the rest come as those are decided.
+QUEUE_LIMIT = 200
+
+
+def moderated_actions(actor: User) -> QuerySet[SolidarityAction]:
+    """Actions of the statements ``actor`` moderates: all for the secretariat, else their
+    commissions' (the rule of the sign-on queue)."""
+    actions = SolidarityAction.objects.all()
+    if actor.is_secretariat:
+        return actions
+    return actions.filter(statement__commission_id__in=commissions_where(actor, Capability.MODERATE))
+
+
+def action_queue(actor: User) -> list[SolidarityAction]:
+    """The actions waiting for ``actor``'s review, oldest report first."""
+    waiting = moderated_actions(actor).filter(status=SolidarityAction.Status.AWAITING_MODERATION)
+    return list(waiting.select_related("statement", "organisation").order_by("created_at", "pk")[:QUEUE_LIMIT])
+
+
+def actions_awaiting_count(actor: User) -> int:
+    return moderated_actions(actor).filter(status=SolidarityAction.Status.AWAITING_MODERATION).count()

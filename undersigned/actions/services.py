@@ -1,10 +1,13 @@
-"""Reporting solidarity actions. A member organisation's verified contact (signed in through the
-emailed link of ``organisations.services.members``) reports what the organisation did or plans;
-it is published at once when the issuing body lets members skip review, else it waits for it."""
+"""Reporting and moderating solidarity actions. A member organisation's verified contact (signed in
+through the emailed link of ``organisations.services.members``) reports what the organisation did or
+plans; it is published at once when the issuing body lets members skip review, else it waits for
+the editors, who approve it, reject it with a reason, or correct its description, as they review
+sign-ons: within the statements they moderate, each decision audited."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from undersigned.accounts.models import User
 from undersigned.actions.models import DESCRIPTION_LIMIT, PARTICIPANTS_LIMIT, SolidarityAction
 from undersigned.actions.selectors import forget_action_summary
 from undersigned.core import audit
@@ -21,6 +25,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import is_content_language
 from undersigned.organisations.models import Organisation
 from undersigned.organisations.services.members import member_organisations_for, members_skip_review
+from undersigned.permissions.roles import can_moderate_statement
 from undersigned.statements.models import Statement
 
 HTTP_URL = URLValidator(schemes=["http", "https"])
@@ -28,6 +33,10 @@ HTTP_URL = URLValidator(schemes=["http", "https"])
 REPORTABLE_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED)
 # How far ahead a planned action may be dated.
 PLANNED_AHEAD_DAYS = 366
+REJECTION_REASON_LIMIT = 500
+# An editor corrects the description of an action still waiting or already shown; a rejected or
+# withdrawn one is shown to nobody and stays as it was.
+EDITABLE_STATUSES = (SolidarityAction.Status.AWAITING_MODERATION, SolidarityAction.Status.APPROVED)
 
 
 @dataclass(frozen=True)
@@ -154,3 +163,116 @@ def action_record(
     if approve:
         forget_action_summary(statement.pk)
     return action
+
+
+# --- Moderation by the issuing body's editors ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModerationOutcome:
+    changed: int
+    skipped: int  # no longer waiting for review (another editor decided first, or it was withdrawn)
+
+
+def _moderated_actions(actor: User, action_ids: Iterable[int]) -> list[SolidarityAction]:
+    """The actions ``action_ids``, all of statements ``actor`` moderates; else ``forbidden``, without
+    telling which of them exist."""
+    ids = sorted(set(action_ids))
+    if not ids:
+        raise DomainError("nothing_chosen", _("Choose at least one action."))
+    actions = list(SolidarityAction.objects.select_related("statement").filter(pk__in=ids).order_by("pk"))
+    if len(actions) != len(ids) or not all(can_moderate_statement(actor, item.statement) for item in actions):
+        raise DomainError("forbidden", _("You can review only the actions of statements you moderate."), status=403)
+    return actions
+
+
+def _decide(*, actor: User, action_ids: Iterable[int], approve: bool, reason: str = "") -> ModerationOutcome:
+    reason = " ".join(reason.split())
+    if not approve and not reason:
+        raise DomainError("reason_required", _("Give a reason for the rejection; it is kept for the editors."))
+    if len(reason) > REJECTION_REASON_LIMIT:
+        raise DomainError("reason_too_long", _("Keep the reason under 500 characters."))
+    actions = _moderated_actions(actor, action_ids)
+    target = SolidarityAction.Status.APPROVED if approve else SolidarityAction.Status.REJECTED
+    changed = 0
+    changed_statements: set[int] = set()
+    now = timezone.now()
+    with transaction.atomic():
+        for action in actions:
+            # Conditional, so that of two editors deciding at once exactly one decides.
+            won = SolidarityAction.objects.filter(
+                pk=action.pk, status=SolidarityAction.Status.AWAITING_MODERATION
+            ).update(
+                status=target,
+                reviewed_by=actor,
+                reviewed_at=now,
+                rejection_reason="" if approve else reason,
+                updated_at=now,
+            )
+            if not won:
+                continue
+            changed += 1
+            changed_statements.add(action.statement_id)
+            audit.record(
+                actor=actor,
+                action="solidarity_action.approved" if approve else "solidarity_action.rejected",
+                subject=action,
+                detail={"statement": action.statement_id} | ({} if approve else {"reason": reason}),
+            )
+    if approve:
+        for statement_id in changed_statements:
+            forget_action_summary(statement_id)
+    return ModerationOutcome(changed=changed, skipped=len(actions) - changed)
+
+
+def actions_approve(*, actor: User, action_ids: Iterable[int]) -> ModerationOutcome:
+    """Publishes the chosen actions that still wait for review."""
+    return _decide(actor=actor, action_ids=action_ids, approve=True)
+
+
+def actions_reject(*, actor: User, action_ids: Iterable[int], reason: str) -> ModerationOutcome:
+    """Rejects the chosen actions that still wait for review. The reason is required and kept for
+    the editors and the audit; no page shows it and nobody is mailed it."""
+    return _decide(actor=actor, action_ids=action_ids, approve=False, reason=reason)
+
+
+def description_problem(description: str) -> str | None:
+    """What is wrong with an edited description, in words for the editor; None when nothing is."""
+    if not description.strip():
+        return _("Describe the action in a few lines.")
+    if len(description.strip()) > DESCRIPTION_LIMIT:
+        return ngettext(
+            "Keep the description to %(limit)d character or fewer (it has %(count)d).",
+            "Keep the description to %(limit)d characters or fewer (it has %(count)d).",
+            DESCRIPTION_LIMIT,
+        ) % {"limit": DESCRIPTION_LIMIT, "count": len(description.strip())}
+    return None
+
+
+def action_edit_description(*, actor: User, action: SolidarityAction, description: str) -> SolidarityAction:
+    """An editor corrects the description of an action waiting for review or shown (to take out a
+    name that puts someone at risk, say). Raises ``forbidden`` outside the statements ``actor``
+    moderates, ``not_editable`` for a rejected or withdrawn action, ``invalid`` for a bad text."""
+    if not can_moderate_statement(actor, action.statement):
+        raise DomainError("forbidden", _("You can review only the actions of statements you moderate."), status=403)
+    problem = description_problem(description)
+    if problem:
+        raise DomainError("invalid", problem, detail={"fields": {"description": problem}})
+    description = description.strip()
+    with transaction.atomic():
+        # The status is read again under the lock: a decision taken meanwhile wins.
+        locked = SolidarityAction.objects.select_for_update().get(pk=action.pk)
+        if locked.status not in EDITABLE_STATUSES:
+            raise DomainError("not_editable", _("This action is no longer waiting for review or shown."), status=409)
+        if locked.description == description:
+            return locked
+        locked.description = description
+        locked.save(update_fields=["description", "updated_at"])
+        # The texts themselves are not kept in the audit: a correction may be removing a name.
+        audit.record(
+            actor=actor,
+            action="solidarity_action.description_edited",
+            subject=locked,
+            detail={"statement": locked.statement_id, "status": locked.status},
+        )
+    return locked

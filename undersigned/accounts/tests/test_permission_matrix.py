@@ -18,6 +18,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.core.models import AuditEvent
 from undersigned.deliveries.models import Delivery, DeliveryRecipient, Response, Target
@@ -98,6 +100,8 @@ MATRIX: dict[str, Rule] = {
     ),
     # The other editor moderates their own commission's sign-ons.
     "staff:sign_on_queue": Rule(get=(200, 200, 200, 403, 403, 200), post=(400, 400, 400, 403, 403, 400)),
+    # Actions as sign-ons: the other editor reaches the queue, which holds only their commission's.
+    "staff:action_queue": Rule(get=(200, 200, 200, 403, 403, 200), post=(400, 400, 400, 403, 403, 400)),
     # Who may, gets 400 from the POSTs below: a batch with no signature chosen, a wrong code.
     "staff:signature_queue": Rule(get=(200, 200, 200, 403, 403, 404), post=(400, 400, 400, 403, 403, 404)),
     "staff:sealed_export": Rule(get=(200, 200, 403, 403, 403, 404), post=(400, 400, 403, 403, 403, 404)),
@@ -174,6 +178,9 @@ def world(libraries, mobility) -> dict[str, object]:
     organisation = member_organisation()
     contact = contact_add(
         actor=None, organisation=organisation, name="Ana Contact", role="Chair", email="ana@reading-room.example"
+    )
+    SolidarityActionFactory(
+        statement=statement, organisation=organisation, status=SolidarityAction.Status.AWAITING_MODERATION
     )
     target = target_add(
         actor=None,
@@ -254,6 +261,9 @@ POSTS = {
     # No signature chosen: the moderation service itself refuses the batch, after its own check.
     "staff:signature_queue": {"action": "invalidate", "reason": "Matrix check"},
     "staff:sealed_export": {"code": "not-a-code"},
+    # A rejection with nothing chosen and no reason: refused by the form's service, after the
+    # page's own check of who may moderate (the other editor's refusals are test_moderation's).
+    "staff:action_queue": {"action": "reject", "reason": ""},
     # Each with one thing wrong: not an address, no covering text, an answer with no text or link.
     "staff:delivery_target_add": {"name": "Rapporteur", "email": "rapporteur@", "language": "en"},
     "staff:delivery_target_edit": {"name": "Minister of Culture", "email": "minister@gov", "language": "fr"},
@@ -278,6 +288,7 @@ def snapshot() -> tuple[object, ...]:
         list(DeliveryRecipient.objects.values_list("status", "attempts")),
         Response.objects.count(),
         list(LogWitness.objects.values_list("name", "active")),
+        list(SolidarityAction.objects.values_list("status", "description")),
     )
 
 

@@ -2,10 +2,11 @@
 
 The demo content (a federation in four languages, two commissions, published statements with
 translations, member organisations and their sign-ons, two staff accounts with a second factor)
-and, through the services, what the demo has not: a signature waiting for confirmation and a
-confirmed one, a sign-on waiting for its contact's confirmation, a second revision with a change
-note, a delivery with an answer, and a staff account without a second factor yet. The personal
-links are made with the link makers, as the emails carry them.
+and, through the services, what the demo has not: solidarity actions (one waiting for review), a
+signature waiting for confirmation and a confirmed one, a sign-on waiting for its contact's
+confirmation, a second revision with a change note, a delivery with an answer, and a staff account
+without a second factor yet. The personal links are made with the link makers, as the emails carry
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
+from undersigned.actions.models import SolidarityAction
 from undersigned.actions.services import ActionInput, action_record
 from undersigned.deliveries.models import Target
 from undersigned.deliveries.services import ResponseInput, TargetInput, delivery_create, response_record, target_add
@@ -137,6 +139,24 @@ def _actions(statement: Statement) -> None:
             description="نشر البيان في نشرتنا الشهرية.",
             description_language="ar",
         ),
+    )
+    # And one waiting for the editors' review, whether or not the commission lets members skip it.
+    waiting = action_record(
+        statement=statement,
+        organisation=reading_room,
+        data=ActionInput(
+            kind="vigil",
+            date=today,
+            city="Lyon",
+            country="FR",
+            description="A vigil in front of the town hall, with readings of the statement.",
+            description_language="en",
+            link="https://www.reading-room.example/vigil",
+            participants=25,
+        ),
+    )
+    SolidarityAction.objects.filter(pk=waiting.pk).update(
+        status=SolidarityAction.Status.AWAITING_MODERATION, reviewed_at=None
     )
 
 

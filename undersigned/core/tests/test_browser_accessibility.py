@@ -84,6 +84,12 @@ def send_empty_main_form(page: Page, world: World, clock: Any) -> None:
     _submit_without_script(page, "main form[method=post]:not(.inline-form)")
 
 
+def reject_without_reason(page: Page, world: World, clock: Any) -> None:
+    """The review queue with its message: an action chosen, rejected with no reason given."""
+    page.locator("main input[name=chosen]").first.check()
+    click_and_wait(page, "main button[name=action][value=reject]")
+
+
 def member_signs_in(page: Page, world: World, clock: Any) -> None:
     if urlsplit(page.url).path != "/organisations/members/":
         page.goto(f"/organisations/members/sign-in/{world.member_sign_in_token}/")
@@ -333,6 +339,10 @@ VISITS: list[Visit] = [
     ),
     Visit("text", "staff:statement_text", lambda w: f"/staff/statements/{w.slug}/texts/fr/", who="staff"),
     Visit("sign-on queue", "staff:sign_on_queue", lambda w: "/staff/sign-ons/", who="staff"),
+    Visit("action queue", "staff:action_queue", lambda w: "/staff/actions/", who="staff"),
+    Visit(
+        "action rejected without a reason", None, lambda w: "/staff/actions/", act=reject_without_reason, who="staff"
+    ),
     Visit("signature queue", "staff:signature_queue", lambda w: f"/staff/statements/{w.slug}/signatures/", who="staff"),
     Visit("sealed export", "staff:sealed_export", lambda w: f"/staff/statements/{w.slug}/export/", who="staff"),
     Visit(

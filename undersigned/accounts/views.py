@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,14 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # Django's LoginView names the site after the request's host; the page shows the
+        # federation's name, as every other page does (the context processor's).
+        context.pop("site", None)
+        context.pop("site_name", None)
+        return context
 
     def get_redirect_url(self) -> str:
         # A "next" that points back at this page would send a signed-in user round in a loop.

@@ -135,3 +135,12 @@ def test_the_admin_stores_addresses_in_lower_case(client):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert User.objects.filter(email="new@example.org").exists()
+
+
+def test_the_sign_in_page_is_named_after_the_federation_not_the_host(client, site):
+    from undersigned.federation.selectors import federation_identity
+
+    page = client.get("/accounts/sign-in/").content.decode()
+    name = federation_identity().text_in("en").name
+    assert f"Staff sign-in · {name}" in page
+    assert "Staff sign-in · testserver" not in page

@@ -55,9 +55,11 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from undersigned.accounts.enrolment import ALLOWED_SESSION_KEY
 from undersigned.actions.models import SolidarityAction
+from undersigned.actions.photos import photo_store, process_photo
 from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.api.models import Scope
 from undersigned.api.services import token_create
@@ -183,13 +185,14 @@ def world(libraries, mobility, fast_passwords) -> World:
     delivery = delivery_create(
         actor=None, statement=signed.statement, covering_text="Dear Minister,", seen_deliveries=0, again_today=False
     )
-    # An action waiting for review, for the editors' queue.
+    # An action waiting for review, with a photo, for the editors' queue.
     SolidarityActionFactory(
         statement=signed.statement,
         organisation=organisation,
         status=SolidarityAction.Status.AWAITING_MODERATION,
         link="https://www.reading-room.example/forum",
         participants=30,
+        photo=photo_store(process_photo(_jpeg(64, 48))),
     )
     seal_pending()  # as the worker would: the delivery pages' counts (and PDF) stay those of now
     token = token_create(user=sam, name="weekly counts", scopes=list(Scope.values), days=30)
@@ -758,6 +761,15 @@ def _png(width: int, height: int, image_data: bytes | None = None) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", image_data) + chunk(b"IEND", b"")
 
 
+def _jpeg(width: int, height: int) -> bytes:
+    """A JPEG with a camera's EXIF, as a phone would send it."""
+    exif = Image.Exif()
+    exif[0x0110] = "Fuzz Camera"
+    output = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 30, 30)).save(output, format="JPEG", exif=exif)
+    return output.getvalue()
+
+
 NASTY_TEXT = [
     "",
     " ",
@@ -912,6 +924,8 @@ FILES = [
     ("logo.png", _png(40_000, 40_000, b""), "image/png"),
     ("logo.png", _png(1, 1, b"not zlib"), "image/png"),
     ("logo.png", b"\x89PNG\r\n\x1a\n", "image/png"),
+    ("photo.jpg", _jpeg(64, 48), "image/jpeg"),
+    ("photo.jpg", _jpeg(64, 48)[:200], "image/jpeg"),
     ("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "image/svg+xml"),
     ("", b"", "application/octet-stream"),
     ("../../etc/passwd", b"root:x:0:0", "text/plain"),
@@ -1410,6 +1424,7 @@ PAGES = [
 # Addresses not fuzzed here, and why.
 NOT_FUZZED = {
     "organisations:logo": "a stored image named by its hash: no input but the path",
+    "actions:photo": "a stored image named by its hash: no input but the path",
     "ledger:script": "a static file",
     "notifications:outbox": "development only: answers 404 unless DEBUG",
     "notifications:outbox_message": "development only: answers 404 unless DEBUG",

@@ -4,10 +4,12 @@ import unicodedata
 from typing import Any, cast
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from undersigned.actions.models import DESCRIPTION_LIMIT, SolidarityAction
+from undersigned.actions.photos import MAX_PHOTO_BYTES
 from undersigned.actions.services import ActionInput
 from undersigned.core.forms import CodeSelect, known_country, no_control_characters
 from undersigned.core.languages import content_language_choices
@@ -61,6 +63,16 @@ class ActionReportForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
     )
+    # Checked and re-encoded by the service (``photos.process_photo``), whose messages the view shows.
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        help_text=_(
+            "A JPEG, PNG or WebP image of at most 8 MB. It is published smaller, with what the camera "
+            "recorded (such as the place and time) removed."
+        ),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
     def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,7 +99,16 @@ class ActionReportForm(forms.Form):
             description_language=data["description_language"] or "",
             link=data["link"] or "",
             participants=data["participants"],
+            photo=_upload_bytes(data["photo"]),
         )
+
+
+def _upload_bytes(upload: UploadedFile | None) -> bytes | None:
+    """The upload's bytes, read no further than one byte past the limit (which the service refuses)."""
+    if upload is None:
+        return None
+    upload.seek(0)
+    return upload.read(MAX_PHOTO_BYTES + 1)
 
 
 class ActionReviewForm(forms.Form):
@@ -121,3 +142,14 @@ class ActionDescriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.TypedChoiceField, self.fields["edit"]).choices = [(pk, str(pk)) for pk in choices]
         self.fields["description"].validators.append(no_control_characters_but_lines)
+
+
+class ActionPhotoForm(forms.Form):
+    """An editor blurs or removes the photo of one action in the queue."""
+
+    photo_of = forms.TypedChoiceField(coerce=int)
+    change = forms.ChoiceField(choices=[("blur", _("Blur the photo")), ("remove", _("Remove the photo"))])
+
+    def __init__(self, *args: Any, choices: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["photo_of"]).choices = [(pk, str(pk)) for pk in choices]

@@ -2,8 +2,8 @@
 forum, a re-publication, a letter to officials). They are reported by the organisations, shown
 beside the statement, and never counted as signatures.
 
-Photos of actions come in a later step: a ``SolidarityActionPhoto`` holding the re-encoded image,
-without its metadata, linked to the action here.
+An action may have a photo: an ``ActionPhoto``, the image as the server re-encoded it (no metadata),
+stored as organisations' logos are and named by its hash.
 """
 
 from __future__ import annotations
@@ -21,6 +21,21 @@ from undersigned.statements.models import Statement
 DESCRIPTION_LIMIT = 1000
 # An organisation's own figure of how many took part: a positive number below this.
 PARTICIPANTS_LIMIT = 10_000_000
+
+
+class ActionPhoto(models.Model):
+    """A photo of an action as re-encoded by the server (WebP, no metadata, at most
+    ``photos.LONG_SIDE`` pixels on its long side), kept in the database so every app server behind
+    a load balancer serves the same file. Named by its SHA-256, so its address never changes."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    image = models.BinaryField()
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"action photo {self.sha256[:12]} ({self.width}×{self.height})"
 
 
 class SolidarityAction(models.Model):
@@ -54,6 +69,8 @@ class SolidarityAction(models.Model):
     description_language = models.CharField(max_length=16, blank=True)
     link = models.URLField(_("link"), max_length=500, blank=True)
     participants = models.PositiveIntegerField(_("people taking part"), null=True, blank=True)
+    # PROTECT: a photo is deleted by the service that takes it off its last action, never under one.
+    photo = models.ForeignKey(ActionPhoto, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.AWAITING_MODERATION)
     # The action is the organisation's: which of its contacts reported it is not kept (no personal
     # data to seal, purge or hand over), only that a verified member contact did.

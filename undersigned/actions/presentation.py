@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -13,6 +14,14 @@ from undersigned.actions.models import SolidarityAction
 from undersigned.actions.selectors import action_summary, is_planned
 from undersigned.core.languages import language_direction
 from undersigned.statements.presentation import long_date
+
+
+@dataclass(frozen=True)
+class PublicPhoto:
+    url: str
+    width: int
+    height: int
+    alt: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class PublicAction:
     description_direction: str
     link: str
     participants: int | None
+    photo: PublicPhoto | None
 
     @property
     def link_host(self) -> str:
@@ -53,9 +63,23 @@ def public_actions(actions: list[SolidarityAction], *, today: dt.date, language:
             else "auto",
             link=action.link,
             participants=action.participants,
+            photo=_public_photo(action),
         )
         for action in actions
     ]
+
+
+def _public_photo(action: SolidarityAction) -> PublicPhoto | None:
+    if action.photo is None:
+        return None
+    return PublicPhoto(
+        url=reverse("actions:photo", args=[action.photo.sha256]),
+        width=action.photo.width,
+        height=action.photo.height,
+        # What the photo is of, as far as the page knows it; the description follows it.
+        alt=_("Photo of the action: %(kind)s, %(city)s, %(country)s")
+        % {"kind": SolidarityAction.Kind(action.kind).label, "city": action.city, "country": action.country.name},
+    )
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,14 @@ def forget_action_summary(statement_id: int) -> None:
 
 
 def actions_for_list(statement_id: int, *, country: str | None = None) -> QuerySet[SolidarityAction]:
-    """Approved actions, the latest date first, with their organisations' names."""
-    actions = approved_actions(statement_id).select_related("organisation").order_by("-date", "-pk")
+    """Approved actions, the latest date first, with their organisations' names and their photos'
+    sizes (not the images, which are served on their own addresses)."""
+    actions = (
+        approved_actions(statement_id)
+        .select_related("organisation", "photo")
+        .defer("photo__image")
+        .order_by("-date", "-pk")
+    )
     if country:
         actions = actions.filter(country=country)
     return actions
@@ -101,8 +107,23 @@ def moderated_actions(actor: User) -> QuerySet[SolidarityAction]:
 def action_queue(actor: User) -> list[SolidarityAction]:
     """The actions waiting for ``actor``'s review, oldest report first."""
     waiting = moderated_actions(actor).filter(status=SolidarityAction.Status.AWAITING_MODERATION)
-    return list(waiting.select_related("statement", "organisation").order_by("created_at", "pk")[:QUEUE_LIMIT])
+    return list(
+        waiting.select_related("statement", "organisation", "photo")
+        .defer("photo__image")
+        .order_by("created_at", "pk")[:QUEUE_LIMIT]
+    )
 
 
 def actions_awaiting_count(actor: User) -> int:
     return moderated_actions(actor).filter(status=SolidarityAction.Status.AWAITING_MODERATION).count()
+
+
+def actions_with_photos_shown(actor: User) -> list[SolidarityAction]:
+    """Approved actions with a photo, of the statements ``actor`` moderates, the latest report
+    first: the editors may still blur or remove a photo once it is shown."""
+    shown = moderated_actions(actor).filter(status=SolidarityAction.Status.APPROVED, photo__isnull=False)
+    return list(
+        shown.select_related("statement", "organisation", "photo")
+        .defer("photo__image")
+        .order_by("-created_at", "-pk")[:QUEUE_LIMIT]
+    )

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from undersigned.accounts.models import User
-from undersigned.actions.models import DESCRIPTION_LIMIT, PARTICIPANTS_LIMIT, SolidarityAction
+from undersigned.actions.models import DESCRIPTION_LIMIT, PARTICIPANTS_LIMIT, ActionPhoto, SolidarityAction
+from undersigned.actions.photos import PhotoError, ProcessedPhoto, blurred, photo_store, process_photo
 from undersigned.actions.selectors import forget_action_summary
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
@@ -49,6 +50,8 @@ class ActionInput:
     description_language: str = ""
     link: str = ""
     participants: int | None = None
+    # The uploaded file's bytes, as sent; re-encoded (``photos.process_photo``) before anything is stored.
+    photo: bytes | None = None
 
 
 def earliest_action_date(statement: Statement) -> dt.date:
@@ -128,6 +131,13 @@ def action_record(
     if statement.status not in REPORTABLE_STATUSES:
         raise DomainError("not_open", _("This statement does not take reports of actions."), status=410)
     problems = action_input_problems(data, statement=statement, today=today or timezone.localdate())
+    photo: ProcessedPhoto | None = None
+    if data.photo is not None and not problems:
+        # Decoded only once the rest is right: a form sent back for a date costs no image decoding.
+        try:
+            photo = process_photo(data.photo)
+        except PhotoError as error:
+            problems["photo"] = error.message
     if problems:
         first = next(iter(problems.values()))
         raise DomainError("invalid", first, detail={"fields": problems})
@@ -145,6 +155,7 @@ def action_record(
             description_language=data.description_language,
             link=data.link,
             participants=data.participants,
+            photo=photo_store(photo) if photo is not None else None,
             status=SolidarityAction.Status.APPROVED if approve else SolidarityAction.Status.AWAITING_MODERATION,
             via_member_sign_in=True,
             reviewed_at=now if approve else None,
@@ -158,6 +169,7 @@ def action_record(
                 "organisation": organisation.pk,
                 "status": action.status,
                 "without_review": approve,
+                "photo": photo is not None,
             },
         )
     if approve:
@@ -272,6 +284,46 @@ def action_edit_description(*, actor: User, action: SolidarityAction, descriptio
         audit.record(
             actor=actor,
             action="solidarity_action.description_edited",
+            subject=locked,
+            detail={"statement": locked.statement_id, "status": locked.status},
+        )
+    return locked
+
+
+# --- Photos: an editor blurs or removes one ------------------------------------------------------
+
+
+def action_photo_blur(*, actor: User, action: SolidarityAction) -> SolidarityAction:
+    """Replaces the photo of an action waiting for review or shown with the same photo blurred all
+    over (when someone in it could be recognised). The unblurred image is deleted unless another
+    action shows it; its address then answers "not found"."""
+    return _change_photo(actor=actor, action=action, blur=True)
+
+
+def action_photo_remove(*, actor: User, action: SolidarityAction) -> SolidarityAction:
+    """Takes the photo off an action waiting for review or shown; the image is deleted unless
+    another action shows it."""
+    return _change_photo(actor=actor, action=action, blur=False)
+
+
+def _change_photo(*, actor: User, action: SolidarityAction, blur: bool) -> SolidarityAction:
+    if not can_moderate_statement(actor, action.statement):
+        raise DomainError("forbidden", _("You can review only the actions of statements you moderate."), status=403)
+    with transaction.atomic():
+        # Status and photo read again under the lock: a decision or a change made meanwhile wins.
+        locked = SolidarityAction.objects.select_for_update(of=("self",)).select_related("photo").get(pk=action.pk)
+        if locked.status not in EDITABLE_STATUSES:
+            raise DomainError("not_editable", _("This action is no longer waiting for review or shown."), status=409)
+        old = locked.photo
+        if old is None:
+            raise DomainError("no_photo", _("This action has no photo any more."), status=409)
+        locked.photo = photo_store(blurred(old)) if blur else None
+        locked.save(update_fields=["photo", "updated_at"])
+        if not SolidarityAction.objects.filter(photo=old).exists():
+            ActionPhoto.objects.filter(pk=old.pk).delete()
+        audit.record(
+            actor=actor,
+            action="solidarity_action.photo_blurred" if blur else "solidarity_action.photo_removed",
             subject=locked,
             detail={"statement": locked.statement_id, "status": locked.status},
         )

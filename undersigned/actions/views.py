@@ -87,7 +87,7 @@ def action_report_page(request: HttpRequest, slug: str) -> HttpResponse:
         form = ActionReportForm(organisations=organisations, initial={"country": organisations[0].country})
         status = 200 if context["open"] else 410
         return private(render(request, "actions/report.html", {**context, "form": form}, status=status))
-    form = ActionReportForm(request.POST, organisations=organisations)
+    form = ActionReportForm(request.POST, request.FILES, organisations=organisations)
     if not form.is_valid():
         return private(render(request, "actions/report.html", {**context, "form": form}, status=400))
     try:

@@ -63,7 +63,7 @@ def process_logo(data: bytes) -> ProcessedLogo:
         raise _too_many_bytes()
     if not data:
         raise _damaged()
-    image_format = _format_of(data)
+    image_format = image_format_of(data)
     if image_format is None:
         raise LogoError("logo_format", _("The logo must be a PNG, JPEG or WebP image."))
     try:
@@ -103,7 +103,7 @@ def logo_from_upload(upload: UploadedFile) -> Logo:
     return logo
 
 
-def _format_of(data: bytes) -> str | None:
+def image_format_of(data: bytes) -> str | None:
     """Pillow's name for the format the file's first bytes announce, if it is one we accept."""
     if data.startswith(PNG_SIGNATURE):
         return "PNG"
@@ -122,7 +122,7 @@ def _logo_drawn_from(image: Image.Image) -> Image.Image:
     image.load()
     # A camera's rotation lives in the EXIF we are about to drop, so it must be applied to the pixels.
     ImageOps.exif_transpose(image, in_place=True)
-    rgba = _as_rgba(image)
+    rgba = as_rgba(image)
     width, height = _fitted_size(rgba.width, rgba.height)
     scaled = rgba.resize((width, height), Image.Resampling.LANCZOS)
     # A new image carries no info dictionary, so nothing of the upload's metadata can be re-encoded.
@@ -131,7 +131,7 @@ def _logo_drawn_from(image: Image.Image) -> Image.Image:
     return square
 
 
-def _as_rgba(image: Image.Image) -> Image.Image:
+def as_rgba(image: Image.Image) -> Image.Image:
     if image.mode.startswith("I;16"):
         # 16-bit greys would be clipped at 255 (white) by convert(); scale them to 8 bits instead.
         return image.convert("I").point(lambda value: value * (1 / 256)).convert("L").convert("RGBA")

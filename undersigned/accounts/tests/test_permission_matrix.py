@@ -288,7 +288,7 @@ def snapshot() -> tuple[object, ...]:
         list(DeliveryRecipient.objects.values_list("status", "attempts")),
         Response.objects.count(),
         list(LogWitness.objects.values_list("name", "active")),
-        list(SolidarityAction.objects.values_list("status", "description")),
+        list(SolidarityAction.objects.values_list("status", "description", "photo")),
     )
 
 

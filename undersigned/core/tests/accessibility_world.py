@@ -12,12 +12,14 @@ them.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from django.contrib.auth.tokens import default_token_generator
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from PIL import Image, ImageDraw
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
@@ -110,8 +112,20 @@ def _witnesses(sam: User) -> None:
     witness_set_active(actor=sam, witness_id=retired.pk, active=False)
 
 
+def _photo_of_a_hall() -> bytes:
+    """A JPEG as a phone sends it: a view of an empty hall, with the camera's EXIF."""
+    image = Image.new("RGB", (1200, 800), (235, 225, 205))
+    ImageDraw.Draw(image).rectangle((100, 500, 1100, 700), fill=(120, 80, 50))
+    exif = Image.Exif()
+    exif[0x0110] = "Accessibility Camera"
+    output = io.BytesIO()
+    image.save(output, format="JPEG", exif=exif)
+    return output.getvalue()
+
+
 def _actions(statement: Statement) -> None:
-    """A forum held today and a re-publication planned, with a link, a figure and an Arabic text."""
+    """A forum held today, with a photo, and a re-publication planned, with a link, a figure and an
+    Arabic text."""
     reading_room = Organisation.objects.get(website_domain=DEMO_MEMBER_DOMAIN)
     today = timezone.localdate()
     action_record(
@@ -126,6 +140,7 @@ def _actions(statement: Statement) -> None:
             description_language="en",
             link="https://www.reading-room.example/forum",
             participants=60,
+            photo=_photo_of_a_hall(),
         ),
     )
     action_record(

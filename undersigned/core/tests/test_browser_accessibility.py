@@ -395,6 +395,7 @@ EXCLUDED: dict[str, str] = {
     "statements:feed": "an Atom feed",
     "signatures:challenge": "JSON (the proof-of-work challenge)",
     "organisations:logo": "an image",
+    "actions:photo": "an image (a photo of an action)",
     "organisations:member_sign_out": POST_ONLY,
     "ledger:head": "JSON",
     "ledger:export": "a download (JSON lines)",

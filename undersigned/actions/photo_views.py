@@ -1,6 +1,8 @@
 """Serving stored photos of actions. As for logos, a photo's address is the SHA-256 of its image, so
-what an address names never changes and browsers and proxies may keep it for a year without asking
-again. A photo an editor blurred or removed is deleted, and its address then answers "not found"."""
+what an address names never changes. Unlike a logo, a photo may have to disappear: an editor blurs
+or removes one that shows a face, and the old address then answers "not found". So browsers and
+caches (nginx's included) keep a photo for an hour at most and check its ETag after that, rather
+than for a year: a takedown reaches every reader within the hour."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from undersigned.actions.models import ActionPhoto
 from undersigned.organisations.logo_views import LOGO_NAME as SHA256_NAME
 
 
+PHOTO_MAX_AGE_SECONDS = 3600
+
+
 @require_safe
 def action_photo(request: HttpRequest, sha256: str) -> HttpResponse:
     # Anything that cannot be a name is refused before it reaches the database.
@@ -21,7 +26,7 @@ def action_photo(request: HttpRequest, sha256: str) -> HttpResponse:
     if image is None:
         raise Http404
     response = HttpResponse(bytes(image), content_type="image/webp")
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Cache-Control"] = f"public, max-age={PHOTO_MAX_AGE_SECONDS}"
     response.headers["ETag"] = f'"{sha256}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return get_conditional_response(request, etag=response.headers["ETag"], response=response) or response

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_safe
 from undersigned.actions.models import ActionPhoto
 from undersigned.organisations.logo_views import LOGO_NAME as SHA256_NAME
 
-
 PHOTO_MAX_AGE_SECONDS = 3600
 
 

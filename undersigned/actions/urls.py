@@ -1,9 +1,16 @@
 from django.urls import path
 
-from undersigned.actions import views
+from undersigned.actions import feeds, views
+from undersigned.core.public_pages import shared_cacheable
 
 app_name = "actions"
 urlpatterns = [
     path("statements/<slug:slug>/actions/", views.action_list, name="list"),
     path("statements/<slug:slug>/actions/report/", views.action_report_page, name="report"),
+    path(
+        "statements/<slug:slug>/actions/feed/<str:language>.atom",
+        shared_cacheable(feeds.StatementActionFeed()),
+        name="feed",
+    ),
+    path("feeds/<slug:body>/actions/<str:language>.atom", shared_cacheable(feeds.BodyActionFeed()), name="body_feed"),
 ]

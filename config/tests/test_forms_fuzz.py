@@ -1348,6 +1348,8 @@ PAGES = [
     PageCase("statements:feed", lambda world: reverse("statements:feed", args=["public-libraries", "en"]), examples=40),
     PageCase("signatures:list", _slugged("signatures:list"), examples=120, params=("older", "newer")),
     PageCase("actions:list", _slugged("actions:list"), examples=60, params=("country", "page")),
+    PageCase("actions:feed", _slugged("actions:feed", "en"), examples=30),
+    PageCase("actions:body_feed", lambda world: reverse("actions:body_feed", args=["all", "en"]), examples=30),
     PageCase("signatures:challenge", lambda world: reverse("signatures:challenge"), examples=20),
     PageCase(
         "signatures:thanks",

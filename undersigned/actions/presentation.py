@@ -91,8 +91,11 @@ class StatementActions:
 def statement_actions(statement_id: int) -> StatementActions:
     """The statement page's line on actions: "N actions in M countries"."""
     summary = action_summary(statement_id)
-    actions = ngettext("%(count)d action", "%(count)d actions", summary.actions) % {"count": summary.actions}
-    countries = ngettext("%(count)d country", "%(count)d countries", summary.countries) % {"count": summary.countries}
-    return StatementActions(
-        total=summary.actions, text=_("%(actions)s in %(countries)s") % {"actions": actions, "countries": countries}
-    )
+    return StatementActions(total=summary.actions, text=actions_in_countries(summary.actions, summary.countries))
+
+
+def actions_in_countries(actions: int, countries: int) -> str:
+    """The line "N actions in M countries", in the active language."""
+    actions_text = ngettext("%(count)d action", "%(count)d actions", actions) % {"count": actions}
+    countries_text = ngettext("%(count)d country", "%(count)d countries", countries) % {"count": countries}
+    return _("%(actions)s in %(countries)s") % {"actions": actions_text, "countries": countries_text}

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Coalesce
 from django_countries import countries
 
 from undersigned.accounts.models import User
 from undersigned.actions.models import SolidarityAction
 from undersigned.core.caching import CACHE_ERRORS, cached
 from undersigned.permissions.roles import Capability, commissions_where
+from undersigned.statements.models import Statement
 
 # The statement page reads the count from the cache; a report that is published at once forgets it.
 SUMMARY_CACHE_SECONDS = 30
@@ -84,6 +86,49 @@ def actions_for_list(statement_id: int, *, country: str | None = None) -> QueryS
     if country:
         actions = actions.filter(country=country)
     return actions
+
+
+@dataclass(frozen=True)
+class ActionCounts:
+    """Approved actions by kind (largest first) and how many countries they were in."""
+
+    total: int
+    countries: int
+    by_kind: list[tuple[str, int]]
+
+
+def action_counts(statement_id: int) -> ActionCounts:
+    """Read now, uncached: for the API and the signed statement, which read inside one snapshot."""
+    rows = list(approved_actions(statement_id).values("kind", "country").annotate(actions=Count("pk")).order_by())
+    by_kind: dict[str, int] = {}
+    for row in rows:
+        by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + int(row["actions"])
+    return ActionCounts(
+        total=sum(by_kind.values()),
+        countries=len({row["country"] for row in rows}),
+        by_kind=sorted(by_kind.items(), key=lambda item: (-item[1], item[0])),
+    )
+
+
+def actions_for_feed(
+    *, statement_id: int | None = None, commission_slug: str | None = None
+) -> QuerySet[SolidarityAction]:
+    """Approved actions of public statements, the latest published first: of one statement, or of
+    one issuing body's statements ("federation" for the federation's own, None for all)."""
+    actions = SolidarityAction.objects.filter(
+        status=SolidarityAction.Status.APPROVED,
+        statement__status__in=[Statement.Status.PUBLISHED, Statement.Status.CLOSED],
+    )
+    if statement_id is not None:
+        actions = actions.filter(statement_id=statement_id)
+    if commission_slug == "federation":
+        actions = actions.filter(statement__commission__isnull=True)
+    elif commission_slug:
+        actions = actions.filter(statement__commission__slug=commission_slug)
+    published = Coalesce("reviewed_at", "created_at")
+    return (
+        actions.select_related("organisation", "statement").annotate(published=published).order_by("-published", "-pk")
+    )
 
 
 def is_planned(action: SolidarityAction, today: dt.date) -> bool:

@@ -16,7 +16,7 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import HttpError, ValidationError
 
 from undersigned.api.errors import error_response, status_response
-from undersigned.api.routers import log, signatures, staff, statements
+from undersigned.api.routers import actions, log, signatures, staff, statements
 from undersigned.core import ratelimit
 from undersigned.core.exceptions import DomainError
 from undersigned.core.ratelimit import RULES
@@ -36,6 +36,7 @@ api = NinjaAPI(
 )
 api.add_router("/statements", statements.router)
 api.add_router("/statements", signatures.router)
+api.add_router("/statements", actions.router)
 api.add_router("/staff", staff.router)
 api.add_router("/log", log.router)
 

@@ -205,3 +205,40 @@ class SignOnIn(Schema):
     consent: bool = Field(description="Must be true: the organisation's name is published under the statement.")
     revision: int = Field(ge=1, le=MAX_ID, description="`revision_id` of the text the contact read.")
     started: str = Field(description="`sign_on_form.started` from the statement.")
+
+
+# A name for the type that a field called ``date`` does not hide.
+Day = date
+
+
+class SolidarityAction(Schema):
+    kind: str = Field(
+        description="`rally`, `vigil`, `forum`, `republication`, `translation`, `officials`, `media` or `other`."
+    )
+    kind_label: str = Field(description="The kind's name, in the language of `Accept-Language`.")
+    date: Day = Field(description="The day of the action (past, or planned).")
+    state: str = Field(description="`planned` (dated after today) or `held`.")
+    city: str
+    country: str = Field(description="ISO 3166 country code.")
+    organisation: str = Field(description="The name of the organisation that reported it.")
+    description: str = Field(description="The organisation's own words.")
+    language: str = Field(description="Language code of `description`; empty when not known.")
+    link: str = Field(description="An http(s) address on another site about the action; empty when none.")
+    participants: int | None = Field(description="How many took part: the organisation's own figure, if given.")
+
+
+class SolidarityActionPage(Schema):
+    items: list[SolidarityAction]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class KindCount(Schema):
+    kind: str
+    label: str = Field(description="The kind's name, in the language of `Accept-Language`.")
+    count: int
+
+
+class SolidarityActionCounts(Schema):
+    total: int = Field(description="Approved actions. Not part of the signature count.")
+    countries: int = Field(description="Countries with at least one approved action.")
+    by_kind: list[KindCount] = Field(description="Approved actions by kind, largest first.")

@@ -1,5 +1,5 @@
 """Neutral demo content: a federation, two commissions, two staff accounts, three statements and
-four member organisations, three of which endorse a statement.
+four member organisations, three of which endorse a statement and report what they did for it.
 
 Loading is idempotent: what exists already is left exactly as it is, so a demo site that someone
 has edited keeps their edits.
@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.services import REPORTABLE_STATUSES, ActionInput, action_record
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.commissions.services import CommissionTextInput, commission_create, commission_member_add
 from undersigned.core.crypto import new_identity
@@ -199,6 +202,7 @@ def demo_load() -> list[DemoAccount]:
     if not CommissionMembership.objects.filter(commission=libraries, user=editor).exists():
         commission_member_add(actor=None, commission=libraries, user=editor, role=CommissionMembership.Role.EDITOR)
     _load_demo_organisations()
+    _load_demo_actions()
     return accounts
 
 
@@ -281,6 +285,70 @@ def _load_demo_organisations() -> None:
         language="en",
     )
     sign_on_confirm(sign_on_id=pending.pk, statement_id=statement.pk)
+
+
+# organisation, kind, days from the day of loading (later: planned), city, country, language,
+# description, link
+DEMO_ACTIONS = [
+    (
+        "Friends of the Reading Room",
+        "other",
+        0,
+        "Lyon",
+        "FR",
+        "fr",
+        "Lecture publique de la déclaration dans la salle de lecture, suivie d’un échange avec le public.",
+        "",
+    ),
+    (
+        "Neighbourhood Libraries Network",
+        "republication",
+        0,
+        "Valencia",
+        "ES",
+        "es",
+        "Publicamos la declaración en nuestro boletín y en los tablones de las bibliotecas del barrio.",
+        "https://libraries-network.example/boletin",
+    ),
+    (
+        "Community Study Circles",
+        "forum",
+        14,
+        "Rabat",
+        "MA",
+        "en",
+        "A public forum on library opening hours with students, library staff and neighbours.",
+        "",
+    ),
+]
+
+
+def _load_demo_actions() -> None:
+    """Three approved actions of member organisations for the open library statement (the library
+    commission publishes its members' reports at once)."""
+    statement = Statement.objects.filter(slug="library-opening-hours").select_related("commission").first()
+    if statement is None or statement.status not in REPORTABLE_STATUSES:
+        return
+    if SolidarityAction.objects.filter(statement=statement).exists():
+        return
+    today = timezone.localdate()
+    for name, kind, days, city, country, language, description, link in DEMO_ACTIONS:
+        organisation = Organisation.objects.filter(name=name, is_member=True).first()
+        if organisation is None:  # removed by hand on this demo site
+            continue
+        action_record(
+            statement=statement,
+            organisation=organisation,
+            data=ActionInput(
+                kind=kind,
+                date=today + timedelta(days=days),
+                city=city,
+                country=country,
+                description=description,
+                description_language=language,
+                link=link,
+            ),
+        )
 
 
 DEMO_STATEMENTS = {

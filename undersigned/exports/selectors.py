@@ -23,6 +23,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import override
 from django_countries import countries
 
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.presentation import actions_in_countries
+from undersigned.actions.selectors import action_counts
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.chain import GENESIS
@@ -65,6 +68,14 @@ class LedgerHead:
 
 
 @dataclass(frozen=True)
+class ActionsSummary:
+    """The statement's approved solidarity actions, counted apart from its signatures."""
+
+    text: str  # "N actions in M countries"
+    by_kind: list[tuple[str, int]]  # the kind's name in the statement's language, and its count
+
+
+@dataclass(frozen=True)
 class SignedStatement:
     """Everything the signed statement shows, read in one snapshot (see ``signed_statement``)."""
 
@@ -97,6 +108,7 @@ class SignedStatement:
     statement_url: str
     transparency_url: str
     read_at: datetime
+    actions: ActionsSummary | None = None  # None when the statement has no approved action
 
     @property
     def hidden_names(self) -> int:
@@ -131,7 +143,8 @@ def counts_key(*, statement_id: int, language: str) -> str:
     Every change to a count, and every delivery, writes a pending ledger event in the transaction
     of the change; sealing turns pending events into entries and moves the head. So the head's seq
     and hash with the newest pending event's id name the counts (and the names behind them);
-    the published revision names the text, and the purge date the names that a purge erased.
+    the published revision names the text, and the purge date the names that a purge erased. The
+    approved solidarity actions are not in the ledger: their counts by kind and country are read.
     """
     head = head_of(statement_id)
     pending = PendingEvent.objects.filter(statement_id=statement_id).aggregate(last=Max("pk"))["last"] or 0
@@ -149,6 +162,7 @@ def counts_key(*, statement_id: int, language: str) -> str:
         str(state[0] if state else ""),
         str(state[1] if state else ""),
         str(federation_identity().version or ""),
+        repr(action_counts(statement_id)),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -207,6 +221,7 @@ def signed_statement_streamed(*, statement: Statement, language: str) -> Iterato
                 .iterator(chunk_size=NAMES_CHUNK)
             )
             deliveries = deliveries_of(statement.pk)
+            actions = _actions_summary(statement.pk)
             by_country = sorted(
                 (
                     CountryCount(code=code, name=str(countries.name(code)) or code, count=count)
@@ -253,6 +268,7 @@ def signed_statement_streamed(*, statement: Statement, language: str) -> Iterato
                 statement_url=site + reverse("statements:read", args=[statement.slug]),
                 transparency_url=site + reverse("ledger:transparency", args=[statement.slug]),
                 read_at=read_at,
+                actions=actions,
             )
             yield StreamedStatement(data=data, stream=names)
 
@@ -279,6 +295,17 @@ class StreamedStatement:
     def hidden_names(self) -> int:
         """The signers counted but not named: once ``names()`` has been read to its end."""
         return max(self.data.signatures - self.read, 0)
+
+
+def _actions_summary(statement_id: int) -> ActionsSummary | None:
+    """In the active language (the caller's ``override``)."""
+    counts = action_counts(statement_id)
+    if not counts.total:
+        return None
+    return ActionsSummary(
+        text=actions_in_countries(counts.total, counts.countries),
+        by_kind=[(str(SolidarityAction.Kind(kind).label), count) for kind, count in counts.by_kind],
+    )
 
 
 def _organisation_groups(statement_id: int) -> list[CountryGroup]:

@@ -3,12 +3,12 @@
 application on the test database, must answer within its own schema: no 500, no undocumented
 status, no body, header or content type the schema does not promise.
 
-The database holds a few published statements (one closed, one translated, one with signatures and
-a sign-on), and every operation with a ``slug`` also runs on their slugs, so the reads answer with
-real data and not only 404s. Generated sign POSTs would all stop at the form timer, so some carry a
-valid timer and a real revision, and some valid fields but one or two: they reach every rule behind
-(fields, 409, 410, rate limits) and are accepted (202). The cases actually run are counted, so the
-number cannot drop silently below what the README reports."""
+The database holds a few published statements (one closed, one translated, one with signatures, a
+sign-on and a solidarity action), and every operation with a ``slug`` also runs on their slugs, so
+the reads answer with real data and not only 404s. Generated sign POSTs would all stop at the form
+timer, so some carry a valid timer and a real revision, and some valid fields but one or two: they
+reach every rule behind (fields, 409, 410, rate limits) and are accepted (202). The cases actually
+run are counted, so the number cannot drop silently below what the README reports."""
 
 from __future__ import annotations
 
@@ -38,10 +38,12 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
+from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.api.models import Scope
 from undersigned.api.services import token_create
 from undersigned.api.tests.conftest import approved_sign_on, confirmed_signature
 from undersigned.organisations.services.sign_ons import SIGN_ON_FORM_TIMER
+from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tests.conftest import build_open_statement
@@ -76,6 +78,7 @@ def revisions(libraries, mobility) -> dict[str, int]:
     confirmed_signature(signed, "ana@example.org", "FR")
     confirmed_signature(signed, "ben@example.org", "DE", name="Ben Braun")
     approved_sign_on(signed, "Neighbourhood Readers", "ES")
+    SolidarityActionFactory(statement=signed, organisation=member_organisation(), participants=30)
     translated = published_statement(mobility, slug="safe-streets", translations=("fr", "ar"))
     closed = published_statement(mobility, slug="closed-consultation", translations=())
     statement_close(actor=None, statement=closed)

@@ -393,6 +393,8 @@ EXCLUDED: dict[str, str] = {
     "statements:badge_html_in": "a fragment of HTML for member sites to put in their own pages, not a document",
     "statements:revision_canonical": "JSON",
     "statements:feed": "an Atom feed",
+    "actions:feed": "an Atom feed",
+    "actions:body_feed": "an Atom feed",
     "signatures:challenge": "JSON (the proof-of-work challenge)",
     "organisations:logo": "an image",
     "actions:photo": "an image (a photo of an action)",

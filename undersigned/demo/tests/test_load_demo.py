@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from undersigned.accounts.models import User
+from undersigned.actions.models import SolidarityAction
 from undersigned.commissions.models import Commission, CommissionMembership, CommissionText
 from undersigned.federation.models import Federation, FederationText
 
@@ -20,6 +21,9 @@ def snapshot():
         "commissions": list(Commission.objects.values_list("slug", flat=True)),
         "commission_texts": list(CommissionText.objects.order_by("id").values_list("language", "name", "mandate")),
         "memberships": list(CommissionMembership.objects.values_list("user__email", "commission__slug", "role")),
+        "actions": list(
+            SolidarityAction.objects.order_by("pk").values_list("organisation__name", "kind", "status", "description")
+        ),
     }
 
 
@@ -32,6 +36,11 @@ def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
     assert "editor@example.org" in printed
     assert len(first["commissions"]) == 2
     assert {language for language, _name in first["federation_texts"]} == {code for code, _ in settings.LANGUAGES}
+    assert sorted((kind, status) for _name, kind, status, _text in first["actions"]) == [
+        ("forum", "approved"),
+        ("other", "approved"),
+        ("republication", "approved"),
+    ]
 
     call_command("load_demo")
     assert snapshot() == first

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_tasks_db.models import DBTaskResult
 
+from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.exports import services
 from undersigned.exports.models import SignedStatementFile
 from undersigned.exports.services import pdf_language, signed_statement_pdf_bytes
@@ -18,6 +19,7 @@ from undersigned.exports.tests.builders import bulk_sign_ons, bulk_signatures, s
 from undersigned.exports.tests.conftest import SLUG, pdf_info, pdf_text, qr_codes
 from undersigned.ledger.selectors import deliveries_of
 from undersigned.ledger.services import record_event, seal_pending
+from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.signatures.tests.conftest import sign
 from undersigned.statements.models import Statement
 
@@ -315,3 +317,22 @@ def test_thousands_of_names_stream_in_order_with_the_hidden_count_after_them(cli
     assert document["signatures"]["total"] == 2504 and document["signatures"]["hidden_names"] == 250 + 1
     assert [row["name"] for row in rows if row["kind"] == "public_name"][: len(shown)] == shown
     assert next(row for row in rows if row["kind"] == "hidden_names")["count"] == "251"
+
+
+def test_the_pdf_sums_up_approved_actions_apart_from_the_signatures(client, signed, tmp_path):
+    before = one_line(pdf_text(client.get(PDF_URL, {"language": "en"}).content, tmp_path))
+    assert "Solidarity actions" not in before
+    member = member_organisation()
+    for kind, country in [("forum", "FR"), ("forum", "ES"), ("republication", "FR")]:
+        SolidarityActionFactory(statement=signed.statement, organisation=member, kind=kind, country=country)
+    SolidarityActionFactory(statement=signed.statement, organisation=member, kind="rally", status="awaiting")
+
+    text = one_line(pdf_text(client.get(PDF_URL, {"language": "en"}).content, tmp_path))
+    assert "3 actions in 2 countries" in text
+    assert "Public forum or meeting: 2" in text and "Re-publication of the statement: 1" in text
+    assert "Rally" not in text
+    assert "they are not part of the signature count" in text
+    assert "4 signatures · 2 organisations" in text  # the counts of signatures are the same
+
+    french = one_line(pdf_text(client.get(PDF_URL, {"language": "fr"}).content, tmp_path))
+    assert "3 actions dans 2 pays" in french

@@ -1,0 +1,87 @@
+"""The API's reads of a statement's solidarity actions."""
+
+from __future__ import annotations
+
+import pytest
+
+from undersigned.actions.tests.conftest import days_from_today
+from undersigned.actions.tests.factories import SolidarityActionFactory
+from undersigned.api.tests.conftest import api_url
+from undersigned.organisations.tests.conftest import member_organisation
+from undersigned.signatures.tests.conftest import build_open_statement
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def statement(libraries):
+    return build_open_statement(libraries).statement
+
+
+def test_the_api_lists_approved_actions_with_their_details(client, statement):
+    member = member_organisation()
+    SolidarityActionFactory(
+        statement=statement,
+        organisation=member,
+        kind="vigil",
+        date=days_from_today(-2),
+        city="Lyon",
+        description="Une veillée.",
+        description_language="fr",
+        link="https://www.reading-room.example/vigil",
+        participants=40,
+    )
+    SolidarityActionFactory(statement=statement, organisation=member, kind="forum", date=days_from_today(9))
+    SolidarityActionFactory(statement=statement, organisation=member, status="awaiting", description="Not yet.")
+
+    body = client.get(api_url(statement, "/actions"), headers={"accept-language": "fr"}).json()
+    assert body["next_cursor"] is None
+    planned, held = body["items"]
+    assert (planned["kind"], planned["state"]) == ("forum", "planned")
+    assert held == {
+        "kind": "vigil",
+        "kind_label": "Veillée",
+        "date": days_from_today(-2).isoformat(),
+        "state": "held",
+        "city": "Lyon",
+        "country": "FR",
+        "organisation": member.name,
+        "description": "Une veillée.",
+        "language": "fr",
+        "link": "https://www.reading-room.example/vigil",
+        "participants": 40,
+    }
+
+
+def test_the_actions_are_paged_by_cursor_without_gaps_or_repeats(client, statement):
+    member = member_organisation()
+    dates = [days_from_today(-(index % 3)) for index in range(7)]
+    for day in dates:
+        SolidarityActionFactory(statement=statement, organisation=member, date=day)
+    seen, cursor = [], ""
+    while True:
+        body = client.get(api_url(statement, "/actions"), {"limit": 3, "cursor": cursor}).json()
+        seen += [item["date"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted((day.isoformat() for day in dates), reverse=True)
+    assert client.get(api_url(statement, "/actions"), {"cursor": "forged"}).status_code == 400
+
+
+def test_the_counts_of_actions_by_country_and_kind(client, statement):
+    member = member_organisation()
+    SolidarityActionFactory(statement=statement, organisation=member, kind="forum", country="FR")
+    SolidarityActionFactory(statement=statement, organisation=member, kind="forum", country="ES")
+    SolidarityActionFactory(statement=statement, organisation=member, kind="rally", country="FR")
+    SolidarityActionFactory(statement=statement, organisation=member, kind="rally", status="withdrawn")
+    body = client.get(api_url(statement, "/actions/counts")).json()
+    assert body == {
+        "total": 3,
+        "countries": 2,
+        "by_kind": [
+            {"kind": "forum", "label": "Public forum or meeting", "count": 2},
+            {"kind": "rally", "label": "Rally", "count": 1},
+        ],
+    }
+    assert client.get("/api/v1/statements/nothing-here/actions/counts").status_code == 404

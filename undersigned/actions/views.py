@@ -24,8 +24,8 @@ from undersigned.core.public_pages import shared_cacheable
 from undersigned.organisations.member_session import signed_in_member_email
 from undersigned.organisations.services.members import member_organisations_for
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.presentation import reader_language_preferences
-from undersigned.statements.selectors import choose_text, published_texts, statement_for_reading
+from undersigned.statements.presentation import text_for_reader
+from undersigned.statements.selectors import statement_for_reading
 
 PAGE_SIZE = 50
 
@@ -35,11 +35,7 @@ def _statement_and_revision_or_404(request: HttpRequest, slug: str) -> tuple[Sta
         statement = statement_for_reading(slug=slug)
     except DomainError:
         raise Http404 from None
-    chosen = choose_text(
-        published_texts(statement),
-        original_language=statement.original_language,
-        preferences=reader_language_preferences(request),
-    )
+    chosen = text_for_reader(request, statement)
     if chosen is None:
         raise Http404
     return statement, chosen.revision

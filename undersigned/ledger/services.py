@@ -129,10 +129,11 @@ def seal_pending(*, batch: int = SEAL_BATCH) -> SealingOutcome:
 
 
 def _witnesses_behind() -> bool:
-    from undersigned.ledger.models import LogCheckpoint, LogWitness
+    from undersigned.ledger.log_selectors import newest_checkpoint
+    from undersigned.ledger.models import LogWitness
 
-    newest = LogCheckpoint.objects.order_by("-pk").values_list("size", flat=True).first()
-    return newest is not None and LogWitness.objects.filter(active=True, known_size__lt=newest).exists()
+    newest = newest_checkpoint()
+    return newest is not None and LogWitness.objects.filter(active=True, known_size__lt=newest.size).exists()
 
 
 def _chain(statement_id: int, events: list[PendingEvent]) -> list[tuple[LedgerEntry, dict[str, Any]]]:

@@ -63,6 +63,13 @@ def log_verifiers() -> list[tlog.Verifier]:
     return [signer.verifier for signer in log_signers()]
 
 
+def log_url() -> str:
+    """The log's URL prefix (C2SP tlog-tiles): the checkpoint and the tiles are under it."""
+    from django.urls import reverse
+
+    return settings.SITE_URL.rstrip("/") + reverse("ledger:log_checkpoint").removesuffix("checkpoint")
+
+
 def log_origin() -> str | None:
     signers = log_signers()
     return signers[0].name if signers else None

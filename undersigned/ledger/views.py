@@ -9,7 +9,6 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -100,7 +99,7 @@ def site_log_summary(request: HttpRequest) -> SiteLogSummary:
         verifiers=site_log.log_verifiers(),
         checkpoint=published_checkpoint(),
         witnesses=list(LogWitness.objects.filter(active=True).order_by("name")),
-        url=settings.SITE_URL.rstrip("/") + reverse("ledger:log_checkpoint").removesuffix("checkpoint"),
+        url=site_log.log_url(),
     )
 
 

@@ -41,7 +41,7 @@ from undersigned.organisations.tokens import (
     SignOnRef,
 )
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.presentation import reader_language_preferences
+from undersigned.statements.presentation import reader_language_preferences, text_for_reader
 from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts
 
 # Anything larger than a logo and the form's fields is refused before the body is read.
@@ -52,11 +52,7 @@ def _statement_and_revision_or_404(request: HttpRequest, slug: str) -> tuple[Sta
     statement = Statement.objects.select_related("commission").filter(slug=slug, status__in=PUBLIC_STATUSES).first()
     if statement is None:
         raise Http404
-    chosen = choose_text(
-        published_texts(statement),
-        original_language=statement.original_language,
-        preferences=reader_language_preferences(request),
-    )
+    chosen = text_for_reader(request, statement)
     if chosen is None:
         raise Http404
     return statement, chosen.revision

@@ -20,7 +20,7 @@ from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
 from undersigned.core.network import network_hash
 from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
-from undersigned.ledger.log_selectors import logged_events_of
+from undersigned.ledger.log_selectors import logged_events_of, newest_checkpoint
 from undersigned.ledger.views import receipt_response
 from undersigned.privacy.forms import DataLinkForm, EraseForm
 from undersigned.privacy.selectors import WITHDRAWABLE, records_as_data, records_held
@@ -88,10 +88,12 @@ def _records_page(
 ) -> HttpResponse:
     records = records_held(ref)
     # Each event the public log holds of a signature or sign-on has a receipt to download.
+    published = newest_checkpoint()
+    up_to = published.size if published is not None else 0
     for signature in records.signatures:
-        signature.logged_events = logged_events_of(signature.statement_id, signature.public_id)  # type: ignore[attr-defined]
+        signature.logged_events = logged_events_of(signature.statement_id, signature.public_id, up_to=up_to)  # type: ignore[attr-defined]
     for sign_on in records.sign_ons:
-        sign_on.logged_events = logged_events_of(sign_on.statement_id, sign_on.public_id)  # type: ignore[attr-defined]
+        sign_on.logged_events = logged_events_of(sign_on.statement_id, sign_on.public_id, up_to=up_to)  # type: ignore[attr-defined]
     return render(
         request,
         "privacy/records.html",

@@ -33,8 +33,8 @@ from undersigned.signatures.services import (
 from undersigned.signatures.tallies import tally_for_statement
 from undersigned.signatures.tokens import CONFIRM_LINK, WITHDRAW_LINK, SignatureRef, withdraw_token
 from undersigned.statements.models import Revision, Statement
-from undersigned.statements.presentation import reader_language_preferences
-from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts, statement_for_reading
+from undersigned.statements.presentation import text_for_reader
+from undersigned.statements.selectors import PUBLIC_STATUSES, statement_for_reading
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -49,11 +49,7 @@ def _answer(
     if _wants_fragment(request):
         return render(request, f"signatures/includes/{template}", context, status=status)
     # The page's heading is the statement's title, in the text the reader reads.
-    chosen = choose_text(
-        published_texts(statement),
-        original_language=statement.original_language,
-        preferences=reader_language_preferences(request),
-    )
+    chosen = text_for_reader(request, statement)
     page_context = {
         **context,
         "fragment": f"signatures/includes/{template}",

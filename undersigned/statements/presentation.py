@@ -22,6 +22,15 @@ from undersigned.statements.rendering import render_markdown, render_revision_bo
 from undersigned.statements.selectors import PublishedText, choose_text, published_texts
 
 
+def text_for_reader(request: HttpRequest, statement: Statement) -> PublishedText | None:
+    """The statement's published text this reader reads first (None when it has none)."""
+    return choose_text(
+        published_texts(statement),
+        original_language=statement.original_language,
+        preferences=reader_language_preferences(request),
+    )
+
+
 def reader_language_preferences(request: HttpRequest) -> list[str]:
     """Which text to show first: the switcher's choice, then the browser's Accept-Language (any
     language, not only the interface's), then the interface language the site fell back to."""

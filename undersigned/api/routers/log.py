@@ -7,9 +7,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -55,7 +53,7 @@ def log_description(request: HttpRequest) -> dict[str, Any]:
     return {
         "origin": site_log.log_origin(),
         "public_keys": [verifier.vkey for verifier in site_log.log_verifiers()],
-        "tiles": settings.SITE_URL.rstrip("/") + reverse("ledger:log_checkpoint").removesuffix("checkpoint"),
+        "tiles": site_log.log_url(),
         "checkpoint": None
         if published is None
         else {

@@ -10,8 +10,8 @@ from django_countries import countries
 
 from undersigned.actions.models import DESCRIPTION_LIMIT, SolidarityAction
 from undersigned.actions.photos import MAX_PHOTO_BYTES
-from undersigned.actions.services import ActionInput
-from undersigned.core.forms import CodeSelect, known_country, no_control_characters
+from undersigned.actions.services import ActionInput, ReporterInput
+from undersigned.core.forms import CodeSelect, CompleteEmailField, known_country, no_control_characters
 from undersigned.core.languages import content_language_choices
 from undersigned.organisations.models import Organisation
 
@@ -30,11 +30,11 @@ def no_control_characters_but_lines(value: str) -> None:
         raise forms.ValidationError(_("Remove the invisible control characters from this field."))
 
 
-class ActionReportForm(forms.Form):
-    """A member organisation's report of an action. The rules on the values (the dates allowed, the
-    link's scheme, the limits) are the service's, whose messages the view puts on the fields."""
+class ActionFieldsForm(forms.Form):
+    """What an action is, as both ways of reporting ask it. The rules on the values (the dates
+    allowed, the link's scheme, the limits) are the service's, whose messages the view puts on the
+    fields."""
 
-    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
     kind = forms.ChoiceField(label=_("Kind of action"))
     date = forms.DateField(
         label=_("Date"),
@@ -74,11 +74,8 @@ class ActionReportForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
-    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.TypedChoiceField, self.fields["organisation"]).choices = [
-            (organisation.pk, organisation.name) for organisation in organisations
-        ]
         cast(forms.ChoiceField, self.fields["kind"]).choices = [
             ("", _("Choose a kind")),
             *SolidarityAction.Kind.choices,
@@ -100,6 +97,59 @@ class ActionReportForm(forms.Form):
             link=data["link"] or "",
             participants=data["participants"],
             photo=_upload_bytes(data["photo"]),
+        )
+
+
+class ActionReportForm(ActionFieldsForm):
+    """A member organisation's report of an action, by its signed-in contact."""
+
+    organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
+    field_order = ["organisation"]
+
+    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["organisation"]).choices = [
+            (organisation.pk, organisation.name) for organisation in organisations
+        ]
+
+
+class ActionOpenReportForm(ActionFieldsForm):
+    """The report of an organisation that is not a member: the organisation and its contact, then
+    the action. Names are checked by the service (``check_name``), whose messages the view shows."""
+
+    organisation_name = forms.CharField(label=_("Organisation's name"), max_length=200)
+    organisation_website = forms.CharField(
+        label=_("Organisation's website (optional)"),
+        max_length=300,
+        required=False,
+        widget=forms.URLInput(attrs={"dir": "ltr", "autocomplete": "url"}),
+    )
+    contact_name = forms.CharField(label=_("Contact person's name"), max_length=200)
+    contact_role = forms.CharField(label=_("Their role in the organisation (optional)"), max_length=120, required=False)
+    contact_email = CompleteEmailField(
+        label=_("Contact email address"),
+        max_length=254,
+        help_text=_("We send the confirmation link here. It is never shown and never shared."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
+    )
+    started = forms.CharField(widget=forms.HiddenInput)
+    # Hidden from people, filled in by simple bots.
+    fax = forms.CharField(required=False, label=_("Leave this empty"))
+    field_order = ["organisation_name", "organisation_website", "contact_name", "contact_role", "contact_email"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("organisation_name", "organisation_website", "contact_name", "contact_role"):
+            self.fields[name].validators.append(no_control_characters)
+
+    def reporter_input(self) -> ReporterInput:
+        data = self.cleaned_data
+        return ReporterInput(
+            organisation_name=data["organisation_name"],
+            organisation_website=data["organisation_website"] or "",
+            contact_name=data["contact_name"],
+            contact_role=data["contact_role"] or "",
+            contact_email=data["contact_email"],
         )
 
 

@@ -4,6 +4,11 @@ beside the statement, and never counted as signatures.
 
 An action may have a photo: an ``ActionPhoto``, the image as the server re-encoded it (no metadata),
 stored as organisations' logos are and named by its hash.
+
+An organisation that is not a member reports through a public form, as it would sign on: its name
+and website are copied onto the action as given, its contact confirms by email, and the editors
+always review it. The contact's name, role and address are sealed to the issuing body's trustees;
+the server keeps the address, encrypted with its own key, only until the outcome is mailed.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from django_countries.fields import CountryField
 
 from undersigned.core.public_ids import new_public_id
 from undersigned.organisations.models import Organisation
+from undersigned.sealing.models import SEALED_TO_LENGTH
 from undersigned.statements.models import Statement
 
 DESCRIPTION_LIMIT = 1000
@@ -50,6 +56,7 @@ class SolidarityAction(models.Model):
         OTHER = "other", _("Other action")
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the contact's confirmation")
         AWAITING_MODERATION = "awaiting", _("Waiting for review")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
@@ -57,9 +64,18 @@ class SolidarityAction(models.Model):
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="solidarity_actions")
     public_id = models.CharField(max_length=20, unique=True, default=new_public_id)
+    # The member organisation that reported it; empty for an organisation that is not a member,
+    # whose name and website are then the ones it gave.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="solidarity_actions", verbose_name=_("organisation")
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="solidarity_actions",
+        verbose_name=_("organisation"),
     )
+    organisation_name = models.CharField(_("organisation's name"), max_length=200, blank=True)
+    organisation_website = models.URLField(_("website"), max_length=300, blank=True)
     kind = models.CharField(_("kind of action"), max_length=16, choices=Kind.choices)
     date = models.DateField(_("date"))
     city = models.CharField(_("city or town"), max_length=120)
@@ -81,12 +97,25 @@ class SolidarityAction(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=500, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Of a report by an organisation that is not a member (empty for members' reports): its
+    # contact, sealed; the keyed hash that finds the contact's records; the address kept, encrypted,
+    # for the mails until the editors have decided.
+    contact_email_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    sealed_contact = models.BinaryField(blank=True, default=b"")
+    sealed_to = models.CharField(max_length=SEALED_TO_LENGTH, blank=True)
+    notice_address = models.BinaryField(blank=True, default=b"")
+    # The language the contact wrote in, for the mails.
+    language = models.CharField(max_length=16, blank=True)
+    network_hash = models.CharField(max_length=64, blank=True)
+    mails_sent = models.PositiveSmallIntegerField(default=0)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("solidarity action")
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["awaiting", "approved", "rejected", "withdrawn"]),
+                condition=Q(status__in=["pending", "awaiting", "approved", "rejected", "withdrawn"]),
                 name="solidarity_action_status_known",
             ),
             models.CheckConstraint(
@@ -108,6 +137,10 @@ class SolidarityAction(models.Model):
                 condition=Q(link="") | Q(link__startswith="http://") | Q(link__startswith="https://"),
                 name="solidarity_action_link_is_http",
             ),
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | ~Q(organisation_name=""),
+                name="solidarity_action_names_its_organisation",
+            ),
         ]
         indexes = [
             models.Index(fields=["statement", "status", "date"], name="solidarity_action_public_list"),
@@ -116,3 +149,12 @@ class SolidarityAction(models.Model):
 
     def __str__(self) -> str:
         return f"action {self.pk} ({self.kind}, {self.status}) for statement {self.statement_id}"
+
+    @property
+    def organisation_shown(self) -> str:
+        """The organisation's name as the pages show it: the directory's for a member, else the one given."""
+        return self.organisation.name if self.organisation is not None else self.organisation_name
+
+    @property
+    def by_member(self) -> bool:
+        return self.organisation_id is not None

@@ -49,7 +49,7 @@ class PublicAction:
 def public_actions(actions: list[SolidarityAction], *, today: dt.date, language: str) -> list[PublicAction]:
     return [
         PublicAction(
-            organisation=action.organisation.name,
+            organisation=action.organisation_shown,
             kind=str(SolidarityAction.Kind(action.kind).label),
             date=action.date,
             date_label=long_date(action.date, language),

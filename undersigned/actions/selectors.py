@@ -131,6 +131,16 @@ def actions_for_feed(
     )
 
 
+def actions_of_organisations(organisation_ids: list[int]) -> list[SolidarityAction]:
+    """The actions these organisations reported, newest report first, whatever their state (a
+    member's contact sees what waits, what is shown and what was withdrawn)."""
+    return list(
+        SolidarityAction.objects.filter(organisation_id__in=organisation_ids)
+        .select_related("statement", "organisation")
+        .order_by("-created_at", "-pk")[:QUEUE_LIMIT]
+    )
+
+
 def is_planned(action: SolidarityAction, today: dt.date) -> bool:
     """A planned action is one dated after today; it reads as held from its day on."""
     return action.date > today

@@ -67,6 +67,12 @@ RULES: dict[str, Rule] = {
     "sign.form_token": Rule(3, HOUR, OPEN, _("signatures accepted with one drawn sign form from one network")),
     "sign_on.network.statement": Rule(30, 10 * MINUTE, OPEN, _("sign-on requests from one network to one statement")),
     "sign_on.network": Rule(120, 10 * MINUTE, OPEN, _("sign-on requests from one network to any statement")),
+    "action_report.network.statement": Rule(
+        10, HOUR, OPEN, _("reports of actions from one network to one statement, by organisations not members")
+    ),
+    "action_report.network": Rule(
+        30, HOUR, OPEN, _("reports of actions from one network to any statement, by organisations not members")
+    ),
     "member_sign_in.network": Rule(10, 10 * MINUTE, OPEN, _("member sign-in links asked for from one network")),
     "member_sign_in.address": Rule(3, HOUR, OPEN, _("member sign-in links asked for one address")),
     "data_link.network": Rule(20, HOUR, OPEN, _("your-data links asked for from one network")),

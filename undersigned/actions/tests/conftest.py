@@ -13,6 +13,7 @@ from django.utils import timezone
 from undersigned.organisations.models import Organisation
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.organisations.tokens import sign_in_token
+from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement
 
 MEMBER_CONTACT = "ana@reading-room.example"
@@ -25,6 +26,8 @@ def open_statement(libraries) -> OpenStatement:
 
 @pytest.fixture
 def member(db) -> Organisation:
+    # Tests that run in transactions of their own empty the tables, the built-in types with them.
+    ensure_builtin_types()
     return member_organisation()
 
 

@@ -93,13 +93,19 @@ def test_a_contact_reports_only_for_their_own_organisation(open_statement, membe
     assert not SolidarityAction.objects.exists()
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_an_anonymous_visitor_is_told_how_to_sign_in_as_a_member(open_statement, member, method):
-    answer = getattr(Client(), method)(report_url(open_statement), report_data(member))
-    assert answer.status_code == 403
+def test_an_anonymous_visitor_is_told_how_to_sign_in_and_offered_the_public_form(open_statement, member):
+    answer = Client().get(report_url(open_statement))
+    assert answer.status_code == 200
     page = answer.content.decode()
-    assert "Sign in to report an action" in page
     assert 'href="/organisations/members/sign-in/"' in page
+    assert f'action="/statements/{open_statement.statement.slug}/actions/report/organisation/"' in page
+    assert 'name="organisation_name"' in page and 'name="contact_email"' in page
+
+
+def test_a_member_report_sent_after_the_sign_in_ended_is_refused_with_a_reason(open_statement, member):
+    answer = Client().post(report_url(open_statement), report_data(member))
+    assert answer.status_code == 403
+    assert "Your member sign-in has ended, so the report was not stored" in answer.content.decode()
     assert not SolidarityAction.objects.exists()
 
 
@@ -107,7 +113,7 @@ def test_a_contact_whose_organisation_is_no_longer_a_member_is_refused(open_stat
     client = member_client()
     Organisation.objects.filter(pk=member.pk).update(is_member=False, member_since=None)
     answer = client.post(report_url(open_statement), report_data(member))
-    assert answer.status_code == 403 and "Sign in to report an action" in answer.content.decode()
+    assert answer.status_code == 403 and "None of your organisations is a member" in answer.content.decode()
     assert not SolidarityAction.objects.exists()
 
 

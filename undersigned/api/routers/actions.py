@@ -46,7 +46,7 @@ def statement_actions(request: HttpRequest, slug: str, query: Query[PageQuery]) 
             "state": "planned" if is_planned(action, today) else "held",
             "city": action.city,
             "country": str(action.country),
-            "organisation": action.organisation.name,
+            "organisation": action.organisation_shown,
             "description": action.description,
             "language": action.description_language,
             "link": action.link,

@@ -13,6 +13,7 @@ from undersigned.actions.photos import MAX_PHOTO_BYTES
 from undersigned.actions.services import ActionInput, ReporterInput
 from undersigned.core.forms import CodeSelect, CompleteEmailField, known_country, no_control_characters
 from undersigned.core.languages import content_language_choices
+from undersigned.organisations.forms import HttpUrlField
 from undersigned.organisations.models import Organisation
 
 
@@ -118,10 +119,11 @@ class ActionOpenReportForm(ActionFieldsForm):
     the action. Names are checked by the service (``check_name``), whose messages the view shows."""
 
     organisation_name = forms.CharField(label=_("Organisation's name"), max_length=200)
-    organisation_website = forms.CharField(
+    organisation_website = HttpUrlField(
         label=_("Organisation's website (optional)"),
         max_length=300,
         required=False,
+        assume_scheme="https",
         widget=forms.URLInput(attrs={"dir": "ltr", "autocomplete": "url"}),
     )
     contact_name = forms.CharField(label=_("Contact person's name"), max_length=200)

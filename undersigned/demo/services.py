@@ -8,6 +8,7 @@ has edited keeps their edits.
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,7 +21,15 @@ from PIL import Image, ImageDraw
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
 from undersigned.actions.models import SolidarityAction
-from undersigned.actions.services import REPORTABLE_STATUSES, ActionInput, action_record
+from undersigned.actions.services import (
+    ACTION_FORM_TIMER,
+    REPORTABLE_STATUSES,
+    ActionInput,
+    ReporterInput,
+    action_confirm,
+    action_record,
+    action_report_by_organisation,
+)
 from undersigned.commissions.models import Commission, CommissionMembership
 from undersigned.commissions.services import CommissionTextInput, commission_create, commission_member_add
 from undersigned.core.crypto import new_identity
@@ -325,7 +334,8 @@ DEMO_ACTIONS = [
 
 def _load_demo_actions() -> None:
     """Three approved actions of member organisations for the open library statement (the library
-    commission publishes its members' reports at once)."""
+    commission publishes its members' reports at once), and one of another organisation waiting
+    for review."""
     statement = Statement.objects.filter(slug="library-opening-hours").select_related("commission").first()
     if statement is None or statement.status not in REPORTABLE_STATUSES:
         return
@@ -349,6 +359,31 @@ def _load_demo_actions() -> None:
                 link=link,
             ),
         )
+    # And a vigil reported by an organisation that is not a member, its contact's report confirmed:
+    # it waits in the editors' queue.
+    reported = action_report_by_organisation(
+        statement=statement,
+        reporter=ReporterInput(
+            organisation_name="Harbour Community Choir",
+            organisation_website="https://harbour-choir.example",
+            contact_name="Demo Contact",
+            contact_role="Secretary",
+            contact_email="contact@harbour-choir.example",
+        ),
+        data=ActionInput(
+            kind="vigil",
+            date=today,
+            city="Porto",
+            country="PT",
+            description="An evening reading of the statement by the river, with songs between the readings.",
+            description_language="en",
+        ),
+        started=ACTION_FORM_TIMER.started_token(drawn_at=time.time() - 60),
+        honeypot="",
+        network_hash="0" * 64,
+        language="en",
+    )
+    action_confirm(action_id=reported.pk, statement_id=statement.pk)
 
 
 DEMO_STATEMENTS = {

@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
+from undersigned.actions.models import SolidarityAction
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.organisations.models import OrganisationContact, SignOn
 from undersigned.organisations.services.names import contact_email_hash, older_contact_email_hashes
@@ -51,4 +52,5 @@ def rehash_address(email: str) -> int:
         _move(Signature, "email_hash", signer, signer_older)
         + _move(SignOn, "contact_email_hash", contact, contact_older)
         + _move(OrganisationContact, "email_hash", contact, contact_older)
+        + _move(SolidarityAction, "contact_email_hash", contact, contact_older)
     )

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from undersigned.actions.models import SolidarityAction
 from undersigned.core.caching import cached
 from undersigned.core.models import AuditEvent
 from undersigned.organisations.models import OrganisationContact, SignOn
@@ -126,10 +127,12 @@ class PersonalRecords:
 
     signatures: int
     sign_ons: int
+    # Reports of actions by organisations that are not members, whose contacts are sealed.
+    actions: int = 0
 
     @property
     def total(self) -> int:
-        return self.signatures + self.sign_ons
+        return self.signatures + self.sign_ons + self.actions
 
 
 def personal_records_of(statement: Statement) -> PersonalRecords:
@@ -138,6 +141,7 @@ def personal_records_of(statement: Statement) -> PersonalRecords:
         sign_ons=SignOn.objects.filter(statement=statement)
         .exclude(contact_email_hash__startswith=ERASED_PREFIX)
         .count(),
+        actions=SolidarityAction.objects.filter(statement=statement).exclude(contact_email_hash="").count(),
     )
 
 
@@ -159,10 +163,12 @@ class HeldRecords:
     # Signatures the person erased: only their keyed address hash is left, until each statement's
     # personal data is purged, so that the address cannot be counted twice.
     erased_signatures: list[Signature] = field(default_factory=list)
+    # Actions they reported as the contact of an organisation that is not a member.
+    actions: list[SolidarityAction] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.signatures or self.sign_ons or self.contacts)
+        return not (self.signatures or self.sign_ons or self.contacts or self.actions)
 
 
 def records_held(ref: PersonRef) -> HeldRecords:
@@ -189,6 +195,11 @@ def records_held(ref: PersonRef) -> HeldRecords:
             .select_related("statement", "revision")
             .order_by("-created_at", "-pk")
         ),
+        actions=list(
+            SolidarityAction.objects.filter(contact_email_hash=ref.contact_hash)
+            .select_related("statement")
+            .order_by("-created_at", "-pk")
+        ),
     )
 
 
@@ -197,6 +208,7 @@ def has_records(ref: PersonRef) -> bool:
         Signature.objects.filter(email_hash=ref.signer_hash).exists()
         or SignOn.objects.filter(contact_email_hash=ref.contact_hash).exists()
         or OrganisationContact.objects.filter(email_hash=ref.contact_hash).exists()
+        or SolidarityAction.objects.filter(contact_email_hash=ref.contact_hash).exists()
     )
 
 
@@ -259,6 +271,32 @@ def records_as_data(records: HeldRecords) -> dict[str, Any]:
                 "address_kept_for_the_review_notice": bool(sign_on.notice_address),
             }
             for sign_on in records.sign_ons
+        ],
+        "reported_actions": [
+            {
+                "statement": action.statement.slug,
+                "organisation": action.organisation_name,
+                "organisation_website": action.organisation_website,
+                "kind": action.kind,
+                "date": action.date.isoformat(),
+                "city": action.city,
+                "country": str(action.country),
+                "description": action.description,
+                "link": action.link,
+                "participants": action.participants,
+                "has_photo": action.photo_id is not None,
+                "status": action.status,
+                "language": action.language,
+                "reported_at": _iso(action.created_at),
+                "confirmed_at": _iso(action.confirmed_at),
+                "reviewed_at": _iso(action.reviewed_at),
+                "withdrawn_at": _iso(action.withdrawn_at),
+                "contact_fingerprint": action.contact_email_hash,
+                "network_fingerprint": action.network_hash,
+                "sealed_contact_bytes": len(bytes(action.sealed_contact)),
+                "address_kept_for_the_review_notice": bool(action.notice_address),
+            }
+            for action in records.actions
         ],
         "erased_signatures": [
             {

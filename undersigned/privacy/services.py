@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from undersigned.accounts.models import User
+from undersigned.actions.models import SolidarityAction
 from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.bot_check import FormTimer
@@ -200,11 +201,17 @@ def _anonymise_sign_ons(sign_ons: QuerySet[SignOn]) -> int:
     return sign_ons.update(contact_email_hash=_stand_in_hash(), sealed_contact=b"", notice_address=b"", network_hash="")
 
 
+def _anonymise_action_contacts(actions: QuerySet[SolidarityAction]) -> int:
+    """The action stays as the organisation reported it (it is the organisation's); its contact goes."""
+    return actions.update(contact_email_hash="", sealed_contact=b"", notice_address=b"", network_hash="")
+
+
 @dataclass(frozen=True)
 class ErasureOutcome:
     signatures: int
     sign_ons: int
     contacts: int
+    actions: int = 0
 
 
 def records_erase(*, ref: PersonRef) -> ErasureOutcome:
@@ -232,23 +239,38 @@ def records_erase(*, ref: PersonRef) -> ErasureOutcome:
             .order_by("pk")
             .values_list("pk", "organisation_id")
         )
+        actions = list(
+            SolidarityAction.objects.select_for_update()
+            .filter(contact_email_hash=ref.contact_hash)
+            .order_by("pk")
+            .values_list("pk", "statement_id")
+        )
         _anonymise_signatures(
             Signature.objects.filter(pk__in=[pk for pk, _statement in signatures]), erased_at=timezone.now()
         )
         _anonymise_sign_ons(SignOn.objects.filter(pk__in=[pk for pk, _statement in sign_ons]))
         OrganisationContact.objects.filter(pk__in=[pk for pk, _organisation in contacts]).delete()
+        _anonymise_action_contacts(SolidarityAction.objects.filter(pk__in=[pk for pk, _statement in actions]))
         by_statement = Counter(statement for _pk, statement in signatures)
         sign_ons_by_statement = Counter(statement for _pk, statement in sign_ons)
-        for statement in Statement.objects.filter(pk__in=set(by_statement) | set(sign_ons_by_statement)):
+        actions_by_statement = Counter(statement for _pk, statement in actions)
+        touched = set(by_statement) | set(sign_ons_by_statement) | set(actions_by_statement)
+        for statement in Statement.objects.filter(pk__in=touched):
             audit.record(
                 actor=None,
                 action="privacy.records_erased",
                 subject=statement,
-                detail={"signatures": by_statement[statement.pk], "sign_ons": sign_ons_by_statement[statement.pk]},
+                detail={
+                    "signatures": by_statement[statement.pk],
+                    "sign_ons": sign_ons_by_statement[statement.pk],
+                    "actions": actions_by_statement[statement.pk],
+                },
             )
         for organisation in Organisation.objects.filter(pk__in={organisation for _pk, organisation in contacts}):
             audit.record(actor=None, action="privacy.contact_erased", subject=organisation)
-    return ErasureOutcome(signatures=len(signatures), sign_ons=len(sign_ons), contacts=len(contacts))
+    return ErasureOutcome(
+        signatures=len(signatures), sign_ons=len(sign_ons), contacts=len(contacts), actions=len(actions)
+    )
 
 
 # --- Retention ----------------------------------------------------------------------------------
@@ -319,6 +341,9 @@ def statement_purge(*, due: DuePurge, now: datetime, progress: Progress | None =
         sign_ons = _anonymise_sign_ons(
             SignOn.objects.filter(statement=statement).exclude(contact_email_hash__startswith=ERASED_PREFIX)
         )
+        action_contacts = _anonymise_action_contacts(
+            SolidarityAction.objects.filter(statement=statement).exclude(contact_email_hash="")
+        )
         Statement.objects.filter(pk=statement.pk).update(personal_data_purged_at=now)
         audit.record(
             actor=None,
@@ -327,6 +352,7 @@ def statement_purge(*, due: DuePurge, now: datetime, progress: Progress | None =
             detail={
                 "signatures": signatures,
                 "sign_ons": sign_ons,
+                "action_contacts": action_contacts,
                 "retention_days": statement.retention_days,
                 "deadline": due.deadline.isoformat(),
             },

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from undersigned.actions.tokens import ActionRef, withdraw_action_token
 from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link
@@ -94,6 +96,10 @@ def _records_page(
         signature.logged_events = logged_events_of(signature.statement_id, signature.public_id, up_to=up_to)  # type: ignore[attr-defined]
     for sign_on in records.sign_ons:
         sign_on.logged_events = logged_events_of(sign_on.statement_id, sign_on.public_id, up_to=up_to)  # type: ignore[attr-defined]
+    for action in records.actions:
+        # The withdrawal link the contact's mails carry: the data link's holder is that contact.
+        ref = ActionRef(action_id=action.pk, statement_id=action.statement_id)
+        action.withdraw_path = reverse("actions:withdraw", args=[withdraw_action_token(ref)])  # type: ignore[attr-defined]
     return render(
         request,
         "privacy/records.html",

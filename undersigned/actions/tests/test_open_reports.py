@@ -208,7 +208,7 @@ def test_a_member_report_link_is_not_a_contact_link(client, open_statement, memb
         ("organisation_name", "", "This field is required."),
         ("organisation_name", "1234 !!", "needs letters in it"),
         ("organisation_name", "Choir <b>", "cannot contain &lt; or &gt;"),
-        ("organisation_website", "javascript:alert(1)", "starts with http:// or https://"),
+        ("organisation_website", "javascript:alert(1)", "Enter a valid URL."),
         ("contact_name", "", "This field is required."),
         ("contact_email", "not-an-address", "Enter a valid email address."),
         ("date", days_from_today(400).isoformat(), "more than a year ahead"),
@@ -286,3 +286,60 @@ def test_a_forged_or_cut_link_gets_the_link_page(client):
         assert answer.status_code == 404, (address, answer.status_code)
         page = answer.content.decode()
         assert "with the same contact address" in page or "page of their data" in page
+
+
+# --- The contact's data: shown, downloaded, erased, purged -------------------------------------
+
+
+def test_the_contact_finds_the_report_on_their_data_page_and_withdraws_it(
+    client, open_statement, smtp_server, run_tasks
+):
+    from undersigned.privacy.tests.conftest import link_path
+
+    action = reported(client, open_statement, smtp_server, run_tasks)
+    page = client.get(link_path(CONTACT))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Actions you reported for an organisation" in text and "Harbour Community Choir" in text
+    data = json.loads(client.get(link_path(CONTACT) + "my-data.json").content)
+    [row] = data["reported_actions"]
+    assert row["organisation"] == "Harbour Community Choir" and row["status"] == "pending"
+    assert row["sealed_contact_bytes"] > 0 and row["address_kept_for_the_review_notice"] is True
+    withdraw = next(line for line in text.split('"') if line.startswith("/actions/withdraw/"))
+    assert client.post(withdraw).status_code == 200
+    action.refresh_from_db()
+    assert action.status == SolidarityAction.Status.WITHDRAWN
+
+
+def test_erasing_the_contacts_records_keeps_the_action_and_forgets_the_contact(
+    client, open_statement, smtp_server, run_tasks, libraries
+):
+    from undersigned.privacy.tests.conftest import link_path
+
+    action = confirmed(client, open_statement, smtp_server, run_tasks)
+    actions_approve(actor=editor(libraries), action_ids=[action.pk])
+    answer = client.post(link_path(CONTACT) + "erase/", {"confirm": "on"})
+    assert answer.status_code in (200, 302)
+    action.refresh_from_db()
+    assert action.status == SolidarityAction.Status.APPROVED and action.organisation_name == "Harbour Community Choir"
+    assert (action.contact_email_hash, bytes(action.sealed_contact), action.network_hash) == ("", b"", "")
+    event = events_for(open_statement.statement).filter(action="privacy.records_erased").get()
+    assert event.detail["actions"] == 1
+    assert "Actions you reported" not in client.get(link_path(CONTACT)).content.decode()
+
+
+def test_the_statements_purge_forgets_the_contacts_of_its_actions(client, open_statement, smtp_server, run_tasks):
+    from django.utils import timezone
+
+    from undersigned.privacy.selectors import DuePurge, personal_records_of
+    from undersigned.privacy.services import statement_purge
+
+    action = reported(client, open_statement, smtp_server, run_tasks)
+    assert personal_records_of(open_statement.statement).actions == 1
+    now = timezone.now()
+    statement_purge(due=DuePurge(statement=open_statement.statement, deadline=now), now=now)
+    action.refresh_from_db()
+    assert (action.contact_email_hash, bytes(action.sealed_contact), bytes(action.notice_address)) == ("", b"", b"")
+    assert personal_records_of(open_statement.statement).actions == 0
+    event = events_for(open_statement.statement).filter(action="statement.personal_data_purged").get()
+    assert event.detail["action_contacts"] == 1

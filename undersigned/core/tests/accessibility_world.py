@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from dataclasses import dataclass
 
 from django.contrib.auth.tokens import default_token_generator
@@ -24,7 +25,14 @@ from PIL import Image, ImageDraw
 from undersigned.accounts.models import User
 from undersigned.accounts.services import staff_user_create
 from undersigned.actions.models import SolidarityAction
-from undersigned.actions.services import ActionInput, action_record
+from undersigned.actions.services import (
+    ACTION_FORM_TIMER,
+    ActionInput,
+    ReporterInput,
+    action_record,
+    action_report_by_organisation,
+)
+from undersigned.actions.tokens import ActionRef, confirm_action_token, withdraw_action_token
 from undersigned.deliveries.models import Target
 from undersigned.deliveries.services import ResponseInput, TargetInput, delivery_create, response_record, target_add
 from undersigned.demo.services import (
@@ -73,6 +81,8 @@ class World:
     data_token: str
     sign_on_confirm_token: str
     sign_on_withdraw_token: str
+    action_confirm_token: str
+    action_withdraw_token: str
     member_sign_in_token: str
     password_reset_path: str
     target_pk: int
@@ -175,6 +185,30 @@ def _actions(statement: Statement) -> None:
     )
 
 
+def _action_by_another_organisation(statement: Statement) -> SolidarityAction:
+    """A report through the public form, waiting for its contact's confirmation."""
+    return action_report_by_organisation(
+        statement=statement,
+        reporter=ReporterInput(
+            organisation_name="Harbour Community Choir",
+            contact_name="Lin Contact",
+            contact_role="Secretary",
+            contact_email="lin@harbour-choir.example",
+        ),
+        data=ActionInput(
+            kind="vigil",
+            date=timezone.localdate(),
+            city="Porto",
+            country="PT",
+            description="An evening vigil by the river.",
+        ),
+        started=ACTION_FORM_TIMER.started_token(drawn_at=time.time() - 60),
+        honeypot="",
+        network_hash="accessibility",
+        language="en",
+    )
+
+
 def build_world() -> World:
     demo_load()
     sam = User.objects.get(email=SECRETARIAT_EMAIL)
@@ -259,6 +293,8 @@ def build_world() -> World:
     )
 
     _actions(statement)
+    reported = _action_by_another_organisation(statement)
+    action_ref = ActionRef(action_id=reported.pk, statement_id=statement.pk)
     _witnesses(sam)
     staff_user_create(email=ENROLLING_EMAIL, full_name="Tove Translator", password=TEST_PASSWORD, is_secretariat=True)
 
@@ -279,6 +315,8 @@ def build_world() -> World:
         data_token=data_link_token(PersonRef.of_address(SIGNER_EMAIL)),
         sign_on_confirm_token=sign_on_confirm_token(SignOnRef(sign_on_id=waiting.pk, statement_id=statement.pk)),
         sign_on_withdraw_token=sign_on_withdraw_token(SignOnRef(sign_on_id=endorsed.pk, statement_id=statement.pk)),
+        action_confirm_token=confirm_action_token(action_ref),
+        action_withdraw_token=withdraw_action_token(action_ref),
         member_sign_in_token=sign_in_token(f"contact@{DEMO_MEMBER_DOMAIN}"),
         password_reset_path=(
             f"/accounts/password-reset/{urlsafe_base64_encode(force_bytes(sam.pk))}/"

@@ -284,9 +284,29 @@ VISITS: list[Visit] = [
     Visit("busy (nginx)", None, lambda w: "/static/errors/busy.html"),
     Visit("solidarity actions", "actions:list", lambda w: f"/statements/{w.slug}/actions/"),
     Visit("report an action, not signed in", "actions:report", lambda w: f"/statements/{w.slug}/actions/report/"),
+    Visit(
+        "report an action, another organisation",
+        "actions:report_open",
+        lambda w: f"/statements/{w.slug}/actions/report/organisation/",
+    ),
+    Visit(
+        "report an action, another organisation, sent empty",
+        None,
+        lambda w: f"/statements/{w.slug}/actions/report/organisation/",
+        act=send_empty_main_form,
+    ),
+    Visit("confirm a report of an action", "actions:confirm", lambda w: f"/actions/confirm/{w.action_confirm_token}/"),
+    Visit(
+        "report of an action confirmed",
+        None,
+        lambda w: f"/actions/confirm/{w.action_confirm_token}/",
+        act=confirm_or_withdraw,
+    ),
+    Visit("withdraw an action", "actions:withdraw", lambda w: f"/actions/withdraw/{w.action_withdraw_token}/"),
     Visit("member's page", "organisations:member_home", lambda w: "/organisations/members/", act=member_signs_in),
     # Signed in as a member contact by the visit before.
     Visit("report an action", "actions:report", lambda w: f"/statements/{w.slug}/actions/report/"),
+    Visit("member's actions", "actions:member_actions", lambda w: "/organisations/members/actions/"),
     Visit(
         "report an action sent empty",
         None,
@@ -399,6 +419,7 @@ EXCLUDED: dict[str, str] = {
     "organisations:logo": "an image",
     "actions:photo": "an image (a photo of an action)",
     "organisations:member_sign_out": POST_ONLY,
+    "actions:member_action_withdraw": POST_ONLY,
     "ledger:head": "JSON",
     "ledger:export": "a download (JSON lines)",
     "ledger:script": "a download (Python)",

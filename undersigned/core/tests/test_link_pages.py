@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
 
+from undersigned.actions.tokens import ActionRef, confirm_action_token, withdraw_action_token
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.organisations.tokens import SignOnRef, sign_in_token
 from undersigned.organisations.tokens import confirm_token as sign_on_confirm_token
@@ -27,6 +28,8 @@ LINKS: dict[str, tuple[str, Callable[[], str], bool]] = {
     "signature withdrawal": ("/signatures/withdraw/{}/", lambda: withdraw_token(SignatureRef(1, 1)), False),
     "sign-on confirmation": ("/sign-ons/confirm/{}/", lambda: sign_on_confirm_token(SignOnRef(1, 1)), True),
     "sign-on withdrawal": ("/sign-ons/withdraw/{}/", lambda: sign_on_withdraw_token(SignOnRef(1, 1)), False),
+    "action report confirmation": ("/actions/confirm/{}/", lambda: confirm_action_token(ActionRef(1, 1)), True),
+    "action withdrawal": ("/actions/withdraw/{}/", lambda: withdraw_action_token(ActionRef(1, 1)), False),
     "member sign-in": ("/organisations/members/sign-in/{}/", lambda: sign_in_token("ana@example.org"), True),
     "your data": ("/your-data/{}/", lambda: data_link_token(PersonRef("a" * 64, "b" * 64)), True),
     "your data, download": ("/your-data/{}/my-data.json", lambda: data_link_token(PersonRef("a" * 64, "b" * 64)), True),

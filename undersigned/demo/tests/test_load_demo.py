@@ -22,7 +22,7 @@ def snapshot():
         "commission_texts": list(CommissionText.objects.order_by("id").values_list("language", "name", "mandate")),
         "memberships": list(CommissionMembership.objects.values_list("user__email", "commission__slug", "role")),
         "actions": list(
-            SolidarityAction.objects.order_by("pk").values_list("organisation__name", "kind", "status", "description")
+            SolidarityAction.objects.order_by("pk").values_list("organisation_name", "kind", "status", "description")
         ),
     }
 
@@ -40,6 +40,7 @@ def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
         ("forum", "approved"),
         ("other", "approved"),
         ("republication", "approved"),
+        ("vigil", "awaiting"),
     ]
 
     call_command("load_demo")

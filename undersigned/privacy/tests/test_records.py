@@ -163,7 +163,7 @@ def test_erasing_is_audited_without_personal_data(client, open_statement):
     erase(client)
     (event,) = AuditEvent.objects.filter(action="privacy.records_erased")
     assert (event.subject_type, event.subject_id, event.actor) == ("statement", open_statement.statement.pk, None)
-    assert event.detail == {"signatures": 1, "sign_ons": 0}
+    assert event.detail == {"signatures": 1, "sign_ons": 0, "actions": 0}
     stored = json.dumps(event.detail)
     for personal in (ADA, email_hash(ADA), signature.public_id, signature.network_hash):
         assert personal not in stored

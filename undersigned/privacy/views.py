@@ -98,8 +98,8 @@ def _records_page(
         sign_on.logged_events = logged_events_of(sign_on.statement_id, sign_on.public_id, up_to=up_to)  # type: ignore[attr-defined]
     for action in records.actions:
         # The withdrawal link the contact's mails carry: the data link's holder is that contact.
-        ref = ActionRef(action_id=action.pk, statement_id=action.statement_id)
-        action.withdraw_path = reverse("actions:withdraw", args=[withdraw_action_token(ref)])  # type: ignore[attr-defined]
+        action_ref = ActionRef(action_id=action.pk, statement_id=action.statement_id)
+        action.withdraw_path = reverse("actions:withdraw", args=[withdraw_action_token(action_ref)])  # type: ignore[attr-defined]
     return render(
         request,
         "privacy/records.html",

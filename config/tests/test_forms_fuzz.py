@@ -60,7 +60,14 @@ from PIL import Image
 from undersigned.accounts.enrolment import ALLOWED_SESSION_KEY
 from undersigned.actions.models import SolidarityAction
 from undersigned.actions.photos import photo_store, process_photo
+from undersigned.actions.services import (
+    ACTION_FORM_TIMER,
+    ActionInput,
+    ReporterInput,
+    action_report_by_organisation,
+)
 from undersigned.actions.tests.factories import SolidarityActionFactory
+from undersigned.actions.tokens import ActionRef, confirm_action_token, withdraw_action_token
 from undersigned.api.models import Scope
 from undersigned.api.services import token_create
 from undersigned.core import process_caches, ratelimit
@@ -194,6 +201,21 @@ def world(libraries, mobility, fast_passwords) -> World:
         participants=30,
         photo=photo_store(process_photo(_jpeg(64, 48))),
     )
+    # A report by an organisation that is not a member, waiting for its contact's confirmation.
+    reported = action_report_by_organisation(
+        statement=signed.statement,
+        reporter=ReporterInput(
+            organisation_name="Harbour Community Choir",
+            contact_name="Lin Contact",
+            contact_role="Secretary",
+            contact_email="lin@harbour-choir.example",
+        ),
+        data=ActionInput(kind="vigil", date=timezone.localdate(), city="Porto", country="PT", description="A vigil."),
+        started=ACTION_FORM_TIMER.started_token(drawn_at=time.time() - 60),
+        honeypot="",
+        network_hash="d" * 64,
+        language="en",
+    )
     seal_pending()  # as the worker would: the delivery pages' counts (and PDF) stay those of now
     token = token_create(user=sam, name="weekly counts", scopes=list(Scope.values), days=30)
     witness_add(actor=sam, vkey=_witness_vkey("witness.example/one"), url="https://witness.example.org/submission")
@@ -206,6 +228,8 @@ def world(libraries, mobility, fast_passwords) -> World:
             SignOnRef(sign_on_id=unconfirmed.pk, statement_id=signed.statement.pk)
         ),
         "sign_on_withdraw": sign_on_withdraw_token(SignOnRef(sign_on_id=approved.pk, statement_id=signed.statement.pk)),
+        "action_confirm": confirm_action_token(ActionRef(action_id=reported.pk, statement_id=signed.statement.pk)),
+        "action_withdraw": withdraw_action_token(ActionRef(action_id=reported.pk, statement_id=signed.statement.pk)),
         "your_data": data_link_token(PersonRef.of_address("ana@example.org")),
         "member_sign_in": sign_in_token("mina@reading-room.example"),
         "password_reset_uid": urlsafe_base64_encode(force_bytes(sam.pk)),
@@ -431,6 +455,14 @@ SIGN_ON = {
     "consent": "on",
 }
 
+ACTION_REPORTER = {
+    "organisation_name": "Harbour Community Choir",
+    "organisation_website": "https://harbour-choir.example",
+    "contact_name": "Lin Contact",
+    "contact_role": "Secretary",
+    "contact_email": "lin@harbour-choir.example",
+}
+
 ACTION = {
     "kind": "rally",
     "city": "Lyon",
@@ -508,6 +540,32 @@ FORMS = [
         "member",
         200,
         valid=lambda world: {**ACTION, "date": timezone.localdate().isoformat()},
+    ),
+    FormCase(
+        "actions:report_open",
+        lambda world: reverse("actions:report_open", args=[_slug(world)]),
+        "public",
+        200,
+        ACTION_FORM_TIMER,
+        lambda world: {**ACTION, **ACTION_REPORTER, "date": timezone.localdate().isoformat()},
+    ),
+    FormCase(
+        "actions:confirm",
+        lambda world: reverse("actions:confirm", args=[world.links["action_confirm"]]),
+        "public",
+        80,
+    ),
+    FormCase(
+        "actions:withdraw",
+        lambda world: reverse("actions:withdraw", args=[world.links["action_withdraw"]]),
+        "public",
+        80,
+    ),
+    FormCase(
+        "actions:member_action_withdraw",
+        lambda world: reverse("actions:member_actions"),
+        "member",
+        80,
     ),
     # Staff sign-in and security
     FormCase(
@@ -1425,6 +1483,7 @@ PAGES = [
 
 # Addresses not fuzzed here, and why.
 NOT_FUZZED = {
+    "actions:member_actions": "a member's page without query string; its form is fuzzed as member_action_withdraw",
     "organisations:logo": "a stored image named by its hash: no input but the path",
     "actions:photo": "a stored image named by its hash: no input but the path",
     "ledger:script": "a static file",

@@ -72,7 +72,10 @@ class ActionFieldsForm(forms.Form):
             "recorded (such as the place and time) removed."
         ),
         required=False,
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        # The warning on faces, drawn just before the field, is read with its help.
+        widget=forms.FileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp", "aria-describedby": "photo-warning id_photo_helptext"}
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -21,7 +21,7 @@ from undersigned.commissions.models import Commission
 from undersigned.core.audit import events_for
 from undersigned.core.crypto import open_sealed
 from undersigned.statements.services import statement_withdraw
-from undersigned.testing import editor
+from undersigned.testing import editor, staff_login
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the mail worker reads committed rows
 
@@ -122,6 +122,11 @@ def test_confirmed_reports_wait_for_the_editors_even_where_members_skip_review(
     Commission.objects.filter(pk=open_statement.statement.commission_id).update(members_skip_review=True)
     action = confirmed(client, open_statement, smtp_server, run_tasks)
     assert action.status == SolidarityAction.Status.AWAITING_MODERATION and action.confirmed_at is not None
+    staff = Client()
+    staff_login(staff, editor(open_statement.statement.commission))
+    queue = staff.get("/staff/actions/").content.decode()
+    assert "Harbour Community Choir" in queue and "Not a member: reported through the public form" in queue
+    assert "https://harbour-choir.example" in queue
     assert events_for(action).filter(action="solidarity_action.confirmed").count() == 1
     # Confirming again changes nothing.
     confirm = next(link for link in links_of(smtp_server, 0) if "/actions/confirm/" in link)

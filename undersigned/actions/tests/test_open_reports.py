@@ -348,3 +348,13 @@ def test_the_statements_purge_forgets_the_contacts_of_its_actions(client, open_s
     assert personal_records_of(open_statement.statement).actions == 0
     event = events_for(open_statement.statement).filter(action="statement.personal_data_purged").get()
     assert event.detail["action_contacts"] == 1
+
+
+def test_the_contacts_daily_mail_budget_is_shared_with_the_other_forms(client, open_statement, rate_limit):
+    rate_limit("mail.recipient.daily", 1)
+    assert client.post(open_url(open_statement), open_data()).status_code == 200
+    answer = client.post(open_url(open_statement), open_data(city="Braga"))
+    assert answer.status_code == 429 and "We have already sent several emails to this address today" in (
+        answer.content.decode()
+    )
+    assert SolidarityAction.objects.count() == 1

@@ -431,6 +431,12 @@ SIGN_ON = {
     "consent": "on",
 }
 
+TRANSLATION_OFFER = {
+    "language": "es",
+    "title": "Declaración sobre el horario de las bibliotecas",
+    "headline_calls": "¡Bibliotecas abiertas!",
+    "body": "La Comisión pide que las bibliotecas abran por la tarde.",
+}
 ACTION = {
     "kind": "rally",
     "city": "Lyon",
@@ -508,6 +514,13 @@ FORMS = [
         "member",
         200,
         valid=lambda world: {**ACTION, "date": timezone.localdate().isoformat()},
+    ),
+    FormCase(
+        "statements:translation_offer",
+        lambda world: reverse("statements:translation_offer", args=[_slug(world)]),
+        "member",
+        200,
+        valid=lambda world: TRANSLATION_OFFER,
     ),
     # Staff sign-in and security
     FormCase(

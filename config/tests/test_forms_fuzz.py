@@ -90,7 +90,7 @@ from undersigned.privacy.tokens import PersonRef, data_link_token
 from undersigned.signatures.services import SIGN_FORM_TIMER
 from undersigned.signatures.tests.conftest import OpenStatement, build_open_statement, sign
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
-from undersigned.statements.services import statement_close
+from undersigned.statements.services import TextInput, statement_close, translation_offer
 from undersigned.statements.tests.builders import published_statement
 from undersigned.testing import UserFactory, current_code, drawn_form_token, editor, secretariat, staff_login
 
@@ -179,6 +179,13 @@ def world(libraries, mobility, fast_passwords) -> World:
     closed = published_statement(mobility, slug="closed-consultation", translations=())
     statement_close(actor=None, statement=closed)
     organisation = member_organisation()
+    # A translation another member organisation offered, for the staff page's form that declines it.
+    translation_offer(
+        statement=signed.statement,
+        organisation=member_organisation(name="Harbour Readers", domain="harbour-readers.example"),
+        language="de",
+        text=TextInput(title="Erklärung zu den Öffnungszeiten", body="Die Bibliotheken sollen abends öffnen."),
+    )
     contact = contact_add(
         actor=sam, organisation=organisation, name="Mina Member", role="Director", email="mina@reading-room.example"
     )
@@ -463,6 +470,12 @@ ACTION_REPORTER = {
     "contact_email": "lin@harbour-choir.example",
 }
 
+TRANSLATION_OFFER = {
+    "language": "es",
+    "title": "Declaración sobre el horario de las bibliotecas",
+    "headline_calls": "¡Bibliotecas abiertas!",
+    "body": "La Comisión pide que las bibliotecas abran por la tarde.",
+}
 ACTION = {
     "kind": "rally",
     "city": "Lyon",
@@ -566,6 +579,13 @@ FORMS = [
         lambda world: reverse("actions:member_actions"),
         "member",
         80,
+    ),
+    FormCase(
+        "statements:translation_offer",
+        lambda world: reverse("statements:translation_offer", args=[_slug(world)]),
+        "member",
+        200,
+        valid=lambda world: TRANSLATION_OFFER,
     ),
     # Staff sign-in and security
     FormCase(

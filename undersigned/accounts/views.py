@@ -16,6 +16,7 @@ from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.witness_selectors import witnesses_refusing
 from undersigned.permissions.access import staff_member
 from undersigned.permissions.roles import moderates_anything
+from undersigned.statements.selectors import statements_with_offers_waiting
 
 
 class SignInView(auth_views.LoginView):
@@ -66,6 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "actor": actor,
             "moderates": moderates,
             "actions_awaiting": actions_awaiting_count(actor) if moderates else 0,
+            "offers_waiting": statements_with_offers_waiting(actor=actor),
             # The secretariat chooses the witnesses, so it is told when one refuses.
             "refusing_witnesses": witnesses_refusing() if actor.is_secretariat else [],
         },

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
+from undersigned.core.languages import native_language_name
 from undersigned.core.link_pages import personal_link, private
 from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
@@ -42,7 +43,7 @@ from undersigned.organisations.tokens import (
 )
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import reader_language_preferences, text_for_reader
-from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, published_texts
+from undersigned.statements.selectors import PUBLIC_STATUSES, choose_text, offers_of, published_texts
 
 # Anything larger than a logo and the form's fields is refused before the body is read.
 MAX_SIGN_ON_REQUEST_BYTES = MAX_LOGO_BYTES + 64 * 1024
@@ -268,7 +269,21 @@ def member_home(request: HttpRequest) -> HttpResponse:
                 ],
             }
         )
-    return private(render(request, "organisations/member_home.html", {"rows": rows, "organisations": organisations}))
+    offers = [
+        {
+            "text": text,
+            "language_name": native_language_name(text.language),
+            "published": text.published_revision_id is not None,
+        }
+        for text in offers_of(organisation.pk for organisation in organisations)
+    ]
+    return private(
+        render(
+            request,
+            "organisations/member_home.html",
+            {"rows": rows, "organisations": organisations, "offers": offers},
+        )
+    )
 
 
 def _member_endorse(request: HttpRequest, email: str) -> HttpResponse:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, cast
 
 from django import forms
@@ -15,6 +15,7 @@ from undersigned.core.languages import (
     language_direction,
     native_language_name,
 )
+from undersigned.organisations.models import Organisation
 from undersigned.statements.importer import MAX_BYTES, ImportRefusedError, decode_upload
 from undersigned.statements.models import StatementText
 from undersigned.statements.services import TextInput
@@ -194,3 +195,81 @@ class TranslatorAssignmentForm(LanguageChoiceForm):
 class WindowForm(forms.Form):
     opens_at = forms.DateTimeField(label=_("Sign-on opens (UTC)"), required=False, widget=DateTimeLocalInput())
     closes_at = forms.DateTimeField(label=_("Sign-on closes (UTC)"), required=False, widget=DateTimeLocalInput())
+
+
+class TranslationOfferForm(forms.Form):
+    """A member organisation's offer of a translation: the fields of a text but its credit, which is
+    the organisation's name. The language is chosen among those the statement has no text in; one
+    that has a text meanwhile is refused with its own message (here, and by the service for a
+    race). The rules on the text's values are the service's, whose messages the view puts on the
+    fields."""
+
+    organisation = forms.TypedChoiceField(label=_("Offered by"), coerce=int)
+    language = forms.CharField(label=_("Language of the translation"), max_length=16)
+    title = forms.CharField(label=_("Title"), max_length=300, widget=forms.TextInput(attrs={"dir": "auto"}))
+    dateline_date = forms.DateField(
+        label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    dateline_place = forms.CharField(
+        label=_("Place"), max_length=120, required=False, widget=forms.TextInput(attrs={"dir": "auto"})
+    )
+    headline_calls = forms.CharField(
+        label=_("Headline calls"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+        help_text=_("One per line."),
+    )
+    body = forms.CharField(
+        label=_("Body"),
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 18, "dir": "auto"}),
+        help_text=_("Paragraphs separated by an empty line. Markdown: *emphasis*, **strong**, [link](https://…)."),
+    )
+    call_to_action = forms.CharField(
+        label=_("Call to action"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
+
+    def __init__(
+        self, *args: Any, organisations: Sequence[Organisation], existing_languages: Collection[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.existing_languages = frozenset(existing_languages)
+        cast(forms.TypedChoiceField, self.fields["organisation"]).choices = [
+            (organisation.pk, organisation.name) for organisation in organisations
+        ]
+        self.fields["language"].widget = forms.Select(
+            choices=[
+                (group, [choice for choice in options if choice[0] not in self.existing_languages])
+                if isinstance(options, list)
+                else (group, options)
+                for group, options in content_language_choices()
+            ]
+        )
+
+    def clean_language(self) -> str:
+        language: str = self.cleaned_data["language"]
+        if not is_content_language(language):
+            raise forms.ValidationError(_("Choose a language from the list."))
+        if language in self.existing_languages:
+            raise forms.ValidationError(
+                _(
+                    "This statement already has a text in %(language)s, published or being prepared: "
+                    "choose another language."
+                )
+                % {"language": native_language_name(language)}
+            )
+        return language
+
+    def text_input(self) -> TextInput:
+        data = self.cleaned_data
+        return TextInput(
+            title=data["title"],
+            body=data["body"],
+            dateline_date=data["dateline_date"],
+            dateline_place=data["dateline_place"],
+            headline_calls=[line.strip() for line in data["headline_calls"].splitlines() if line.strip()],
+            call_to_action=data["call_to_action"],
+        )

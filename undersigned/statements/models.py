@@ -124,6 +124,17 @@ class StatementText(models.Model):
     body = models.TextField(_("body"), max_length=100_000)
     call_to_action = models.TextField(_("call to action"), max_length=2000, blank=True)
     translator_credit = models.CharField(_("translator credit"), max_length=200, blank=True)
+    # The member organisation that offered this translation through the member sign-in (see
+    # ``services.translation_offer``); empty for texts written by staff. Kept after publication,
+    # as the record of who translated it; the public sees ``translator_credit``.
+    offered_by = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offered_translations",
+        verbose_name=_("offered by"),
+    )
     has_unpublished_changes = models.BooleanField(default=True)
     published_revision = models.ForeignKey(
         "Revision",
@@ -143,6 +154,13 @@ class StatementText(models.Model):
                 condition=Q(status__in=["draft", "in_review", "published"]), name="statement_text_status_known"
             ),
             models.CheckConstraint(condition=~Q(title=""), name="statement_text_has_title"),
+            # An organisation has at most one offer waiting for the editors per statement: it cannot
+            # flood them with a draft in every language. Published offers no longer count.
+            models.UniqueConstraint(
+                fields=["statement", "offered_by"],
+                condition=Q(offered_by__isnull=False) & ~Q(status="published"),
+                name="statement_text_one_waiting_offer_per_organisation",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -231,3 +231,63 @@ def statement_working_titles_load(statements: Iterable[Statement]) -> None:
         titles = texts.get(statement.pk, {})
         title = titles.get(statement.original_language) or next(iter(titles.values()), "")
         statement._working_title = title or statement.slug  # type: ignore[attr-defined]
+
+
+# --- Translations offered by member organisations -------------------------------------------------
+
+# A closed statement is still read, shared and delivered, so a translation still widens its reach;
+# a withdrawn one is no longer stood by, and a draft is not public.
+OFFERABLE_STATUSES = (Statement.Status.PUBLISHED, Statement.Status.CLOSED)
+# The member page lists an organisation's latest offers; more would only lengthen it.
+OFFERS_LISTED = 50
+
+
+def statement_languages(statement_id: int) -> set[str]:
+    """The languages the statement has a text in, drafts included, read now (not from the cache)."""
+    return set(StatementText.objects.filter(statement_id=statement_id).values_list("language", flat=True))
+
+
+def offers_of(organisation_ids: Iterable[int]) -> list[StatementText]:
+    """The translations these organisations offered, the latest first, with their statements."""
+    return list(
+        StatementText.objects.filter(offered_by_id__in=list(organisation_ids))
+        .select_related("statement", "offered_by")
+        .only(
+            "language",
+            "title",
+            "status",
+            "published_revision_id",
+            "statement__slug",
+            "statement__status",
+            "offered_by__name",
+        )
+        .order_by("-pk")[:OFFERS_LISTED]
+    )
+
+
+def offers_waiting(*, actor: User) -> QuerySet[StatementText]:
+    """Offered translations never published, of the statements ``actor`` manages that still take
+    offers: the editors' to review, publish or decline."""
+    texts = StatementText.objects.filter(
+        offered_by__isnull=False, published_revision__isnull=True, statement__status__in=OFFERABLE_STATUSES
+    )
+    if actor.is_secretariat:
+        return texts
+    return texts.filter(statement__commission_id__in=commissions_where(actor, Capability.MANAGE))
+
+
+@dataclass(frozen=True)
+class StatementWithOffers:
+    statement: Statement
+    offers: int
+
+
+def statements_with_offers_waiting(*, actor: User) -> list[StatementWithOffers]:
+    """The statements with offered translations waiting for ``actor``, the most waiting first."""
+    counts: dict[int, int] = {}
+    for statement_id in offers_waiting(actor=actor).values_list("statement_id", flat=True):
+        counts[statement_id] = counts.get(statement_id, 0) + 1
+    statements = list(Statement.objects.filter(pk__in=counts))
+    statement_working_titles_load(statements)
+    found = [StatementWithOffers(statement=statement, offers=counts[statement.pk]) for statement in statements]
+    return sorted(found, key=lambda item: (-item.offers, item.statement.slug))

@@ -1,4 +1,5 @@
-"""Writing statements: create, import, edit, translate, publish revisions, close, withdraw.
+"""Writing statements: create, import, edit, translate, publish revisions, close, withdraw; and
+the translations member organisations offer, which join the same workflow as drafts.
 
 Every change records an audit event in its own transaction. A published text is never changed in
 place: readers see ``StatementText.published_revision``, and only ``text_publish`` moves it.
@@ -6,8 +7,9 @@ place: readers see ``StatementText.published_revision``, and only ``text_publish
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from anyascii import anyascii
@@ -21,15 +23,18 @@ from undersigned.accounts.models import User
 from undersigned.commissions.models import Commission
 from undersigned.core import audit
 from undersigned.core.exceptions import DomainError
-from undersigned.core.languages import canonical_language_code, native_language_name
+from undersigned.core.languages import canonical_language_code, is_content_language, native_language_name
+from undersigned.core.plain_text import has_control_characters
 from undersigned.core.slugs import clean_slug
+from undersigned.organisations.models import Organisation
+from undersigned.organisations.services.members import member_organisations_for
 from undersigned.permissions.roles import can_edit_text, can_issue_for, can_manage_statement
 from undersigned.sealing.models import Trustee
 from undersigned.statements.canonical import canonical_sha256_of
 from undersigned.statements.importer import ImportRefusedError, ParsedStatement, is_blank, parse_press_release
 from undersigned.statements.models import Revision, Statement, StatementText, TranslatorAssignment
 from undersigned.statements.rendering import render_markdown
-from undersigned.statements.selectors import forget_statement
+from undersigned.statements.selectors import OFFERABLE_STATUSES, forget_statement
 
 
 @dataclass(frozen=True)
@@ -258,6 +263,170 @@ def translation_add(*, actor: User | None, statement: Statement, language: str, 
             _("This statement already has a text in %(language)s.") % {"language": native_language_name(language)},
         ) from None
     return translation
+
+
+# --- Translations offered by member organisations ------------------------------------------------
+
+
+def translation_offer_refusal(statement: Statement) -> DomainError | None:
+    """Why ``statement`` takes no offer of a translation now, read afresh; None when it takes one.
+
+    Once its signers' personal data is purged the statement is archived: nobody is asked to work on it."""
+    state = Statement.objects.filter(pk=statement.pk).values("status", "personal_data_purged_at").first()
+    if state is None or state["status"] not in OFFERABLE_STATUSES:
+        return DomainError("not_open", _("This statement takes no offers of translations."), status=410)
+    if state["personal_data_purged_at"] is not None:
+        return DomainError(
+            "archived", _("This statement is archived: it takes no offers of translations any more."), status=410
+        )
+    return None
+
+
+def _offer_problems(text: TextInput) -> dict[str, str]:
+    """Hidden characters a person may paste without seeing them, by field. Staff texts are written
+    by the issuing body itself; these come from outside it, so they are held to the rule of the
+    public forms. Line breaks and tabs stay allowed where a field has lines; the joiners and
+    direction marks of right-to-left scripts stay allowed in the running text."""
+    problems: dict[str, str] = {}
+    message = _("Remove the invisible control characters from this field.")
+    for name, value in (("title", text.title), ("dateline_place", text.dateline_place)):
+        if has_control_characters(value):
+            problems[name] = message
+    if any(has_control_characters(call) for call in text.headline_calls):
+        problems["headline_calls"] = message
+    for name, value in (("body", text.body), ("call_to_action", text.call_to_action)):
+        if any(unicodedata.category(character) in {"Cc", "Cs"} and character not in "\n\r\t" for character in value):
+            problems[name] = message
+    return problems
+
+
+# ``_clean_text``'s refusals, by the field of the offer form they are about.
+OFFER_FIELD_OF_CODE = {
+    "title_required": "title",
+    "title_too_long": "title",
+    "body_required": "body",
+    "body_too_long": "body",
+    "call_too_long": "headline_calls",
+    "call_to_action_too_long": "call_to_action",
+    "field_too_long": "dateline_place",
+    "unknown_language": "language",
+    "language_taken": "language",
+}
+
+
+def _language_taken(language: str) -> DomainError:
+    return DomainError(
+        "language_taken",
+        _("This statement already has a text in %(language)s, published or being prepared: choose another language.")
+        % {"language": native_language_name(language)},
+        status=409,
+    )
+
+
+def _offer_waiting(organisation: Organisation) -> DomainError:
+    return DomainError(
+        "offer_waiting",
+        _(
+            "%(organisation)s already has a translation of this statement waiting for the editors. "
+            "Offer another once they have published it."
+        )
+        % {"organisation": organisation.name},
+        status=409,
+    )
+
+
+def translation_offer_by_contact(
+    *, email: str, statement: Statement, organisation_id: int, language: str, text: TextInput
+) -> StatementText:
+    """A signed-in member contact offers a translation for one of the member organisations
+    ``email`` is a verified contact of; any other organisation is not found."""
+    organisation = next((item for item in member_organisations_for(email) if item.pk == organisation_id), None)
+    if organisation is None:
+        raise DomainError("not_found", _("This organisation was not found among yours."), status=404)
+    return translation_offer(statement=statement, organisation=organisation, language=language, text=text)
+
+
+def translation_offer(
+    *, statement: Statement, organisation: Organisation, language: str, text: TextInput
+) -> StatementText:
+    """A draft text in ``language``, credited to ``organisation``, for the editors to review and
+    publish (``text_publish``); nothing of it is public before they do.
+
+    Precondition: whoever offers it speaks for ``organisation`` (``translation_offer_by_contact``
+    checks it for people). Refused with ``language_taken`` when the statement has a text in that
+    language, drafts included, and with ``offer_waiting`` while the organisation has another offer
+    for this statement unpublished. Both rules are the database's too, so of two offers sent at
+    once exactly one is stored and the other gets the same refusal. Raises ``invalid`` (the
+    problems by field in ``detail["fields"]``) and stores nothing when the text breaks a rule."""
+    if not organisation.is_member:
+        raise DomainError("not_member", _("Only member organisations offer translations here."), status=403)
+    refusal = translation_offer_refusal(statement)
+    if refusal is not None:
+        raise refusal
+    if not is_content_language(language):
+        message = _("Choose a language from the list.")
+        raise DomainError("unknown_language", message, detail={"fields": {"language": message}})
+    problems = _offer_problems(text)
+    if problems:
+        raise DomainError("invalid", next(iter(problems.values())), detail={"fields": problems})
+    values = replace(_clean_text(text), translator_credit=organisation.name)
+    if StatementText.objects.filter(statement=statement, language=language).exists():
+        raise _language_taken(language)
+    if _waiting_offer_of(statement, organisation):
+        raise _offer_waiting(organisation)
+    try:
+        with transaction.atomic():
+            translation = StatementText(
+                statement=statement, language=language, status=StatementText.Status.DRAFT, offered_by=organisation
+            )
+            _apply(translation, values)
+            translation.save()
+            audit.record(
+                actor=None,
+                action="text.offered",
+                subject=statement,
+                detail={"language": language, "organisation": organisation.pk},
+            )
+    except IntegrityError:
+        # Another offer (or an editor's translation) was stored meanwhile: say which rule it broke.
+        if StatementText.objects.filter(statement=statement, language=language).exists():
+            raise _language_taken(language) from None
+        if _waiting_offer_of(statement, organisation):
+            raise _offer_waiting(organisation) from None
+        raise
+    return translation
+
+
+def _waiting_offer_of(statement: Statement, organisation: Organisation) -> bool:
+    return (
+        StatementText.objects.filter(statement=statement, offered_by=organisation)
+        .exclude(status=StatementText.Status.PUBLISHED)
+        .exists()
+    )
+
+
+def translation_offer_decline(*, actor: User | None, text: StatementText) -> None:
+    """The editors decline an offered translation they will not publish: the draft is deleted, so
+    the language is free again, for the editors or another organisation. A text that has ever
+    been published is the record of what readers read, and stays."""
+    statement = text.statement
+    _require_manager(actor, statement)
+    with transaction.atomic():
+        locked = StatementText.objects.select_for_update().filter(pk=text.pk).first()
+        if locked is None or locked.offered_by_id is None or locked.published_revision_id is not None:
+            raise DomainError(
+                "not_an_offer",
+                _("Only a translation offered by a member organisation and never published can be declined."),
+                status=409,
+            )
+        organisation_id = locked.offered_by_id
+        locked.delete()
+        audit.record(
+            actor=actor,
+            action="text.offer_declined",
+            subject=statement,
+            detail={"language": text.language, "organisation": organisation_id},
+        )
 
 
 # --- Editing and publishing texts ---------------------------------------------------------------

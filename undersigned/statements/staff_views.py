@@ -18,8 +18,10 @@ from undersigned.commissions.models import Commission
 from undersigned.core.audit import events_for
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import language_direction, native_language_name
+from undersigned.core.models import AuditEvent
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.models import Milestone
+from undersigned.organisations.models import Organisation
 from undersigned.permissions.access import access_statement, access_text, staff_member
 from undersigned.permissions.roles import (
     Capability,
@@ -55,6 +57,7 @@ from undersigned.statements.services import (
     text_save_and_publish,
     text_save_and_submit,
     translation_add,
+    translation_offer_decline,
     translator_assign,
 )
 
@@ -147,7 +150,7 @@ def statement_new(request: HttpRequest) -> HttpResponse:
 def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
     actor = staff_member(request)
     statement = access_statement(actor=actor, slug=slug, capability=Capability.VIEW)
-    texts = list(statement.texts.select_related("published_revision").order_by("language"))
+    texts = list(statement.texts.select_related("published_revision", "offered_by").order_by("language"))
     rows = [
         {
             "text": text,
@@ -158,6 +161,8 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
         for text in texts
     ]
     manager = can_manage_statement(actor, statement)
+    events = list(events_for(statement).order_by("-created_at")[:50])
+    _name_offering_organisations(events)
     translators = eligible_translators(statement)
     return render(
         request,
@@ -190,10 +195,27 @@ def statement_overview(request: HttpRequest, slug: str) -> HttpResponse:
             "window_form": WindowForm(
                 initial={"opens_at": statement.opens_at, "closes_at": statement.closes_at}, auto_id="window_%s"
             ),
-            "events": events_for(statement).order_by("-created_at")[:50],
+            "events": events,
+            # Offered and never published: the editors' to review, publish or decline.
+            "offers_waiting": [
+                row
+                for row, text in zip(rows, texts, strict=True)
+                if text.offered_by_id is not None and text.published_revision_id is None
+            ],
             "embed_snippets": embed_snippets(statement),
         },
     )
+
+
+def _name_offering_organisations(events: list[AuditEvent]) -> None:
+    """An offer has no staff member behind it: its line in the record names the organisation."""
+    offered = [event for event in events if event.action == "text.offered"]
+    ids = {event.detail.get("organisation") for event in offered}
+    names = dict(
+        Organisation.objects.filter(pk__in=[pk for pk in ids if isinstance(pk, int)]).values_list("pk", "name")
+    )
+    for event in offered:
+        event.offered_by_name = names.get(event.detail.get("organisation"), "")  # type: ignore[attr-defined]
 
 
 STATEMENT_ACTIONS = {
@@ -247,6 +269,15 @@ def statement_action(request: HttpRequest, slug: str) -> HttpResponse:
                 translator=assignment.cleaned_data["translator"],
             )
             messages.success(request, _("The translator is assigned."))
+        elif action == "decline_offer":
+            language = request.POST.get("language", "")
+            # PostgreSQL refuses a NUL in a query's text, and no language code has one.
+            text = None if "\x00" in language else statement.texts.filter(language=language).first()
+            if text is None:
+                raise DomainError("not_an_offer", _("This translation is not there any more."))
+            text.statement = statement
+            translation_offer_decline(actor=actor, text=text)
+            messages.success(request, _("The offered translation is declined and deleted."))
         else:
             raise DomainError("unknown_action", _("Unknown action."))
     except DomainError as error:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from undersigned.core.public_pages import shared_cacheable
-from undersigned.statements import embeds, feeds, views
+from undersigned.statements import embeds, feeds, offer_views, views
 
 app_name = "statements"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("statements/<slug:slug>/", views.statement_read, name="read"),
     # Before "read_in", whose <language> would otherwise take "embed" for a language.
     path("statements/<slug:slug>/embed/", embeds.embed, name="embed"),
+    path(
+        "statements/<slug:slug>/translations/offer/",
+        offer_views.translation_offer_page,
+        name="translation_offer",
+    ),
     path("statements/<slug:slug>/<str:language>/embed/", embeds.embed, name="embed_in"),
     path("statements/<slug:slug>/badge.svg", embeds.badge_svg, name="badge_svg"),
     path("statements/<slug:slug>/<str:language>/badge.svg", embeds.badge_svg, name="badge_svg_in"),

@@ -56,7 +56,7 @@ from undersigned.signatures.models import Signature
 from undersigned.signatures.services import SignerInput, signature_confirm, signature_record, signature_withdraw
 from undersigned.signatures.tokens import SignatureRef, confirm_token, withdraw_token
 from undersigned.statements.models import Statement
-from undersigned.statements.services import TextInput, text_save_and_publish
+from undersigned.statements.services import TextInput, text_save_and_publish, translation_offer
 from undersigned.testing import TEST_PASSWORD
 
 SLUG = "library-opening-hours"
@@ -295,6 +295,14 @@ def build_world() -> World:
     _actions(statement)
     reported = _action_by_another_organisation(statement)
     action_ref = ActionRef(action_id=reported.pk, statement_id=statement.pk)
+    # A translation a member organisation offered, waiting for the editors: on the member's page,
+    # the staff workspace and the statement's staff page.
+    translation_offer(
+        statement=statement,
+        organisation=Organisation.objects.get(website_domain=DEMO_MEMBER_DOMAIN),
+        language="fa",
+        text=TextInput(title="بیانیه درباره ساعات کار کتابخانه‌ها", body="کتابخانه‌ها باید عصرها باز باشند."),
+    )
     _witnesses(sam)
     staff_user_create(email=ENROLLING_EMAIL, full_name="Tove Translator", password=TEST_PASSWORD, is_secretariat=True)
 

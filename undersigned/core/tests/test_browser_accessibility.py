@@ -303,6 +303,11 @@ VISITS: list[Visit] = [
         act=confirm_or_withdraw,
     ),
     Visit("withdraw an action", "actions:withdraw", lambda w: f"/actions/withdraw/{w.action_withdraw_token}/"),
+    Visit(
+        "offer a translation, not signed in",
+        "statements:translation_offer",
+        lambda w: f"/statements/{w.slug}/translations/offer/",
+    ),
     Visit("member's page", "organisations:member_home", lambda w: "/organisations/members/", act=member_signs_in),
     # Signed in as a member contact by the visit before.
     Visit("report an action", "actions:report", lambda w: f"/statements/{w.slug}/actions/report/"),
@@ -311,6 +316,13 @@ VISITS: list[Visit] = [
         "report an action sent empty",
         None,
         lambda w: f"/statements/{w.slug}/actions/report/",
+        act=send_empty_main_form,
+    ),
+    Visit("offer a translation", "statements:translation_offer", lambda w: f"/statements/{w.slug}/translations/offer/"),
+    Visit(
+        "offer a translation sent empty",
+        None,
+        lambda w: f"/statements/{w.slug}/translations/offer/",
         act=send_empty_main_form,
     ),
     # --- A staff member setting up a second factor ------------------------------------------------

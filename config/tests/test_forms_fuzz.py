@@ -223,6 +223,8 @@ def world(libraries, mobility, fast_passwords) -> World:
         network_hash="d" * 64,
         language="en",
     )
+    # An approved one, so the delivery form offers to mention the actions.
+    SolidarityActionFactory(statement=signed.statement, organisation=organisation)
     seal_pending()  # as the worker would: the delivery pages' counts (and PDF) stay those of now
     token = token_create(user=sam, name="weekly counts", scopes=list(Scope.values), days=30)
     witness_add(actor=sam, vkey=_witness_vkey("witness.example/one"), url="https://witness.example.org/submission")
@@ -781,6 +783,7 @@ FORMS = [
             Field("covering_text", "textarea", max_length=5000),
             Field("seen_deliveries", "number", "0"),
             Field("again_today", "checkbox", "on"),
+            Field("mention_actions", "hidden", "True"),
         ),
     ),
     FormCase(

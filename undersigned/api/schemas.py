@@ -62,8 +62,18 @@ class Text(Schema):
 
 
 class Feed(Schema):
-    body: str = Field(description="The issuing body's slug (`federation` for the federation's), or `all`.")
-    language: str = Field(description="Language of the feed's entries.")
+    kind: str = Field(
+        description="What the feed's entries are: `statements`, the new statements of `body`; `actions`, the "
+        "approved solidarity actions answering this statement (not part of its signature count)."
+    )
+    body: str = Field(
+        description="For `statements`: the issuing body's slug (`federation` for the federation's), or `all`. "
+        "For `actions`: this statement's issuing body."
+    )
+    language: str = Field(
+        description="For `statements`: the language of the statements' texts. For `actions`: the language the feed "
+        "is written in (its titles and kinds of action; each description stays in the language it was reported in)."
+    )
     url: str = Field(description="Absolute address of the Atom feed.")
 
 
@@ -88,7 +98,9 @@ class StatementDetail(StatementSummary):
     sign_form: SignForm
     sign_on_form: SignOnForm = Field(description="What an organisation's sign-on needs.")
     feeds: list[Feed] = Field(
-        description="Atom feeds of new statements: of this statement's issuing body, and of all, per language."
+        description="Atom feeds, told apart by `kind`: of new statements (`statements`), of this statement's issuing "
+        "body and of all, per language of its texts; then of this statement's solidarity actions (`actions`), per "
+        "language of its texts that the site's interface speaks (else in the site's default language)."
     )
 
 

@@ -122,6 +122,11 @@ class DeliveryOut(Schema):
     language: str
     signatures: int = Field(description="Signatures delivered.")
     organisations: int = Field(description="Organisation sign-ons delivered.")
+    mention_actions: bool = Field(
+        description="Whether the editor chose to mention the solidarity actions; the mails did if `actions` is above 0."
+    )
+    actions: int = Field(description="Approved solidarity actions at the time; not part of the signature count.")
+    action_countries: int = Field(description="Countries of those actions.")
     created_at: datetime
     recipients: list[RecipientOut]
 

@@ -5,6 +5,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from undersigned.actions.presentation import actions_in_countries
+from undersigned.actions.selectors import ActionCounts
 from undersigned.core.forms import CompleteEmailField
 from undersigned.core.languages import content_language_choices
 from undersigned.deliveries.models import Target
@@ -25,7 +27,7 @@ class TargetForm(forms.Form):
             self.fields["email"].help_text = _("Leave empty to keep the address as it is.")
 
 
-class CoveringTextForm(forms.Form):
+class _CoveringText(forms.Form):
     covering_text = forms.CharField(
         label=_("Covering text"),
         max_length=5000,
@@ -34,7 +36,27 @@ class CoveringTextForm(forms.Form):
     )
 
 
-class ConfirmDeliveryForm(CoveringTextForm):
+class CoveringTextForm(_CoveringText):
+    """The covering text, and whether the mail mentions the statement's solidarity actions: offered
+    only when it has approved actions, and ticked until the editor unticks it."""
+
+    mention_actions = forms.BooleanField(label=_("Mention the solidarity actions"), required=False, initial=True)
+
+    def __init__(self, *args: Any, actions: ActionCounts, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not actions.total:
+            del self.fields["mention_actions"]
+            return
+        self.fields["mention_actions"].help_text = _(
+            "The mail then says that besides the signatures, organisations answered the statement with "
+            "%(actions)s, which are not part of the signature count, and links to their list. The attached "
+            "document sums them up either way."
+        ) % {"actions": actions_in_countries(actions.total, actions.countries)}
+
+
+class ConfirmDeliveryForm(_CoveringText):
+    # As the preview was made: the service mentions the actions only if there are some by then.
+    mention_actions = forms.BooleanField(required=False, widget=forms.HiddenInput)
     seen_deliveries = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     again_today = forms.BooleanField(label=_("Deliver again today"), required=False)
 

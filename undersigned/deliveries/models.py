@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +59,12 @@ class Delivery(models.Model):
     covering_text = models.TextField()
     signatures = models.PositiveIntegerField()
     organisations = models.PositiveIntegerField()
+    # The approved solidarity actions at the time (``actions.selectors.action_counts``, as the signed
+    # statement counts them), and whether the editor chose to mention them in the mail: the mail
+    # says so only when both hold. Actions are not part of any count the ledger keeps.
+    mention_actions = models.BooleanField(default=False)
+    actions = models.PositiveIntegerField(default=0)
+    action_countries = models.PositiveIntegerField(default=0)
     head_seq = models.PositiveBigIntegerField()  # the ledger head the counts come from (0: empty log)
     head_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -70,10 +76,17 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["statement", "number"], name="delivery_number_once"),
             models.CheckConstraint(condition=Q(number__gte=1), name="delivery_number_from_one"),
             models.CheckConstraint(condition=~Q(covering_text=""), name="delivery_has_covering_text"),
+            models.CheckConstraint(
+                condition=Q(action_countries__lte=F("actions")), name="delivery_action_countries_at_most_actions"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"delivery {self.number} of {self.statement_id}"
+
+    @property
+    def mail_mentions_actions(self) -> bool:
+        return self.mention_actions and self.actions > 0
 
 
 class DeliveryRecipient(models.Model):

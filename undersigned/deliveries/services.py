@@ -24,10 +24,12 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from undersigned.accounts.models import User
+from undersigned.actions.selectors import action_counts
 from undersigned.core import audit
 from undersigned.core.addresses import InvalidAddressError, normalise_email
 from undersigned.core.crypto import server_decrypt, server_encrypt
@@ -169,6 +171,13 @@ class DeliveryPlan:
     organisations: int
     head_seq: int
     recipients: list[RecipientPreview]
+    mention_actions: bool  # the editor's choice
+    actions: int  # approved solidarity actions now, and in how many countries
+    action_countries: int
+
+    @property
+    def mail_mentions_actions(self) -> bool:
+        return self.mention_actions and self.actions > 0
 
 
 def _check_deliverable(statement: Statement) -> None:
@@ -189,6 +198,23 @@ def attachment_name(statement: Statement, text_language: str) -> str:
     return f"{statement.slug}-signed-statement-{text_language}.pdf"
 
 
+def actions_mention(actions: int, countries: int) -> str:
+    """The mail's sentence on the statement's solidarity actions, in the active language; empty when
+    there is none to mention. The numbers are those the signed statement's summary shows."""
+    if not actions:
+        return ""
+    in_countries = ngettext("%(count)d country", "%(count)d countries", countries) % {"count": countries}
+    return ngettext(
+        "Besides the signatures, organisations answered this statement with %(count)d solidarity action "
+        "in %(countries)s; it is not part of the signature count. The attached document sums it up, and it is "
+        "listed here:",
+        "Besides the signatures, organisations answered this statement with %(count)d solidarity actions "
+        "in %(countries)s; they are not part of the signature count. The attached document sums them up, and "
+        "they are listed here:",
+        actions,
+    ) % {"count": actions, "countries": in_countries}
+
+
 def delivery_message(
     *,
     statement: Statement,
@@ -200,9 +226,14 @@ def delivery_message(
     covering_text: str,
     signatures: int,
     organisations: int,
+    actions: int,
+    action_countries: int,
 ) -> EmailMultiAlternatives:
-    """The mail one target gets, without its attachment: the preview shows exactly this."""
+    """The mail one target gets, without its attachment: the preview shows exactly this.
+    ``actions`` is 0 for a mail that does not mention the solidarity actions."""
     titles = text_languages(statement.pk)
+    with translation.override(language):
+        mention = actions_mention(actions, action_countries)
     return build(
         "delivery",
         to,
@@ -218,6 +249,8 @@ def delivery_message(
             "falls_back": text_language != language,
             "text_language_name": native_language_name(text_language),
             "attachment_name": attachment_name(statement, text_language),
+            "actions_mention": mention,
+            "actions_url": settings.SITE_URL + reverse("actions:list", args=[statement.slug]),
         },
         language,
     )
@@ -252,7 +285,9 @@ def _delivered_today(statement: Statement) -> bool:
     return Delivery.objects.filter(statement=statement, created_at__gte=start).exists()
 
 
-def delivery_plan(*, actor: User | None, statement: Statement, covering_text: str) -> DeliveryPlan:
+def delivery_plan(
+    *, actor: User | None, statement: Statement, covering_text: str, mention_actions: bool = False
+) -> DeliveryPlan:
     """What a delivery now would send, to whom, in which language: the preview. Writes nothing."""
     _check_may_deliver(actor, statement)
     _check_deliverable(statement)
@@ -261,6 +296,9 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
     if not targets:
         raise DomainError("no_targets", _("Add at least one target before delivering."))
     signatures, organisations, head_seq, _hash = _counts_now(statement)
+    # The selector the signed statement's summary reads (uncached), so the mail and the PDF agree.
+    actions = action_counts(statement.pk)
+    mentioned = actions if mention_actions else None
     recipients = []
     sizes: dict[str, int | None] = {}
     for target in targets:
@@ -277,6 +315,8 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
             covering_text=text,
             signatures=signatures,
             organisations=organisations,
+            actions=mentioned.total if mentioned else 0,
+            action_countries=mentioned.countries if mentioned else 0,
         )
         recipients.append(
             RecipientPreview(
@@ -296,6 +336,9 @@ def delivery_plan(*, actor: User | None, statement: Statement, covering_text: st
         organisations=organisations,
         head_seq=head_seq,
         recipients=recipients,
+        mention_actions=mention_actions,
+        actions=actions.total,
+        action_countries=actions.countries,
     )
 
 
@@ -324,11 +367,19 @@ def _check_delivery_now(statement: Statement, *, seen_deliveries: int, again_tod
 
 
 def delivery_create(
-    *, actor: User | None, statement: Statement, covering_text: str, seen_deliveries: int, again_today: bool
+    *,
+    actor: User | None,
+    statement: Statement,
+    covering_text: str,
+    seen_deliveries: int,
+    again_today: bool,
+    mention_actions: bool = False,
 ) -> Delivery:
     """Records the delivery to every current target, writes it to the ledger and queues one mail
     per target, all in one transaction. ``seen_deliveries`` is how many deliveries the confirming
     editor saw in the preview: if another was made since, nothing is recorded and the editor is told.
+    The approved solidarity actions are counted now and recorded with the delivery; its mails
+    mention them when ``mention_actions`` and there are some.
 
     Call with no transaction open (pending ledger events are sealed first, in their own).
     """
@@ -344,6 +395,7 @@ def delivery_create(
         original = statement.texts.select_related("published_revision").get(language=statement.original_language)
         if original.published_revision is None:
             raise DomainError("not_deliverable", _("The original text is not published."))
+        actions = action_counts(statement.pk)
         try:
             with transaction.atomic():
                 delivery = Delivery.objects.create(
@@ -354,6 +406,9 @@ def delivery_create(
                     covering_text=text,
                     signatures=signatures,
                     organisations=organisations,
+                    mention_actions=mention_actions,
+                    actions=actions.total,
+                    action_countries=actions.countries,
                     head_seq=head_seq,
                     head_hash=head_hash,
                     created_by=actor,
@@ -393,7 +448,14 @@ def delivery_create(
             actor=actor,
             action="deliveries.delivered",
             subject=statement,
-            detail={"delivery": delivery.public_id, "targets": len(targets), "signatures": signatures},
+            detail={
+                "delivery": delivery.public_id,
+                "targets": len(targets),
+                "signatures": signatures,
+                "mention_actions": mention_actions,
+                "actions": actions.total,
+                "action_countries": actions.countries,
+            },
         )
         transaction.on_commit(lambda: forget_public_record(statement.pk))
     return delivery
@@ -442,6 +504,8 @@ def recipient_send(*, recipient_id: int) -> str:
         covering_text=delivery.covering_text,
         signatures=delivery.signatures,
         organisations=delivery.organisations,
+        actions=delivery.actions if delivery.mail_mentions_actions else 0,
+        action_countries=delivery.action_countries if delivery.mail_mentions_actions else 0,
     )
     message.attach(attachment_name(statement, recipient.text_language), pdf, PDF_MIMETYPE)
     try:

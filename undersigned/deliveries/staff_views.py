@@ -15,12 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from undersigned.accounts.models import User
+from undersigned.actions.selectors import action_counts
 from undersigned.core.exceptions import DomainError
 from undersigned.core.languages import native_language_name
 from undersigned.deliveries.forms import ConfirmDeliveryForm, CoveringTextForm, ResponseForm, TargetForm
 from undersigned.deliveries.models import DeliveryRecipient, Target
 from undersigned.deliveries.selectors import active_targets, deliveries_for_staff, responses_of
 from undersigned.deliveries.services import (
+    DeliveryPlan,
     ResponseInput,
     TargetInput,
     delivery_create,
@@ -39,6 +41,12 @@ from undersigned.statements.models import Statement
 
 def _page_url(statement: Statement, anchor: str = "") -> str:
     return reverse("staff:delivery", args=[statement.slug]) + (f"#{anchor}" if anchor else "")
+
+
+def _covering_form(statement: Statement, data: Any = None) -> CoveringTextForm:
+    """The covering text's form, offering to mention the statement's solidarity actions when it has
+    approved ones (counted as the signed statement counts them)."""
+    return CoveringTextForm(data, actions=action_counts(statement.pk), auto_id="covering_%s")
 
 
 def _page(request: HttpRequest, actor: User, statement: Statement, *, status: int = 200, **forms: Any) -> HttpResponse:
@@ -61,7 +69,7 @@ def _page(request: HttpRequest, actor: User, statement: Statement, *, status: in
             "deliveries": deliveries_for_staff(statement.pk),
             "responses": responses_of(statement.pk),
             "target_form": forms.get("target_form") or TargetForm(auto_id="target_%s"),
-            "covering_form": forms.get("covering_form") or CoveringTextForm(auto_id="covering_%s"),
+            "covering_form": forms.get("covering_form") or (_covering_form(statement) if deliverer else None),
             "response_form": forms.get("response_form")
             or ResponseForm(targets=Target.objects.filter(statement=statement), auto_id="response_%s"),
         },
@@ -164,10 +172,15 @@ def delivery_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """Every mail as its target will get it, before anything is sent."""
     actor = staff_member(request)
     statement = access_statement(actor=actor, slug=slug, capability=Capability.DELIVER)
-    form = CoveringTextForm(request.POST, auto_id="covering_%s")
+    form = _covering_form(statement, request.POST)
     if form.is_valid():
         try:
-            plan = delivery_plan(actor=actor, statement=statement, covering_text=form.cleaned_data["covering_text"])
+            plan = delivery_plan(
+                actor=actor,
+                statement=statement,
+                covering_text=form.cleaned_data["covering_text"],
+                mention_actions=form.cleaned_data.get("mention_actions", False),
+            )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -175,15 +188,19 @@ def delivery_preview(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, actor, statement, status=400, covering_form=form)
 
 
-def plan_form(plan: Any) -> ConfirmDeliveryForm:
+def plan_form(plan: DeliveryPlan) -> ConfirmDeliveryForm:
     return ConfirmDeliveryForm(
-        initial={"covering_text": plan.covering_text, "seen_deliveries": plan.seen_deliveries},
+        initial={
+            "covering_text": plan.covering_text,
+            "seen_deliveries": plan.seen_deliveries,
+            "mention_actions": plan.mention_actions,
+        },
         auto_id="confirm_%s",
     )
 
 
 def _preview(
-    request: HttpRequest, statement: Statement, form: ConfirmDeliveryForm, plan: Any, status: int = 200
+    request: HttpRequest, statement: Statement, form: ConfirmDeliveryForm, plan: DeliveryPlan, status: int = 200
 ) -> HttpResponse:
     return render(
         request,
@@ -213,7 +230,7 @@ def delivery_confirm(request: HttpRequest, slug: str) -> HttpResponse:
     statement = access_statement(actor=actor, slug=slug, capability=Capability.DELIVER)
     form = ConfirmDeliveryForm(request.POST, auto_id="confirm_%s")
     if not form.is_valid():
-        return _page(request, actor, statement, status=400, covering_form=CoveringTextForm(request.POST))
+        return _page(request, actor, statement, status=400, covering_form=_covering_form(statement, request.POST))
     data = form.cleaned_data
     try:
         delivery = delivery_create(
@@ -222,16 +239,22 @@ def delivery_confirm(request: HttpRequest, slug: str) -> HttpResponse:
             covering_text=data["covering_text"],
             seen_deliveries=data["seen_deliveries"],
             again_today=data["again_today"],
+            mention_actions=data["mention_actions"],
         )
     except DomainError as error:
         if error.code == "delivered_meanwhile":
             messages.error(request, error.message)
             return HttpResponseRedirect(_page_url(statement, "deliveries"))
         try:
-            plan = delivery_plan(actor=actor, statement=statement, covering_text=data["covering_text"])
+            plan = delivery_plan(
+                actor=actor,
+                statement=statement,
+                covering_text=data["covering_text"],
+                mention_actions=data["mention_actions"],
+            )
         except DomainError as plan_error:
             form.add_error(None, plan_error.message)
-            return _page(request, actor, statement, status=400, covering_form=CoveringTextForm(request.POST))
+            return _page(request, actor, statement, status=400, covering_form=_covering_form(statement, request.POST))
         form.add_error(None, error.message)
         return _preview(request, statement, form, plan, status=400)
     messages.success(

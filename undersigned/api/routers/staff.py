@@ -377,6 +377,9 @@ def staff_delivery_record(request: HttpRequest, response: HttpResponse, slug: st
                 "language": delivery.language,
                 "signatures": delivery.signatures,
                 "organisations": delivery.organisations,
+                "mention_actions": delivery.mention_actions,
+                "actions": delivery.actions,
+                "action_countries": delivery.action_countries,
                 "created_at": delivery.created_at,
                 "recipients": [_recipient(recipient) for recipient in delivery.recipients.all()],
             }

@@ -28,6 +28,8 @@ from undersigned.api.schemas import (
     StatementDetail,
     StatementPage,
 )
+from undersigned.core.languages import is_interface_language
+from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.selectors import deliveries_of, head_document, milestones_of
 from undersigned.organisations.models import OrganisationType
 from undersigned.organisations.selectors import approved_sign_ons, sign_on_count
@@ -126,6 +128,7 @@ def statement_detail(request: HttpRequest, response: HttpResponse, slug: str) ->
     body = _summary(statement)
     feeds = [
         {
+            "kind": "statements",
             "body": scope,
             "language": text["language"],
             "url": request.build_absolute_uri(reverse("statements:feed", args=[scope, text["language"]])),
@@ -133,7 +136,23 @@ def statement_detail(request: HttpRequest, response: HttpResponse, slug: str) ->
         for scope in (body["issuing_body"], "all")
         for text in texts
     ]
+    feeds += [
+        {
+            "kind": "actions",
+            "body": body["issuing_body"],
+            "language": language,
+            "url": request.build_absolute_uri(reverse("actions:feed", args=[statement.slug, language])),
+        }
+        for language in _action_feed_languages([text["language"] for text in texts])
+    ]
     return {**body, "texts": texts, "sign_form": sign_form, "sign_on_form": sign_on_form, "feeds": feeds}
+
+
+def _action_feed_languages(text_languages: list[str]) -> list[str]:
+    """An action feed is written in an interface language: those of the statement's texts, in their
+    order, or the site's default language when the interface speaks none of them."""
+    languages = [language for language in text_languages if is_interface_language(language)]
+    return languages or [federation_identity().default_language]
 
 
 @router.get("/{slug:slug}/counts", response={200: Counts, **READ_ERRORS}, summary="Signature and organisation counts")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from undersigned.actions.tests.conftest import days_from_today
@@ -9,6 +11,10 @@ from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.api.tests.conftest import api_url
 from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.signatures.tests.conftest import build_open_statement
+from undersigned.statements.models import Statement
+from undersigned.statements.services import statement_import, statement_publish
+from undersigned.statements.tests.builders import published_statement
+from undersigned.statements.tests.conftest import PRESS_RELEASE
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +91,53 @@ def test_the_counts_of_actions_by_country_and_kind(client, statement):
         ],
     }
     assert client.get("/api/v1/statements/nothing-here/actions/counts").status_code == 404
+
+
+def test_the_statement_lists_an_action_feed_per_language_of_its_texts(client, libraries):
+    # The texts' order: the original first, then the translations by language code.
+    published_statement(libraries, slug="safe-streets", translations=("fr", "ar"))
+    SolidarityActionFactory(
+        statement=Statement.objects.get(slug="safe-streets"), organisation=member_organisation(), city="Rabat"
+    )
+    feeds = client.get("/api/v1/statements/safe-streets").json()["feeds"]
+    assert [(feed["kind"], feed["body"], feed["language"]) for feed in feeds] == [
+        ("statements", "public-libraries", "en"),
+        ("statements", "public-libraries", "ar"),
+        ("statements", "public-libraries", "fr"),
+        ("statements", "all", "en"),
+        ("statements", "all", "ar"),
+        ("statements", "all", "fr"),
+        ("actions", "public-libraries", "en"),
+        ("actions", "public-libraries", "ar"),
+        ("actions", "public-libraries", "fr"),
+    ]
+    for feed in feeds[-3:]:
+        assert feed["url"] == f"http://testserver/statements/safe-streets/actions/feed/{feed['language']}.atom"
+        answer = client.get(urlsplit(feed["url"]).path)
+        assert answer.status_code == 200 and answer["Content-Language"] == feed["language"]
+        assert "Rabat" in answer.content.decode()
+
+
+def test_a_statement_in_no_interface_language_has_its_action_feed_in_the_sites_language(client, libraries):
+    statement = statement_import(
+        actor=None, commission=libraries, slug="ortszeiten", language="de", source=PRESS_RELEASE
+    )
+    statement_publish(actor=None, statement=statement)
+    feeds = client.get("/api/v1/statements/ortszeiten").json()["feeds"]
+    assert [(feed["kind"], feed["body"], feed["language"]) for feed in feeds] == [
+        ("statements", "public-libraries", "de"),
+        ("statements", "all", "de"),
+        ("actions", "public-libraries", "en"),
+    ]
+    assert client.get(urlsplit(feeds[-1]["url"]).path).status_code == 200
+    # An action feed in a language the interface does not speak does not exist.
+    assert client.get("/statements/ortszeiten/actions/feed/de.atom").status_code == 404
+
+
+def test_the_schema_tells_the_feeds_apart(client):
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    feed = schema["Feed"]
+    assert set(feed["required"]) == {"kind", "body", "language", "url"}
+    assert "`actions`" in feed["properties"]["kind"]["description"]
+    assert "`statements`" in feed["properties"]["kind"]["description"]
+    assert "solidarity actions (`actions`)" in schema["StatementDetail"]["properties"]["feeds"]["description"]

@@ -233,8 +233,19 @@ def test_the_statement_links_its_atom_feeds(client, open_statement):
     statement = open_statement.statement
     feeds = client.get(api_url(statement)).json()["feeds"]
     assert feeds == [
-        {"body": "public-libraries", "language": "en", "url": "http://testserver/feeds/public-libraries/en.atom"},
-        {"body": "all", "language": "en", "url": "http://testserver/feeds/all/en.atom"},
+        {
+            "kind": "statements",
+            "body": "public-libraries",
+            "language": "en",
+            "url": "http://testserver/feeds/public-libraries/en.atom",
+        },
+        {"kind": "statements", "body": "all", "language": "en", "url": "http://testserver/feeds/all/en.atom"},
+        {
+            "kind": "actions",
+            "body": "public-libraries",
+            "language": "en",
+            "url": "http://testserver/statements/library-opening-hours/actions/feed/en.atom",
+        },
     ]
     for feed in feeds:
         response = client.get(urlsplit(feed["url"]).path)

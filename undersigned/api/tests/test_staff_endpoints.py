@@ -20,6 +20,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.api.models import ApiToken
 from undersigned.api.services import token_create
 from undersigned.api.tests.conftest import awaiting_sign_on, confirmed_signature
@@ -27,9 +28,10 @@ from undersigned.commissions.models import CommissionMembership
 from undersigned.core import process_caches
 from undersigned.core.models import AuditEvent
 from undersigned.deliveries.models import DeliveryRecipient, Response
-from undersigned.deliveries.services import TargetInput, target_add
+from undersigned.deliveries.services import TargetInput, delivery_create, target_add
 from undersigned.deliveries.tests.builders import sent_recipient
 from undersigned.organisations.models import SignOn
+from undersigned.organisations.tests.conftest import member_organisation
 from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.models import Signature
 from undersigned.statements.models import Statement
@@ -415,3 +417,23 @@ def test_the_statement_list_asks_the_database_as_often_for_many_statements_as_fo
     for number in range(3):
         published_statement(libraries, slug=f"more-{number}", translations=())
     assert queries() == one
+
+
+def test_the_deliveries_say_whether_their_mails_mentioned_the_solidarity_actions(world):
+    member = member_organisation()
+    for country in ("FR", "ES"):
+        SolidarityActionFactory(statement=world.statement, organisation=member, country=country)
+    delivery_create(
+        actor=None,
+        statement=world.statement,
+        covering_text="Dear Minister,",
+        seen_deliveries=1,
+        again_today=True,
+        mention_actions=True,
+    )
+    secret = tokens_for(world.people["editor"])["deliver"]
+    body = Client().get(f"/api/v1/staff/statements/{SLUG}/deliveries", HTTP_AUTHORIZATION=f"Bearer {secret}").json()
+    assert [
+        (item["number"], item["mention_actions"], item["actions"], item["action_countries"])
+        for item in body["deliveries"]
+    ] == [(2, True, 2, 2), (1, False, 0, 0)]

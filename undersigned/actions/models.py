@@ -1,4 +1,4 @@
-"""Solidarity actions: what member organisations did in answer to a statement's call (a rally, a
+"""Solidarity actions: what organisations did in answer to a statement's call (a rally, a
 forum, a re-publication, a letter to officials). They are reported by the organisations, shown
 beside the statement, and never counted as signatures.
 

@@ -10,16 +10,21 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
 
-from undersigned.actions.models import ActionPhoto
+from undersigned.actions.models import ActionPhoto, SolidarityAction
 from undersigned.organisations.logo_views import LOGO_NAME as SHA256_NAME
 
 PHOTO_MAX_AGE_SECONDS = 3600
+SERVED_STATUSES = (SolidarityAction.Status.APPROVED, SolidarityAction.Status.AWAITING_MODERATION)
 
 
 @require_safe
 def action_photo(request: HttpRequest, sha256: str) -> HttpResponse:
     # Anything that cannot be a name is refused before it reaches the database.
     if not SHA256_NAME.fullmatch(sha256):
+        raise Http404
+    # Only a photo of an action shown, or waiting for the editors, is served: not one of a report
+    # nobody has confirmed, nor of one rejected or withdrawn.
+    if not SolidarityAction.objects.filter(photo_id=sha256, status__in=SERVED_STATUSES).exists():
         raise Http404
     image = ActionPhoto.objects.filter(pk=sha256).values_list("image", flat=True).first()
     if image is None:

@@ -30,7 +30,7 @@ from undersigned.accounts.models import User
 from undersigned.actions.models import DESCRIPTION_LIMIT, PARTICIPANTS_LIMIT, ActionPhoto, SolidarityAction
 from undersigned.actions.photos import PhotoError, ProcessedPhoto, blurred, photo_store, process_photo
 from undersigned.actions.selectors import forget_action_summary
-from undersigned.actions.tokens import ActionRef, confirm_action_token, withdraw_action_token
+from undersigned.actions.tokens import CONFIRM_DAYS, ActionRef, confirm_action_token, withdraw_action_token
 from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.bot_check import FormTimer
@@ -40,7 +40,11 @@ from undersigned.core.languages import is_content_language
 from undersigned.notifications.services import mail_enqueue, mailed_just_now, recipient_check, too_many_mails
 from undersigned.organisations.models import Organisation
 from undersigned.organisations.services.directory import seal_contact_record
-from undersigned.organisations.services.members import member_organisations_for, members_skip_review
+from undersigned.organisations.services.members import (
+    contact_organisations_for,
+    member_organisations_for,
+    members_skip_review,
+)
 from undersigned.organisations.services.names import check_name, check_plain, contact_email_hash
 from undersigned.permissions.roles import can_moderate_statement
 from undersigned.privacy.rehash import rehash_address
@@ -56,11 +60,13 @@ REJECTION_REASON_LIMIT = 500
 # An editor corrects the description of an action still waiting or already shown; a rejected or
 # withdrawn one is shown to nobody and stays as it was.
 EDITABLE_STATUSES = (SolidarityAction.Status.AWAITING_MODERATION, SolidarityAction.Status.APPROVED)
-# What the organisation can still withdraw: anything not yet rejected or withdrawn.
+# What the organisation can still withdraw: anything not withdrawn yet (a rejected report too, so
+# that its contact's sealed details go at once rather than at the statement's purge).
 WITHDRAWABLE_STATUSES = (
     SolidarityAction.Status.PENDING,
     SolidarityAction.Status.AWAITING_MODERATION,
     SolidarityAction.Status.APPROVED,
+    SolidarityAction.Status.REJECTED,
 )
 # The confirmation mail of one report goes out at most this many times (the form sent again).
 MAX_MAILS_PER_REPORT = 3
@@ -253,11 +259,13 @@ def _decide(*, actor: User, action_ids: Iterable[int], approve: bool, reason: st
                 continue
             changed += 1
             changed_statements.add(action.statement_id)
+            photo_deleted = False if approve else _photo_drop(action.pk)
             audit.record(
                 actor=actor,
                 action="solidarity_action.approved" if approve else "solidarity_action.rejected",
                 subject=action,
-                detail={"statement": action.statement_id} | ({} if approve else {"reason": reason}),
+                detail={"statement": action.statement_id}
+                | ({} if approve else {"reason": reason, "photo_deleted": photo_deleted}),
             )
             _mail_outcome(action, approved=approve)
     if approve:
@@ -515,6 +523,10 @@ def action_report_by_organisation(
     hashed = contact_email_hash(reporter.contact_email)
     existing = _same_report(statement, hashed, data)
     if existing is not None:
+        if existing.mailed_at is not None and existing.mailed_at < timezone.now() - dt.timedelta(days=CONFIRM_DAYS):
+            # Every link sent has expired: the report is sent as if for the first time.
+            SolidarityAction.objects.filter(pk=existing.pk).update(mails_sent=0)
+            existing.mails_sent = 0
         if existing.mails_sent < MAX_MAILS_PER_REPORT and not mailed_just_now(existing.mailed_at):
             with transaction.atomic():
                 _mail_contact(existing, "action_confirm", reporter.contact_email)
@@ -619,8 +631,17 @@ def _notice_address(action: SolidarityAction) -> str | None:
 def _mail_outcome(action: SolidarityAction, *, approved: bool) -> None:
     """Tells the contact of an organisation that is not a member what the editors decided, then
     forgets the address. The rejection's reason is the editors' and is not mailed."""
+    if not action.by_member:
+        # Read again under the lock: an erasure or a purge since the row was read has forgotten it.
+        stored = (
+            SolidarityAction.objects.select_for_update()
+            .filter(pk=action.pk)
+            .values_list("notice_address", flat=True)
+            .first()
+        )
+        action.notice_address = stored or b""
     if not action.notice_address:
-        return  # a member's report: nobody to tell by mail
+        return  # a member's report, or a contact already forgotten: nobody to tell by mail
     address = _notice_address(action)
     SolidarityAction.objects.filter(pk=action.pk).update(notice_address=b"")
     if address:
@@ -644,17 +665,14 @@ def _withdraw(action_id: int, *, statement_id: int | None = None, organisation_i
         if action.status not in WITHDRAWABLE_STATUSES:
             return False
         was_shown = action.status == SolidarityAction.Status.APPROVED
-        photo = action.photo
         SolidarityAction.objects.filter(pk=action.pk).update(
             status=SolidarityAction.Status.WITHDRAWN,
             withdrawn_at=timezone.now(),
-            photo=None,
             sealed_contact=b"",
             notice_address=b"",
             updated_at=timezone.now(),
         )
-        if photo is not None and not SolidarityAction.objects.filter(photo=photo).exists():
-            ActionPhoto.objects.filter(pk=photo.pk).delete()
+        _photo_drop(action.pk)
         audit.record(
             actor=None,
             action="solidarity_action.withdrawn",
@@ -666,12 +684,43 @@ def _withdraw(action_id: int, *, statement_id: int | None = None, organisation_i
     return True
 
 
+def _photo_drop(action_id: int) -> bool:
+    """Takes the photo off the action and deletes the image unless another action shows it; True
+    if there was one. The caller holds the transaction (and the action's row)."""
+    photo_id = SolidarityAction.objects.filter(pk=action_id).values_list("photo_id", flat=True).first()
+    if photo_id is None:
+        return False
+    SolidarityAction.objects.filter(pk=action_id).update(photo=None)
+    if not SolidarityAction.objects.filter(photo_id=photo_id).exists():
+        ActionPhoto.objects.filter(pk=photo_id).delete()
+    return True
+
+
+def unconfirmed_reports_delete(*, now: dt.datetime) -> int:
+    """Deletes the reports whose contact never confirmed, once every link sent for them has
+    expired, with their photos and sealed contacts: nobody can confirm them any more, and the
+    address the server kept to mail the outcome must not stay for nothing. How many."""
+    expired = SolidarityAction.objects.filter(
+        status=SolidarityAction.Status.PENDING,
+        organisation__isnull=True,
+        mailed_at__lt=now - dt.timedelta(days=CONFIRM_DAYS),
+    )
+    deleted = 0
+    with transaction.atomic():
+        for action_id, photo_id in expired.select_for_update().values_list("pk", "photo_id"):
+            SolidarityAction.objects.filter(pk=action_id).delete()
+            if photo_id is not None and not SolidarityAction.objects.filter(photo_id=photo_id).exists():
+                ActionPhoto.objects.filter(pk=photo_id).delete()
+            deleted += 1
+    return deleted
+
+
 def action_withdraw_by_link(*, action_id: int, statement_id: int) -> bool:
     """The contact of an organisation that is not a member withdraws its report, from their mail's link."""
     return _withdraw(action_id, statement_id=statement_id)
 
 
 def action_withdraw_by_member(*, email: str, action_id: int) -> bool:
-    """A member organisation's signed-in contact withdraws one of the organisation's actions; an
-    action of any other organisation is not found."""
-    return _withdraw(action_id, organisation_ids=[item.pk for item in member_organisations_for(email)])
+    """A signed-in contact withdraws one of their organisations' actions (an organisation that has
+    since left the federation included); an action of any other organisation is not found."""
+    return _withdraw(action_id, organisation_ids=[item.pk for item in contact_organisations_for(email)])

@@ -36,7 +36,7 @@ from undersigned.core.link_pages import personal_link, private
 from undersigned.core.network import network_hash
 from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
 from undersigned.organisations.member_session import signed_in_member_email
-from undersigned.organisations.services.members import member_organisations_for
+from undersigned.organisations.services.members import contact_organisations_for, member_organisations_for
 from undersigned.statements.models import Revision, Statement
 from undersigned.statements.presentation import text_for_reader
 from undersigned.statements.selectors import statement_for_reading
@@ -280,7 +280,7 @@ def _title(request: HttpRequest, statement: Statement) -> object:
 def member_actions(request: HttpRequest) -> HttpResponse:
     """The actions the signed-in contact's organisations reported, with their state; each can be withdrawn."""
     email = signed_in_member_email(request)
-    organisations = member_organisations_for(email) if email else []
+    organisations = contact_organisations_for(email) if email else []
     if not organisations:
         return HttpResponseRedirect(reverse("organisations:member_sign_in"))
     actions = actions_of_organisations([item.pk for item in organisations])

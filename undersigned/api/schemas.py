@@ -233,6 +233,11 @@ class SolidarityAction(Schema):
     city: str
     country: str = Field(description="ISO 3166 country code.")
     organisation: str = Field(description="The name of the organisation that reported it.")
+    by_member: bool = Field(
+        description="True when a verified contact of a member organisation reported it (the name is the "
+        "directory's); false for an organisation that is not a member (the name it gave, its contact confirmed "
+        "by email, the report reviewed by the editors)."
+    )
     description: str = Field(description="The organisation's own words.")
     language: str = Field(description="Language code of `description`; empty when not known.")
     link: str = Field(description="An http(s) address on another site about the action; empty when none.")

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from undersigned.accounts.models import User
 from undersigned.actions.models import SolidarityAction
+from undersigned.actions.services import unconfirmed_reports_delete
 from undersigned.core import audit, ratelimit
 from undersigned.core.addresses import InvalidAddressError
 from undersigned.core.bot_check import FormTimer
@@ -369,11 +370,13 @@ def purge_expired(
     *, now: datetime | None = None, dry_run: bool = False, progress: Progress | None = None
 ) -> list[PurgeOutcome]:
     """Purges every statement past its retention deadline, and deletes queued mail too old to be
-    sent (``notifications.services.MAIL_MAX_AGE``: it holds a sealed address); with ``dry_run``,
+    sent (``notifications.services.MAIL_MAX_AGE``: it holds a sealed address) and reports of
+    actions whose contact let every confirmation link expire (``actions.services``); with ``dry_run``,
     only says which statements and how many records each would clear, changing nothing."""
     now = now or timezone.now()
     if not dry_run:
         mail_purge_stale(now=now)
+        unconfirmed_reports_delete(now=now)
     outcomes = []
     for due in statements_due_for_purge(now=now):
         if dry_run:

@@ -107,13 +107,14 @@ def test_a_bad_or_foreign_action_is_not_found_and_nothing_changes(open_statement
         action_withdraw_by_member(email="ana@reading-room.example", action_id=foreign.pk)
 
 
-def test_a_rejected_action_cannot_be_withdrawn(open_statement, member):
+def test_a_rejected_action_can_be_withdrawn_and_its_reason_stays_for_the_editors(open_statement, member):
     rejected = SolidarityActionFactory.create(
         statement=open_statement.statement,
         organisation=member,
         status=SolidarityAction.Status.REJECTED,
         rejection_reason="Off topic.",
     )
-    assert action_withdraw_by_member(email="ana@reading-room.example", action_id=rejected.pk) is False
+    assert action_withdraw_by_member(email="ana@reading-room.example", action_id=rejected.pk) is True
     rejected.refresh_from_db()
-    assert rejected.status == SolidarityAction.Status.REJECTED
+    assert rejected.status == SolidarityAction.Status.WITHDRAWN and rejected.rejection_reason == "Off topic."
+    assert action_withdraw_by_member(email="ana@reading-room.example", action_id=rejected.pk) is False

@@ -47,6 +47,7 @@ def statement_actions(request: HttpRequest, slug: str, query: Query[PageQuery]) 
             "city": action.city,
             "country": str(action.country),
             "organisation": action.organisation_shown,
+            "by_member": action.by_member,
             "description": action.description,
             "language": action.description_language,
             "link": action.link,

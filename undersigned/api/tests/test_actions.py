@@ -52,6 +52,7 @@ def test_the_api_lists_approved_actions_with_their_details(client, statement):
         "city": "Lyon",
         "country": "FR",
         "organisation": member.name,
+        "by_member": True,
         "description": "Une veillée.",
         "language": "fr",
         "link": "https://www.reading-room.example/vigil",
@@ -141,3 +142,21 @@ def test_the_schema_tells_the_feeds_apart(client):
     assert "`actions`" in feed["properties"]["kind"]["description"]
     assert "`statements`" in feed["properties"]["kind"]["description"]
     assert "solidarity actions (`actions`)" in schema["StatementDetail"]["properties"]["feeds"]["description"]
+
+
+def test_an_action_of_an_organisation_that_is_not_a_member_says_so(client, statement):
+    from undersigned.actions.models import SolidarityAction
+
+    SolidarityAction.objects.create(
+        statement=statement,
+        organisation=None,
+        organisation_name="Harbour Community Choir",
+        kind="vigil",
+        date=statement.published_at.date(),
+        city="Porto",
+        country="PT",
+        description="A vigil by the river.",
+        status=SolidarityAction.Status.APPROVED,
+    )
+    [item] = client.get(f"/api/v1/statements/{statement.slug}/actions").json()["items"]
+    assert (item["organisation"], item["by_member"]) == ("Harbour Community Choir", False)

@@ -30,6 +30,12 @@ from undersigned.statements.models import Revision, Statement
 def member_organisations_for(email: str) -> list[Organisation]:
     """The member organisations ``email`` is a verified contact of: by a verified email domain, or
     as a contact confirmed before."""
+    return contact_organisations_for(email, members_only=True)
+
+
+def contact_organisations_for(email: str, *, members_only: bool = False) -> list[Organisation]:
+    """The directory organisations ``email`` is a verified contact of, members or not (an
+    organisation that has left the federation still answers for what it reported as a member)."""
     try:
         hashed, domain = contact_email_hash(email), email_domain(email)
     except InvalidAddressError:
@@ -39,10 +45,12 @@ def member_organisations_for(email: str) -> list[Organisation]:
             "organisation_id", flat=True
         )
     )
-    members = Organisation.objects.filter(is_member=True).order_by("normalised_name")
+    candidates = Organisation.objects.order_by("normalised_name")
+    if members_only:
+        candidates = candidates.filter(is_member=True)
     return [
         organisation
-        for organisation in members
+        for organisation in candidates
         if organisation.pk in by_contact or domain in (organisation.email_domains or [])
     ]
 

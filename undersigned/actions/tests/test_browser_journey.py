@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from undersigned.accounts.tests.browser import sign_in
 from undersigned.actions.tests.conftest import MEMBER_CONTACT
 from undersigned.organisations.tests.conftest import member_organisation
+from undersigned.organisations.types import ensure_builtin_types
 from undersigned.signatures.tests.conftest import build_open_statement
 from undersigned.testing import editor
 
@@ -174,6 +175,9 @@ def test_a_member_reports_a_rally_from_a_phone_and_it_is_published_once_approved
 ):
     editor(libraries)
     target = build_open_statement(libraries)
+    # Live-server tests run in transactions of their own, which empty the tables (the built-in
+    # organisation types with them) after whichever test ran before.
+    ensure_builtin_types()
     organisation = member_organisation()
     assert not libraries.members_skip_review  # so the action waits for an editor
     slug = target.statement.slug

@@ -7,7 +7,9 @@ that it stays out of database dumps and logs, and is shown only to those who del
 A ``Delivery`` is the record of one handing-over: which revision, which counts and which ledger head,
 by whom, with which covering text. It is written to the statement's ledger in the same transaction.
 Each target of it is a ``DeliveryRecipient``: a snapshot of the target (a later edit changes no
-record) and the state of its mail, sent by a background task of its own.
+record) and the state of its mail, sent by a background task of its own. The delivery keeps the
+counts the editor confirmed; each recipient keeps the solidarity actions its mail and attached PDF
+stated when sent, which differ from them if actions were approved or withdrawn in between.
 
 A ``Response`` is a target's answer, recorded by an editor and shown on the statement page.
 """
@@ -61,7 +63,8 @@ class Delivery(models.Model):
     organisations = models.PositiveIntegerField()
     # The approved solidarity actions at the time (``actions.selectors.action_counts``, as the signed
     # statement counts them), and whether the editor chose to mention them in the mail: the mail
-    # says so only when both hold. Actions are not part of any count the ledger keeps.
+    # says so only when both hold. Actions are not part of any count the ledger keeps. Each mail
+    # states the counts read when it is sent (``DeliveryRecipient.sent_actions``).
     mention_actions = models.BooleanField(default=False)
     actions = models.PositiveIntegerField(default=0)
     action_countries = models.PositiveIntegerField(default=0)
@@ -112,6 +115,11 @@ class DeliveryRecipient(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=60, blank=True)  # the kind of error only, never the server's words
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The approved solidarity actions as read once when the mail was sent: its attached PDF sums
+    # them up, and its mail mentions them when the delivery does and there are some. None until
+    # sent (and for mails sent before they were kept).
+    sent_actions = models.PositiveIntegerField(null=True, blank=True)
+    sent_action_countries = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "pk"]
@@ -124,10 +132,28 @@ class DeliveryRecipient(models.Model):
                 condition=Q(status="sent", sent_at__isnull=False) | (~Q(status="sent") & Q(sent_at__isnull=True)),
                 name="delivery_recipient_sent_at_when_sent",
             ),
+            models.CheckConstraint(
+                condition=Q(sent_action_countries__lte=F("sent_actions")),
+                name="delivery_recipient_sent_action_countries_at_most_actions",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.status})"
+
+    @property
+    def sent_other_actions(self) -> bool:
+        """Whether the mail went out with other action counts than its delivery recorded."""
+        if self.sent_actions is None:
+            return False
+        return (self.sent_actions, self.sent_action_countries) != (
+            self.delivery.actions,
+            self.delivery.action_countries,
+        )
+
+    @property
+    def mail_mentioned_actions(self) -> bool:
+        return self.delivery.mention_actions and bool(self.sent_actions)
 
 
 class Response(models.Model):

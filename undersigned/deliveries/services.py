@@ -378,8 +378,9 @@ def delivery_create(
     """Records the delivery to every current target, writes it to the ledger and queues one mail
     per target, all in one transaction. ``seen_deliveries`` is how many deliveries the confirming
     editor saw in the preview: if another was made since, nothing is recorded and the editor is told.
-    The approved solidarity actions are counted now and recorded with the delivery; its mails
-    mention them when ``mention_actions`` and there are some.
+    The approved solidarity actions are counted now and recorded with the delivery, as confirmed;
+    each mail mentions them when ``mention_actions`` and there are some when it is sent, with the
+    counts of then, which its PDF shows (``recipient_send``).
 
     Call with no transaction open (pending ledger events are sealed first, in their own).
     """
@@ -477,7 +478,10 @@ def _enqueue_send(recipient_id: int, run_after: datetime | None = None) -> None:
 def recipient_send(*, recipient_id: int) -> str:
     """Sends one recipient's mail with the PDF attached; on failure tries again later, up to
     ``MAX_ATTEMPTS``, then gives up. The caller holds no transaction. Returns what happened,
-    never the address."""
+    never the address.
+
+    The mail and its PDF state the same solidarity actions, read when the mail is sent, and the
+    recipient keeps them: should none be approved any more, the mail does not mention them."""
     claim = _claim(recipient_id)
     if isinstance(claim, str):
         return claim
@@ -489,8 +493,13 @@ def recipient_send(*, recipient_id: int) -> str:
     except InvalidToken:
         # Encrypted under a server key that is no longer configured: no one can ever send it.
         return _record_failure(claim, "undecryptable", final=True)
+    # Read once, now, for both the PDF and the mail: since the delivery was recorded (minutes or,
+    # with retries, hours ago) actions may have been approved or withdrawn, and the mail must say
+    # what the document attached to it says. The delivery keeps the counts its editor confirmed.
+    actions = action_counts(statement.pk)
+    mentioned = actions if delivery.mention_actions else None
     try:
-        pdf = signed_statement_pdf_bytes(statement_id=statement.pk, language=recipient.text_language)
+        pdf = signed_statement_pdf_bytes(statement_id=statement.pk, language=recipient.text_language, actions=actions)
     except Exception as error:  # a PDF that cannot be built now may be built on the next attempt
         logger.exception("the signed statement's PDF could not be built for a delivery")
         return _record_failure(claim, f"pdf: {type(error).__name__}")
@@ -504,8 +513,8 @@ def recipient_send(*, recipient_id: int) -> str:
         covering_text=delivery.covering_text,
         signatures=delivery.signatures,
         organisations=delivery.organisations,
-        actions=delivery.actions if delivery.mail_mentions_actions else 0,
-        action_countries=delivery.action_countries if delivery.mail_mentions_actions else 0,
+        actions=mentioned.total if mentioned else 0,
+        action_countries=mentioned.countries if mentioned else 0,
     )
     message.attach(attachment_name(statement, recipient.text_language), pdf, PDF_MIMETYPE)
     try:
@@ -515,7 +524,12 @@ def recipient_send(*, recipient_id: int) -> str:
         # is: a task that failed never runs again, and would leave the recipient claimed for ever.
         return _record_failure(claim, type(error).__name__)
     DeliveryRecipient.objects.filter(pk=recipient.pk).exclude(status=DeliveryRecipient.Status.SENT).update(
-        status=DeliveryRecipient.Status.SENT, sent_at=timezone.now(), claimed_until=None, sealed_email=b""
+        status=DeliveryRecipient.Status.SENT,
+        sent_at=timezone.now(),
+        claimed_until=None,
+        sealed_email=b"",
+        sent_actions=actions.total,
+        sent_action_countries=actions.countries,
     )
     return "sent"
 

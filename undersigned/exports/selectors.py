@@ -25,7 +25,7 @@ from django_countries import countries
 
 from undersigned.actions.models import SolidarityAction
 from undersigned.actions.presentation import actions_in_countries
-from undersigned.actions.selectors import action_counts
+from undersigned.actions.selectors import ActionCounts, action_counts
 from undersigned.core.languages import language_direction, native_language_name
 from undersigned.federation.selectors import federation_identity
 from undersigned.ledger.chain import GENESIS
@@ -137,14 +137,15 @@ def text_for(statement: Statement, *, preferences: list[str]) -> PublishedText:
     return chosen
 
 
-def counts_key(*, statement_id: int, language: str) -> str:
+def counts_key(*, statement_id: int, language: str, actions: ActionCounts | None = None) -> str:
     """A short hash that changes whenever what the signed statement in ``language`` shows may change.
 
     Every change to a count, and every delivery, writes a pending ledger event in the transaction
     of the change; sealing turns pending events into entries and moves the head. So the head's seq
     and hash with the newest pending event's id name the counts (and the names behind them);
     the published revision names the text, and the purge date the names that a purge erased. The
-    approved solidarity actions are not in the ledger: their counts by kind and country are read.
+    approved solidarity actions are not in the ledger: their counts by kind and country are read,
+    unless ``actions`` gives them (as read for the signed statement the key is to name).
     """
     head = head_of(statement_id)
     pending = PendingEvent.objects.filter(statement_id=statement_id).aggregate(last=Max("pk"))["last"] or 0
@@ -162,7 +163,7 @@ def counts_key(*, statement_id: int, language: str) -> str:
         str(state[0] if state else ""),
         str(state[1] if state else ""),
         str(federation_identity().version or ""),
-        repr(action_counts(statement_id)),
+        repr(actions if actions is not None else action_counts(statement_id)),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -179,7 +180,9 @@ def _snapshot() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def signed_statement_streamed(*, statement: Statement, language: str) -> Iterator[StreamedStatement]:
+def signed_statement_streamed(
+    *, statement: Statement, language: str, actions: ActionCounts | None = None
+) -> Iterator[StreamedStatement]:
     """The public data of ``statement`` in ``language`` (a language it has a published text in).
 
     Guarantee: the counts, the names, the organisations and the ledger head are read in one
@@ -195,6 +198,9 @@ def signed_statement_streamed(*, statement: Statement, language: str) -> Iterato
     ``names`` inside the ``with`` (the snapshot stays open till then): a CSV or JSON of ten million
     names streams in constant memory. ``data.names`` is empty; ``data.hidden_names`` is not
     known until every name is read (``StreamedStatement.hidden_names`` after the loop).
+    ``actions``, when given, are the approved solidarity actions' counts as the caller read them
+    (a delivery's mail states them beside the document); else they are read in the snapshot. They
+    are in no count of the ledger, so counts read a moment apart from it break none of the above.
     """
     chosen = next((text for text in published_texts(statement) if text.language == language), None)
     if chosen is None:
@@ -221,7 +227,7 @@ def signed_statement_streamed(*, statement: Statement, language: str) -> Iterato
                 .iterator(chunk_size=NAMES_CHUNK)
             )
             deliveries = deliveries_of(statement.pk)
-            actions = _actions_summary(statement.pk)
+            summary = _actions_summary(actions if actions is not None else action_counts(statement.pk))
             by_country = sorted(
                 (
                     CountryCount(code=code, name=str(countries.name(code)) or code, count=count)
@@ -268,15 +274,15 @@ def signed_statement_streamed(*, statement: Statement, language: str) -> Iterato
                 statement_url=site + reverse("statements:read", args=[statement.slug]),
                 transparency_url=site + reverse("ledger:transparency", args=[statement.slug]),
                 read_at=read_at,
-                actions=actions,
+                actions=summary,
             )
             yield StreamedStatement(data=data, stream=names)
 
 
-def signed_statement(*, statement: Statement, language: str) -> SignedStatement:
+def signed_statement(*, statement: Statement, language: str, actions: ActionCounts | None = None) -> SignedStatement:
     """The signed statement with every name in memory (the PDF lays them all out); see
     ``signed_statement_streamed`` for what is read and when."""
-    with signed_statement_streamed(statement=statement, language=language) as streamed:
+    with signed_statement_streamed(statement=statement, language=language, actions=actions) as streamed:
         return dataclasses.replace(streamed.data, names=list(streamed.names()))
 
 
@@ -297,9 +303,8 @@ class StreamedStatement:
         return max(self.data.signatures - self.read, 0)
 
 
-def _actions_summary(statement_id: int) -> ActionsSummary | None:
+def _actions_summary(counts: ActionCounts) -> ActionsSummary | None:
     """In the active language (the caller's ``override``)."""
-    counts = action_counts(statement_id)
     if not counts.total:
         return None
     return ActionsSummary(

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from undersigned.actions.selectors import ActionCounts, action_counts
 from undersigned.exports.models import SignedStatementFile
 from undersigned.exports.pdf import Progress, render_pdf
 from undersigned.exports.selectors import counts_key, exportable_statement, signed_statement
@@ -87,18 +88,28 @@ def file_claim(*, statement_id: int, language: str, paper: str, key: str) -> boo
 
 
 def file_build(
-    *, statement_id: int, language: str, paper: str = "a4", progress: Progress | None = None
+    *,
+    statement_id: int,
+    language: str,
+    paper: str = "a4",
+    progress: Progress | None = None,
+    actions: ActionCounts | None = None,
 ) -> SignedStatementFile:
     """Builds the PDF for the counts as they are now and stores it under their key (the caller's
     claim, if any, becomes the file). Never call inside a transaction: the build reads one snapshot
-    and then lays out for seconds with no transaction open."""
+    and then lays out for seconds with no transaction open.
+
+    The solidarity actions' counts (``actions``, or read here once) go both into the key and into
+    the document, so that a file kept under a key shows the actions that key names: a caller that
+    states them beside the file (a delivery's mail) can rely on it."""
     paper = _normal_paper(paper)
     statement = Statement.objects.select_related("commission").get(pk=statement_id)
     language = pdf_language(statement_id=statement_id, language=language)
-    key = counts_key(statement_id=statement_id, language=language)
+    actions = actions if actions is not None else action_counts(statement_id)
+    key = counts_key(statement_id=statement_id, language=language, actions=actions)
     say = progress or (lambda _message: None)
     say("gathering the counts, the organisations and the public names")
-    data = signed_statement(statement=statement, language=language)
+    data = signed_statement(statement=statement, language=language, actions=actions)
     pdf = render_pdf(data, paper=paper, progress=say)
     etag = '"' + hashlib.sha256(pdf).hexdigest()[:32] + '"'
     now = timezone.now()
@@ -126,20 +137,25 @@ def file_build(
     return SignedStatementFile.objects.get(statement_id=statement_id, language=language, paper=paper, counts_key=key)
 
 
-def signed_statement_pdf_bytes(*, statement_id: int, language: str, paper: str = "a4") -> bytes:
+def signed_statement_pdf_bytes(
+    *, statement_id: int, language: str, paper: str = "a4", actions: ActionCounts | None = None
+) -> bytes:
     """The PDF for the statement's counts as they are now: the stored file if one was built for
     these counts, else built in this process and stored. In the original language when the
     statement has no published text in ``language`` (``pdf_language`` says which). Safe in a
-    background worker; never call inside a transaction."""
+    background worker; never call inside a transaction.
+
+    Given ``actions`` (``action_counts`` as the caller read them), the PDF sums up exactly those
+    solidarity actions, whatever was approved or withdrawn since."""
     paper = _normal_paper(paper)
     language = pdf_language(statement_id=statement_id, language=language)
-    key = counts_key(statement_id=statement_id, language=language)
+    key = counts_key(statement_id=statement_id, language=language, actions=actions)
     stored = SignedStatementFile.objects.filter(
         statement_id=statement_id, language=language, paper=paper, counts_key=key, created_at__isnull=False
     ).first()
     if stored is not None:
         return bytes(stored.pdf)
-    return bytes(file_build(statement_id=statement_id, language=language, paper=paper).pdf)
+    return bytes(file_build(statement_id=statement_id, language=language, paper=paper, actions=actions).pdf)
 
 
 def small_enough_to_build_inline(*, statement_id: int) -> bool:

@@ -1,21 +1,26 @@
 """The delivery mail's mention of the statement's solidarity actions: offered when there are
 approved ones, ticked by default, recorded and audited with the delivery, counted as the signed
-statement counts them, and sent as previewed (real SMTP on loopback, the PDF read back)."""
+statement counts them, and sent as previewed (real SMTP on loopback, the PDF read back). Actions
+approved or withdrawn between the delivery and its mails: each mail and its PDF state the counts
+read when it is sent, and the staff page says so beside it."""
 
 from __future__ import annotations
 
 import html
 import re
+import socket
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
+from undersigned.actions.models import SolidarityAction
 from undersigned.actions.presentation import actions_in_countries
+from undersigned.actions.services import action_withdraw_by_member
 from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.core.models import AuditEvent
-from undersigned.deliveries.models import Delivery
-from undersigned.deliveries.services import actions_mention, delivery_create, delivery_plan
+from undersigned.deliveries.models import Delivery, DeliveryRecipient
+from undersigned.deliveries.services import actions_mention, delivery_create, delivery_plan, recipient_send
 from undersigned.deliveries.tests.conftest import add_target
 from undersigned.exports.tests.conftest import pdf_text
 from undersigned.organisations.tests.conftest import member_organisation
@@ -27,6 +32,7 @@ pytestmark = pytest.mark.django_db
 
 PAGE = "/staff/statements/library-opening-hours/delivery/"
 ACTIONS_URL = "http://testserver/statements/library-opening-hours/actions/"
+CONTACT = "contact@reading-room.example"  # the member organisation's contact, by its email domain
 
 
 def approved_actions(statement: Statement) -> None:
@@ -67,6 +73,27 @@ def text_of(message) -> str:
 def html_of(message) -> str:
     body = message.get_body(preferencelist=("html",))
     return body.get_content() if body is not None else ""
+
+
+def pdf_of(message, tmp_path) -> str:
+    (attachment,) = [part for part in message.iter_attachments() if part.get_content_type() == "application/pdf"]
+    return one_line(pdf_text(attachment.get_content(), tmp_path))
+
+
+def withdraw(statement: Statement, *, country: str) -> None:
+    """The member's contact withdraws the statement's approved actions in ``country``."""
+    for action in SolidarityAction.objects.filter(statement=statement, country=country, status="approved"):
+        assert action_withdraw_by_member(email=CONTACT, action_id=action.pk)
+
+
+def preview_then_deliver(statement: Statement, *, mention_actions: bool) -> Delivery:
+    """As an editor does: the preview (which builds and keeps the PDF for the counts of then), then
+    the delivery."""
+    plan = delivery_plan(
+        actor=None, statement=statement, covering_text="Dear Minister, here is our statement.", mention_actions=True
+    )
+    assert all(recipient.attachment_size for recipient in plan.recipients)
+    return deliver(statement, mention_actions=mention_actions)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,6 +173,84 @@ def test_the_sentence_takes_the_plural_forms_of_each_language():
         assert "3" in mention_in(language, 3, 2) or "٣" in mention_in(language, 3, 2), language
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_action_withdrawn_before_the_send_leaves_the_mail_and_its_pdf_agreeing(
+    statement, smtp_server, run_tasks, tmp_path
+):
+    approved_actions(statement)
+    add_target(statement, name="Ministre Dupont", email="dupont@gouv.example", language="fr")
+    add_target(statement, name="Minister Smith", email="smith@gov.example", language="en")
+    delivery = preview_then_deliver(statement, mention_actions=True)
+    assert (delivery.actions, delivery.action_countries) == (3, 2)
+    withdraw(statement, country="ES")  # while the mails wait in the queue: 2 actions, in France only
+    run_tasks()
+    by_address = {message["To"]: message for message in smtp_server.messages}
+
+    english = by_address["smith@gov.example"]
+    assert mention_in("en", 2, 1) in text_of(english)
+    assert "with 2 solidarity actions in 1 country; they are not part" in one_line(html_of(english))
+    assert "3 solidarity actions" not in text_of(english) + html_of(english)
+    pdf = pdf_of(english, tmp_path)
+    assert actions_in_countries(2, 1) in pdf and actions_in_countries(3, 2) not in pdf
+    french = by_address["dupont@gouv.example"]
+    assert mention_in("fr", 2, 1) in text_of(french) and mention_in("fr", 3, 2) not in text_of(french)
+    with translation.override("fr"):
+        assert actions_in_countries(2, 1) in pdf_of(french, tmp_path)
+
+    # The delivery keeps what its editor confirmed (and the audit says); each mail what it stated.
+    delivery.refresh_from_db()
+    assert (delivery.actions, delivery.action_countries, delivery.mail_mentions_actions) == (3, 2, True)
+    assert AuditEvent.objects.get(action="deliveries.delivered").detail["actions"] == 3
+    assert set(delivery.recipients.values_list("sent_actions", "sent_action_countries")) == {(2, 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_once_no_action_is_left_neither_the_mail_nor_its_pdf_mentions_them(statement, smtp_server, run_tasks, tmp_path):
+    approved_actions(statement)
+    add_target(statement, name="Minister Smith", email="smith@gov.example", language="en")
+    delivery = preview_then_deliver(statement, mention_actions=True)
+    withdraw(statement, country="FR")
+    withdraw(statement, country="ES")
+    run_tasks()
+    (message,) = smtp_server.messages
+    mail = text_of(message) + html_of(message)
+    assert "solidarity action" not in mail and "/actions/" not in mail
+    assert "Dear Minister, here is our statement." in text_of(message)
+    pdf = pdf_of(message, tmp_path)
+    assert "Solidarity actions" not in pdf and actions_in_countries(3, 2) not in pdf
+    assert "3 actions" not in pdf and "not part of the signature count" not in pdf
+    assert delivery.recipients.values_list("sent_actions", "sent_action_countries").get() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_sent_again_after_a_failure_states_the_counts_of_its_own_send(
+    statement, smtp_server, settings, tmp_path
+):
+    """Hours may pass between a failed attempt and the one that succeeds: the mail that goes out
+    states the actions of the moment it goes out, as the PDF attached to it does."""
+    approved_actions(statement)
+    add_target(statement, name="Minister Smith", email="smith@gov.example", language="en")
+    delivery = preview_then_deliver(statement, mention_actions=True)
+    recipient = delivery.recipients.get()
+    port = settings.EMAIL_PORT
+    with socket.socket() as probe:  # a loopback port that nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = int(probe.getsockname()[1])
+    assert recipient_send(recipient_id=recipient.pk) == "retry"
+    recipient.refresh_from_db()
+    assert (recipient.status, recipient.sent_actions) == ("failed", None)
+
+    withdraw(statement, country="ES")
+    settings.EMAIL_PORT = port
+    DeliveryRecipient.objects.filter(pk=recipient.pk).update(claimed_until=None)  # its retry is due
+    assert recipient_send(recipient_id=recipient.pk) == "sent"
+    (message,) = smtp_server.messages
+    assert mention_in("en", 2, 1) in text_of(message)
+    assert actions_in_countries(2, 1) in pdf_of(message, tmp_path)
+    recipient.refresh_from_db()
+    assert (recipient.attempts, recipient.sent_actions, recipient.sent_action_countries) == (2, 2, 1)
+
+
 class TestStaffPages:
     @pytest.fixture
     def client(self, statement, libraries):
@@ -172,6 +277,7 @@ class TestStaffPages:
         (shown,) = re.findall(r'<pre class="mail-preview__body"[^>]*>(.*?)</pre>', page, re.S)
         assert "3 solidarity actions in 2 countries" in html.unescape(shown)
         assert 'name="mention_actions" value="True"' in page
+        assert "Each mail gives the number counted when it is sent, which its attached document shows too" in page
         sent = client.post(
             PAGE + "send/", {"covering_text": "Dear Minister,", "seen_deliveries": "0", "mention_actions": "True"}
         )
@@ -180,7 +286,46 @@ class TestStaffPages:
         (message,) = smtp_server.messages
         assert text_of(message) == html.unescape(shown)
         assert Delivery.objects.get().mail_mentions_actions
-        assert "The mail mentioned 3 solidarity actions." in client.get(PAGE).content.decode()
+        page = client.get(PAGE).content.decode()
+        assert "The mail mentioned 3 solidarity actions." in page
+        assert "as approved when it was sent" not in page and "approved any more" not in page
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_mail_sent_with_other_counts_says_so_in_its_row(self, client, statement, smtp_server, run_tasks):
+        approved_actions(statement)
+        add_target(statement, name="Minister Smith", email="smith@gov.example", language="en")
+        preview_then_deliver(statement, mention_actions=True)
+        withdraw(statement, country="ES")
+        run_tasks()
+        page = client.get(PAGE).content.decode()
+        (row,) = re.findall(r'<tr class="recipient recipient--sent">(.*?)</tr>', page, re.S)
+        assert "The mail and its PDF stated 2 actions in 1 country, as approved when it was sent." in row
+        assert "The mail mentioned 3 solidarity actions." in page  # what the editor confirmed
+
+    @pytest.mark.parametrize(
+        ("mention", "sent", "note"),
+        [
+            (True, (0, 0), "No solidarity action was approved any more when this mail was sent"),
+            (False, (0, 0), "No solidarity action was approved any more when this mail was sent"),
+            (False, (4, 2), "Its PDF stated 4 actions in 2 countries, as approved when it was sent."),
+            (True, (1, 1), "The mail and its PDF stated 1 action in 1 country, as approved when it was sent."),
+        ],
+    )
+    def test_the_row_says_what_each_mail_stated_when_it_differs(self, client, statement, mention, sent, note):
+        approved_actions(statement)
+        add_target(statement, name="Minister Smith", email="smith@gov.example", language="en")
+        add_target(statement, name="Minister Jones", email="jones@gov.example", language="en")
+        deliver(statement, mention_actions=mention)
+        # As ``recipient_send`` records a mail sent: the counts it stated (the delivery's are 3 in 2).
+        sent_as = {"Minister Smith": sent, "Minister Jones": (3, 2)}
+        for name, (actions, countries) in sent_as.items():
+            DeliveryRecipient.objects.filter(name=name).update(
+                status="sent", sent_at=timezone.now(), sent_actions=actions, sent_action_countries=countries
+            )
+        page = client.get(PAGE).content.decode()
+        rows = dict(re.findall(r'<tr class="recipient recipient--sent">\s*<td>(Minister \w+)(.*?)</tr>', page, re.S))
+        assert note in rows["Minister Smith"]
+        assert "when it was sent" not in rows["Minister Jones"]  # as recorded: nothing to say
 
     @pytest.mark.django_db(transaction=True)
     def test_unticked_the_preview_says_so_and_the_mail_is_sent_without(self, client, statement, smtp_server, run_tasks):

@@ -9,11 +9,15 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from undersigned.actions.models import SolidarityAction
+from undersigned.actions.selectors import action_counts
 from undersigned.actions.tests.factories import SolidarityActionFactory
 from undersigned.exports import services
 from undersigned.exports.models import SignedStatementFile
+from undersigned.exports.selectors import counts_key
 from undersigned.exports.services import pdf_language, signed_statement_pdf_bytes
 from undersigned.exports.tests.builders import bulk_sign_ons, bulk_signatures, signer_name
 from undersigned.exports.tests.conftest import SLUG, pdf_info, pdf_text, qr_codes
@@ -336,3 +340,25 @@ def test_the_pdf_sums_up_approved_actions_apart_from_the_signatures(client, sign
 
     french = one_line(pdf_text(client.get(PDF_URL, {"language": "fr"}).content, tmp_path))
     assert "3 actions dans 2 pays" in french
+
+
+def test_given_the_action_counts_the_pdf_shows_those_and_is_kept_for_them(signed, tmp_path):
+    """A delivery reads the counts once and states them beside the PDF: the PDF shows those, even
+    when the actions changed since, and a file kept for other counts is not handed out for them."""
+    member = member_organisation()
+    for country in ("FR", "ES"):
+        SolidarityActionFactory(statement=signed.statement, organisation=member, kind="forum", country=country)
+    statement_id = signed.statement.pk
+    read = action_counts(statement_id)
+    live = one_line(pdf_text(signed_statement_pdf_bytes(statement_id=statement_id, language="en"), tmp_path))
+    assert "2 actions in 2 countries" in live
+    SolidarityAction.objects.filter(country="ES").update(status="withdrawn", withdrawn_at=timezone.now())
+
+    now = signed_statement_pdf_bytes(statement_id=statement_id, language="en", actions=action_counts(statement_id))
+    assert "1 action in 1 country" in one_line(pdf_text(now, tmp_path))
+    given = signed_statement_pdf_bytes(statement_id=statement_id, language="en", actions=read)
+    assert "2 actions in 2 countries" in one_line(pdf_text(given, tmp_path))
+    # The file kept is the last one built, and it shows the actions its key names.
+    (kept,) = SignedStatementFile.objects.filter(statement_id=statement_id, created_at__isnull=False)
+    assert kept.counts_key == counts_key(statement_id=statement_id, language="en", actions=read)
+    assert bytes(kept.pdf) == given

@@ -6,6 +6,7 @@ than for a year: a takedown reaches every reader within the hour."""
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.views.decorators.http import require_safe
@@ -24,9 +25,8 @@ def action_photo(request: HttpRequest, sha256: str) -> HttpResponse:
         raise Http404
     # Only a photo of an action shown, or waiting for the editors, is served: not one of a report
     # nobody has confirmed, nor of one rejected or withdrawn.
-    if not SolidarityAction.objects.filter(photo_id=sha256, status__in=SERVED_STATUSES).exists():
-        raise Http404
-    image = ActionPhoto.objects.filter(pk=sha256).values_list("image", flat=True).first()
+    shown = SolidarityAction.objects.filter(photo_id=OuterRef("pk"), status__in=SERVED_STATUSES)
+    image = ActionPhoto.objects.filter(Exists(shown), pk=sha256).values_list("image", flat=True).first()
     if image is None:
         raise Http404
     response = HttpResponse(bytes(image), content_type="image/webp")

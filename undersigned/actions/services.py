@@ -356,8 +356,7 @@ def _change_photo(*, actor: User, action: SolidarityAction, blur: bool) -> Solid
             raise DomainError("no_photo", _("This action has no photo any more."), status=409)
         locked.photo = photo_store(blurred(old)) if blur else None
         locked.save(update_fields=["photo", "updated_at"])
-        if not SolidarityAction.objects.filter(photo=old).exists():
-            ActionPhoto.objects.filter(pk=old.pk).delete()
+        _photo_delete_if_unshown(old.pk)
         audit.record(
             actor=actor,
             action="solidarity_action.photo_blurred" if blur else "solidarity_action.photo_removed",
@@ -691,9 +690,15 @@ def _photo_drop(action_id: int) -> bool:
     if photo_id is None:
         return False
     SolidarityAction.objects.filter(pk=action_id).update(photo=None)
+    _photo_delete_if_unshown(photo_id)
+    return True
+
+
+def _photo_delete_if_unshown(photo_id: str) -> None:
+    """Deletes the stored image unless another action still has it (the same photo sent twice is
+    stored once, by its hash)."""
     if not SolidarityAction.objects.filter(photo_id=photo_id).exists():
         ActionPhoto.objects.filter(pk=photo_id).delete()
-    return True
 
 
 def unconfirmed_reports_delete(*, now: dt.datetime) -> int:
@@ -709,8 +714,8 @@ def unconfirmed_reports_delete(*, now: dt.datetime) -> int:
     with transaction.atomic():
         for action_id, photo_id in expired.select_for_update().values_list("pk", "photo_id"):
             SolidarityAction.objects.filter(pk=action_id).delete()
-            if photo_id is not None and not SolidarityAction.objects.filter(photo_id=photo_id).exists():
-                ActionPhoto.objects.filter(pk=photo_id).delete()
+            if photo_id is not None:
+                _photo_delete_if_unshown(photo_id)
             deleted += 1
     return deleted
 

@@ -34,7 +34,7 @@ from undersigned.core.bot_check import TOO_FAST
 from undersigned.core.exceptions import DomainError
 from undersigned.core.link_pages import personal_link, private
 from undersigned.core.network import network_hash
-from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
+from undersigned.core.public_pages import cross_origin_protected, declared_body_over, shared_cacheable
 from undersigned.organisations.member_session import signed_in_member_email
 from undersigned.organisations.services.members import contact_organisations_for, member_organisations_for
 from undersigned.statements.models import Revision, Statement
@@ -109,7 +109,7 @@ def action_report_page(request: HttpRequest, slug: str) -> HttpResponse:
         form = ActionReportForm(organisations=organisations, initial={"country": organisations[0].country})
         status = 200 if context["open"] else 410
         return private(render(request, "actions/report.html", {**context, "form": form}, status=status))
-    if _too_large(request):
+    if declared_body_over(request, MAX_REPORT_REQUEST_BYTES):
         form = ActionReportForm(organisations=organisations, initial={"country": organisations[0].country})
         return _too_large_answer(request, "actions/report.html", {**context, "form": form})
     form = ActionReportForm(request.POST, request.FILES, organisations=organisations)
@@ -133,13 +133,6 @@ def action_report_page(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, _("Thank you: the action is shown here once the issuing body has reviewed it."))
     return HttpResponseRedirect(reverse("actions:list", args=[statement.slug]))
-
-
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_REPORT_REQUEST_BYTES
-    except ValueError:
-        return True
 
 
 def _too_large_answer(request: HttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
@@ -188,7 +181,7 @@ def action_report_open(request: HttpRequest, slug: str) -> HttpResponse:
     statement, revision = _statement_and_revision_or_404(request, slug)
     if request.method != "POST":
         return _open_form_page(request, statement, revision, _empty_open_form())
-    if _too_large(request):
+    if declared_body_over(request, MAX_REPORT_REQUEST_BYTES):
         context = {"statement": statement, "revision": revision, "form": _empty_open_form(), "open": True}
         return _too_large_answer(request, "actions/report_open.html", context)
     form = ActionOpenReportForm(request.POST, request.FILES)

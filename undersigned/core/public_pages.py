@@ -144,3 +144,12 @@ class PrivateResponsesMiddleware:
                     del response["Cache-Control"]
                 patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def declared_body_over(request: HttpRequest, limit: int) -> bool:
+    """Whether a public form's request says it carries more than ``limit`` bytes (or says it
+    unreadably): the form refuses it with its own page before reading a byte of the body."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    except ValueError:
+        return True

@@ -17,7 +17,7 @@ from undersigned.core.languages import native_language_name
 from undersigned.core.link_pages import personal_link, private
 from undersigned.core.links import LinkError
 from undersigned.core.network import network_hash
-from undersigned.core.public_pages import cross_origin_protected, shared_cacheable
+from undersigned.core.public_pages import cross_origin_protected, declared_body_over, shared_cacheable
 from undersigned.organisations.forms import MemberSignInForm, SignOnForm
 from undersigned.organisations.logos import MAX_LOGO_BYTES, LogoError
 from undersigned.organisations.member_session import member_session_close, member_session_open, signed_in_member_email
@@ -59,13 +59,6 @@ def _statement_and_revision_or_404(request: HttpRequest, slug: str) -> tuple[Sta
     return statement, chosen.revision
 
 
-def _too_large(request: HttpRequest) -> bool:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > MAX_SIGN_ON_REQUEST_BYTES
-    except ValueError:
-        return True
-
-
 def _form_page(
     request: HttpRequest,
     statement: Statement,
@@ -98,7 +91,7 @@ def sign_on(request: HttpRequest, slug: str) -> HttpResponse:
     empty = SignOnForm(initial={"revision": revision.pk, "started": SIGN_ON_FORM_TIMER.started_token()})
     if request.method != "POST":
         return _form_page(request, statement, revision, empty, status=200 if statement.takes_signatures() else 410)
-    if _too_large(request):
+    if declared_body_over(request, MAX_SIGN_ON_REQUEST_BYTES):
         # The body is not read: a 50 MB upload costs the server nothing but this answer.
         problem = _("The logo is larger than 2 MB. Choose a smaller file and fill in the form again.")
         response = _form_page(request, statement, revision, empty, status=413, problem=problem)
